@@ -1,0 +1,157 @@
+"""Runs a chapter: answers → preflight → for each step observe, apply, verify, journal.
+
+The journal is a cache and the world is the truth: every step is observed before anything
+is trusted, so a run interrupted at any instant (even by SIGKILL) resumes by doing only
+what is not yet true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from wizard.answers import QUESTIONS, Question, check_answer, validate_all
+from wizard.engine.chapter import Chapter
+from wizard.engine.errors import MissingAnswer, WizardError, translate
+from wizard.engine.events import Notice, StepFinished, StepStarted
+from wizard.engine.step import Context, Observation, Status, Step
+
+# Ask one question: (question, default, choices) -> answer. None means "do not ask".
+Asker = Callable[[Question, "str | None", "list[tuple[str, str]]"], str]
+# Answers whose default needs a read call (e.g. the single open billing account).
+DefaultResolver = Callable[[Context], "tuple[str | None, list[tuple[str, str]]]"]
+
+
+def _billing_default(ctx: Context) -> tuple[str | None, list[tuple[str, str]]]:
+    from wizard.gcp import billing
+
+    accounts = billing.open_accounts(ctx.target)
+    if not accounts:
+        raise billing.no_open_account()
+    choices = [(a.account_id, f"{a.account_id}  {a.display_name}") for a in accounts]
+    return (accounts[0].account_id if len(accounts) == 1 else None), choices
+
+
+DEFAULT_RESOLVERS: dict[str, DefaultResolver] = {"gcp.billing_account": _billing_default}
+
+
+@dataclass
+class StepReport:
+    step: Step
+    observation: Observation | None = None
+    error: WizardError | None = None
+
+    @property
+    def label(self) -> str:
+        if self.error is not None:
+            return "unknown"
+        assert self.observation is not None
+        return self.observation.status.value
+
+
+class Runner:
+    def __init__(self, chapter: Chapter, ctx: Context) -> None:
+        self.chapter = chapter
+        self.ctx = ctx
+
+    # -- answers -------------------------------------------------------------------------
+    def resolve_answers(self, given: Mapping[str, str], ask: Asker | None = None) -> dict[str, str]:
+        """Validate what was given, fill defaults, ask for the rest (or fail naming it)."""
+        answers = validate_all({k: v for k, v in given.items() if v not in (None, "")})
+        self.ctx.answers = answers
+        for key in self.chapter.needs():
+            question = QUESTIONS[key]
+            default, choices = question.default, []
+            if key in DEFAULT_RESOLVERS and (key not in answers or ask is not None):
+                resolved, choices = DEFAULT_RESOLVERS[key](self.ctx)
+                default = resolved or default
+            if key in answers:
+                continue
+            if ask is None:
+                if default is None:
+                    raise MissingAnswer(
+                        what=f"The answer '{key}' is missing.",
+                        why=f"{question.prompt}: {question.help}",
+                        fix=f"Add it to the answers file under [{key.split('.')[0]}] as "
+                        f"{key.split('.', 1)[1]} = \"...\", or run without --yes to be asked.",
+                    )
+                answers[key] = default
+                continue
+            while True:
+                value, error = check_answer(key, ask(question, default, choices))
+                if error is None:
+                    answers[key] = value
+                    break
+                self.ctx.reporter(Notice(error, level="error"))
+        self.ctx.answers = answers
+        if self.ctx.store is not None:
+            self.ctx.store.set_answers({**self.ctx.store.answers(), **answers})
+        return answers
+
+    # -- phases ----------------------------------------------------------------------------
+    def preflight(self) -> None:
+        """Read-only checks of every step before the first change (e.g. a bucket name taken)."""
+        for step in self.chapter.steps:
+            check = getattr(step, "preflight", None)
+            if check is None:
+                continue
+            self.ctx.step_id = step.id
+            try:
+                check(self.ctx)
+            except Exception as exc:  # noqa: BLE001 - every failure is explained to the learner
+                raise translate(exc, f"checking '{step.title}'") from exc
+
+    def observe_all(self) -> list[StepReport]:
+        reports = []
+        for step in self.chapter.steps:
+            self.ctx.step_id = step.id
+            try:
+                reports.append(StepReport(step, observation=step.observe(self.ctx)))
+            except Exception as exc:  # noqa: BLE001
+                reports.append(StepReport(step, error=translate(exc, f"observing '{step.title}'")))
+        return reports
+
+    def run_step(self, step: Step) -> Observation:
+        ctx, store = self.ctx, self.ctx.store
+        ctx.step_id = step.id
+        ctx.reporter(StepStarted(step.id, step.title))
+        try:
+            before = step.observe(ctx)
+            if before.done:
+                if store is not None:
+                    store.mark(step.id, "done", before.detail, before.outputs)
+                ctx.reporter(StepFinished(step.id, step.title, "done", before.detail))
+                return before
+            if store is not None:
+                store.mark(step.id, "started", step.intent(ctx.answers))
+            outputs = step.apply(ctx)
+            after = step.observe(ctx)
+            if not after.done:
+                raise WizardError(
+                    what=f"'{step.title}' ran but the result could not be verified.",
+                    why=after.detail,
+                    fix="Retry: the step only does what is still missing.",
+                    retryable=True,
+                )
+        except Exception as exc:  # noqa: BLE001
+            error = translate(exc, f"'{step.title}'")
+            if store is not None:
+                store.mark(step.id, "failed", error.what)
+            ctx.reporter(StepFinished(step.id, step.title, "failed", error.what))
+            raise error from exc
+        if store is not None:
+            store.mark(step.id, "done", after.detail, {**dict(outputs or {}), **dict(after.outputs)})
+        ctx.reporter(StepFinished(step.id, step.title, "applied", after.detail))
+        return after
+
+    def run(self) -> list[Observation]:
+        self.preflight()
+        return [self.run_step(step) for step in self.chapter.steps]
+
+
+def status_label(report: StepReport) -> str:
+    """done / todo / drifted / unknown, as `mlops-wizard status` prints it."""
+    return report.label
+
+
+__all__ = ["Runner", "StepReport", "DEFAULT_RESOLVERS", "Status"]

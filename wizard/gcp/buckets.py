@@ -1,0 +1,84 @@
+"""Buckets through google-cloud-storage (the JSON API, like `gcloud storage`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.engine.errors import WizardError
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    name: str
+    project_number: str
+    location: str
+    uniform_access: bool
+    public_access_prevention: str
+
+
+def _info(bucket: Any) -> BucketInfo:
+    iam = bucket.iam_configuration
+    return BucketInfo(
+        name=bucket.name,
+        project_number=str(bucket.project_number or ""),
+        location=(bucket.location or "").lower(),
+        uniform_access=bool(iam.uniform_bucket_level_access_enabled),
+        public_access_prevention=str(iam.public_access_prevention or "inherited"),
+    )
+
+
+def find_bucket(target: Any, project_id: str, name: str) -> BucketInfo | None:
+    """The bucket if the learner can see it; None if it does not exist; error if it is someone else's."""
+    from google.api_core import exceptions
+
+    try:
+        bucket = target.storage(project_id).get_bucket(name, retry=None, timeout=30)
+    except exceptions.NotFound:
+        return None
+    except exceptions.Forbidden:
+        raise bucket_taken(name) from None
+    return _info(bucket)
+
+
+def create_bucket(target: Any, project_id: str, name: str, location: str) -> BucketInfo:
+    from google.api_core import exceptions
+
+    client = target.storage(project_id)
+    bucket = client.bucket(name)
+    bucket.iam_configuration.uniform_bucket_level_access_enabled = True
+    bucket.iam_configuration.public_access_prevention = "enforced"
+    try:
+        created = client.create_bucket(bucket, project=project_id, location=location, retry=None, timeout=60)
+    except exceptions.Conflict as exc:
+        if "already own" in str(exc):
+            found = find_bucket(target, project_id, name)
+            if found is not None:
+                return found
+        raise bucket_taken(name) from None
+    return _info(created)
+
+
+def enforce_privacy(target: Any, project_id: str, name: str) -> None:
+    """Turn on uniform access and public access prevention on an existing bucket of the learner's."""
+    bucket = target.storage(project_id).get_bucket(name, retry=None, timeout=30)
+    bucket.iam_configuration.uniform_bucket_level_access_enabled = True
+    bucket.iam_configuration.public_access_prevention = "enforced"
+    bucket.patch(retry=None, timeout=30)
+
+
+def object_names(target: Any, project_id: str, bucket: str, prefix: str) -> set[str]:
+    client = target.storage(project_id)
+    return {blob.name for blob in client.list_blobs(bucket, prefix=prefix, retry=None, timeout=60)}
+
+
+def bucket_taken(name: str) -> WizardError:
+    from wizard.answers import suggest_ids
+
+    ideas = ", ".join(suggest_ids(name, limit=63))
+    return WizardError(
+        what=f"The bucket name '{name}' is already taken.",
+        why="Bucket names are shared by every Google Cloud user in the world, and this one "
+        "belongs to someone else.",
+        fix=f"Choose another name, for example one of: {ideas}.",
+    )

@@ -1,0 +1,30 @@
+"""Waiting for Google's long-running operations while telling the learner what happens."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from wizard.engine.errors import WizardError
+
+
+def wait(operation: Any, target: Any, say: Callable[[str, float | None], None], label: str,
+         timeout: float = 600.0) -> Any:
+    """Poll `operation` until done, reporting elapsed time; return its result."""
+    started = time.monotonic()
+    delay = target.poll_initial
+    while True:
+        if operation.done(retry=target.retry()):
+            break
+        elapsed = time.monotonic() - started
+        if elapsed > timeout:
+            raise WizardError(
+                what=f"{label} is taking longer than {int(timeout)} s.",
+                why="Google Cloud has not finished the operation yet.",
+                fix="Run the wizard again later: it will find the operation's result and continue.",
+                retryable=True,
+            )
+        say(f"{label}… {elapsed:.0f} s", None)
+        time.sleep(delay)
+        delay = min(delay * 1.5, target.poll_maximum)
+    return operation.result(retry=target.retry())

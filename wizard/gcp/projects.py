@@ -1,0 +1,92 @@
+"""Projects through google-cloud-resource-manager.
+
+Google answers PERMISSION_DENIED both for a project that does not exist and for one that
+belongs to someone else, so "is it mine?" is a read and "is the ID free?" can only be
+learnt by trying to create it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from wizard.answers import suggest_ids
+from wizard.engine.errors import WizardError
+from wizard.gcp import operations
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    project_id: str
+    number: str
+    state: str  # ACTIVE, DELETE_REQUESTED
+
+
+def find_project(target: Any, project_id: str) -> ProjectInfo | None:
+    """The learner's project, or None when it is not visible to them (missing or not theirs)."""
+    from google.api_core import exceptions
+
+    try:
+        project = target.projects().get_project(name=f"projects/{project_id}", retry=target.retry())
+    except (exceptions.PermissionDenied, exceptions.NotFound):
+        return None
+    return ProjectInfo(project.project_id, project.name.split("/", 1)[1], project.state.name)
+
+
+def create_project(target: Any, project_id: str, say: Callable[[str, float | None], None],
+                   adopt_wait: float = 0.0, after_call: Callable[[], None] = lambda: None) -> ProjectInfo:
+    """Create the project and wait until Google reports it ready.
+
+    ALREADY_EXISTS means taken, unless the project is (or, after an interrupted run, soon
+    becomes) visible to the learner: then it is theirs and is adopted. `adopt_wait` is how
+    long to give a creation that an earlier, interrupted run started.
+    """
+    from google.api_core import exceptions
+    from google.cloud import resourcemanager_v3
+
+    try:
+        operation = target.projects().create_project(
+            project=resourcemanager_v3.Project(project_id=project_id, display_name=project_id)
+        )
+    except exceptions.Conflict:
+        mine = _wait_visible(target, project_id, adopt_wait, say)
+        if mine is not None:
+            say(f"Project {project_id} already exists and is yours: adopting it", None)
+            return mine
+        raise project_taken(project_id) from None
+    after_call()
+    say(f"Google is creating project {project_id}", None)
+    operations.wait(operation, target, say, f"Waiting for project {project_id}")
+    info = _wait_visible(target, project_id, 30.0, say)
+    if info is None:
+        raise WizardError(
+            what=f"Project {project_id} was created but cannot be read yet.",
+            why="Google Cloud sometimes needs a few seconds before a new project is visible.",
+            fix="Retry in a moment.",
+            retryable=True,
+        )
+    return info
+
+
+def _wait_visible(target: Any, project_id: str, seconds: float,
+                  say: Callable[[str, float | None], None]) -> ProjectInfo | None:
+    deadline = time.monotonic() + seconds
+    delay = target.poll_initial
+    while True:
+        info = find_project(target, project_id)
+        if info is not None or time.monotonic() >= deadline:
+            return info
+        say(f"Waiting for project {project_id} to become visible", None)
+        time.sleep(delay)
+        delay = min(delay * 1.5, target.poll_maximum)
+
+
+def project_taken(project_id: str) -> WizardError:
+    ideas = ", ".join(suggest_ids(project_id))
+    return WizardError(
+        what=f"The project ID '{project_id}' is already taken.",
+        why="Project IDs are unique across all of Google Cloud, and someone else (or a project "
+        "deleted less than 30 days ago) already uses this one.",
+        fix=f"Choose another ID, for example one of: {ideas}.",
+    )

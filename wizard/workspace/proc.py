@@ -1,0 +1,82 @@
+"""Running git, dvc and pip as subprocesses, with their output kept for error messages."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+
+def _load_libc() -> "ctypes.CDLL | None":
+    # Loaded in the parent: a child must not dlopen between fork and exec.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Ask Linux to kill the child if the wizard dies, so no orphan dvc keeps pushing after a crash."""
+    _LIBC.prctl(1, signal.SIGKILL)  # type: ignore[union-attr]  # PR_SET_PDEATHSIG
+
+
+PREEXEC = _die_with_parent if _LIBC is not None else None
+QUIET_GIT = {"GIT_TERMINAL_PROMPT": "0"}
+
+
+def _env(env: Mapping[str, str] | None) -> dict[str, str]:
+    merged = dict(os.environ if env is None else env)
+    merged.update(QUIET_GIT)
+    return merged
+
+
+def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
+        check: bool = True, timeout: float | None = 1800) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(args), cwd=cwd, env=_env(env), check=check, preexec_fn=PREEXEC,
+        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+def stream(args: Sequence[str], cwd: Path, on_line: Callable[[str], None],
+           env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command and hand each line of its output (stdout and stderr merged) to `on_line`.
+
+    Progress bars end their updates with carriage returns, so both \\r and \\n split lines.
+    """
+    proc = subprocess.Popen(
+        list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        text=True, bufsize=1, newline="",
+    )
+    assert proc.stdout is not None
+    collected: list[str] = []
+    buffer = ""
+    while True:
+        chunk = proc.stdout.read(1)
+        if not chunk:
+            break
+        if chunk in "\r\n":
+            if buffer.strip():
+                collected.append(buffer)
+                on_line(buffer)
+            buffer = ""
+        else:
+            buffer += chunk
+    if buffer.strip():
+        collected.append(buffer)
+        on_line(buffer)
+    code = proc.wait()
+    output = "\n".join(collected)
+    if code != 0:
+        raise subprocess.CalledProcessError(code, list(args), output=output, stderr=output)
+    return subprocess.CompletedProcess(list(args), code, output, "")
