@@ -1,0 +1,208 @@
+"""The `mlops-wizard` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wizard.engine.errors import WizardError
+from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+
+EXIT_FAILED = 1
+
+
+def _print_event(event: Event) -> None:
+    """Headless progress: one line per event, plain text (fine for logs and NO_COLOR)."""
+    if isinstance(event, StepStarted):
+        click.echo(f"\n▶ {event.title}")
+    elif isinstance(event, Progress):
+        click.echo(f"    {event.message}")
+    elif isinstance(event, StepFinished):
+        mark = {"done": "✓ already done:", "applied": "✓", "failed": "✗"}.get(event.status, "·")
+        click.echo(f"  {mark} {event.detail}")
+    elif isinstance(event, Notice):
+        click.echo(f"! {event.message}", err=event.level in {"warning", "error"})
+
+
+def _fail(error: WizardError) -> None:
+    click.echo(error.render(), err=True)
+    sys.exit(EXIT_FAILED)
+
+
+class _Group(click.Group):
+    """Turns every WizardError into its explanation and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WizardError as error:
+            _fail(error)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mlops-wizard")
+def main() -> None:
+    """A guide to MLOps, chapters 7, 8 and 14, done with you step by step.
+
+    Run `mlops-wizard demo` to try it on the embedded sandbox (no cloud account needed),
+    or `mlops-wizard run --repo PATH --chapter 7` on your own repository.
+    """
+
+
+REPO = click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=".",
+                    show_default=True, help="Your project's git repository.")
+SANDBOX = click.option("--sandbox", "sandbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+                       help="Work against the embedded sandbox in this folder instead of Google Cloud.")
+CHAPTER = click.option("--chapter", type=int, default=7, show_default=True, help="Chapter of the guide.")
+
+
+@main.command()
+@REPO
+@SANDBOX
+@CHAPTER
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML answers file ([gcp] project_id, billing_account, bucket_name, bucket_location).")
+@click.option("--yes", "-y", is_flag=True, help="Ask nothing: take answers from the file, the checkpoint "
+              "and the defaults; a missing answer is an error naming it.")
+def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | None, yes: bool) -> None:
+    """Do a chapter's steps in your repository; resumes where an earlier run stopped."""
+    from wizard.answers import load_answers_file
+    from wizard.engine.chapter import get_chapter
+
+    spec = get_chapter(chapter)
+    given = load_answers_file(answers_file) if answers_file else {}
+    _run_chapter(spec, repo, sandbox, given, ask=None if yes else _prompt)
+
+
+def _prompt(question: Any, default: str | None, choices: list[tuple[str, str]]) -> str:
+    if choices:
+        click.echo(f"{question.prompt} — choose one:")
+        for value, label in choices:
+            click.echo(f"  {label}")
+    click.echo(f"  ({question.help})")
+    return click.prompt(question.prompt, default=default, show_default=default is not None)
+
+
+def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any) -> dict[str, str]:
+    from wizard.engine.runner import Runner
+    from wizard.engine.step import fmt
+    from wizard.session import open_session
+
+    with open_session(repo, sandbox, reporter=_print_event) as ctx:
+        click.echo(f"Chapter {spec.number} — {spec.title}")
+        click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
+        runner = Runner(spec, ctx)
+        answers = runner.resolve_answers({**ctx.answers, **given}, ask=ask)
+        runner.run()
+        click.echo("\n" + fmt(spec.summary, answers).strip())
+        return answers
+
+
+@main.command()
+@REPO
+@SANDBOX
+@CHAPTER
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool) -> None:
+    """Observe each step of a chapter live: done, todo or drifted. Changes nothing."""
+    from wizard.engine.chapter import get_chapter
+    from wizard.engine.runner import Runner
+    from wizard.session import open_session
+
+    spec = get_chapter(chapter)
+    with open_session(repo, sandbox, lock=False) as ctx:
+        missing = [key for key in spec.needs() if key not in ctx.answers]
+        reports = Runner(spec, ctx).observe_all() if not missing else []
+        rows = [
+            {"id": r.step.id, "title": r.step.title, "status": r.label,
+             "detail": r.error.what if r.error else r.observation.detail}  # type: ignore[union-attr]
+            for r in reports
+        ]
+        if missing:
+            rows = [{"id": s.id, "title": s.title, "status": "todo", "detail": "not started (no answers yet)"}
+                    for s in spec.steps]
+        if as_json:
+            click.echo(json.dumps({"chapter": spec.number, "answers": ctx.answers, "steps": rows}, indent=2))
+            return
+        click.echo(f"Chapter {spec.number} — {spec.title}  ({ctx.target.describe()})")
+        for row in rows:
+            click.echo(f"  {row['status']:<8} {row['title']}  — {row['detail']}")
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded local cloud: a fake Google Cloud and forge on 127.0.0.1, for demos and rehearsal."""
+
+
+@sandbox.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def sandbox_init(directory: Path) -> None:
+    """Create a sandbox world and a demo learner repository at DIRECTORY/learner-repo."""
+    from wizard.sandbox.init import init_sandbox
+
+    summary = init_sandbox(directory)
+    click.echo(json.dumps(summary, indent=2, default=str))
+
+
+@sandbox.command("serve")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def sandbox_serve(directory: Path) -> None:
+    """Serve the sandbox in DIRECTORY until interrupted (wizards given --sandbox use it)."""
+    import signal
+    import threading
+
+    from wizard.sandbox.server import Sandbox
+
+    with Sandbox.start(directory) as running:
+        e = running.endpoints
+        click.echo(f"Sandbox {running.root} is serving: gRPC {e.grpc_addr}, storage {e.storage_url}, "
+                   f"forge {e.forge_url}. Press Ctrl+C to stop.")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+
+
+@sandbox.command("inspect")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole world as JSON.")
+def sandbox_inspect(directory: Path, as_json: bool) -> None:
+    """Show the sandbox's fake world: projects, buckets, request counters. Never a secret."""
+    from wizard.sandbox.server import inspect
+
+    world = inspect(directory)
+    if as_json:
+        click.echo(json.dumps(world, indent=2, sort_keys=True))
+        return
+    for pid, project in world["projects"].items():
+        if project["owner"] == world["learner"]:
+            click.echo(f"project {pid}: billing {project['billing_account']}, services {', '.join(project['services'])}")
+    for name, bucket in world["buckets"].items():
+        if bucket["owner"] == world["learner"]:
+            click.echo(f"bucket {name}: {bucket['location']}, {len(bucket['objects'])} objects")
+    click.echo(f"calls: {world['calls']['reads']} reads, {world['calls']['writes']} writes")
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Sandbox folder (default: in your user data directory).")
+def demo(directory: Path | None) -> None:
+    """Try chapter 7 on the embedded sandbox: no cloud account, nothing leaves this machine."""
+    from wizard.demo import prepare_demo
+
+    directory, answers = prepare_demo(directory)
+    from wizard.engine.chapter import get_chapter
+
+    _run_chapter(get_chapter(7), directory / "learner-repo", directory, answers, ask=None)
+    click.echo(f"\nThe demo's world is in {directory}. Look at it with "
+               f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,231 @@
+"""Start, find and stop the whole sandbox: control plane (gRPC), storage, forge.
+
+A sandbox folder holds `world.json` (the fake cloud), `storage/` (bucket contents),
+`forge/` (git repositories) and, while it runs, `endpoints.json` (pid and ports). A wizard
+given `--sandbox DIR` uses the sandbox already running for DIR (a `sandbox serve`, or
+another wizard) if there is one, else starts it in-process on the ports recorded at init.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard.engine.errors import WizardError
+from wizard.fsutil import atomic_write_json
+from wizard.sandbox.world import World
+
+ENDPOINTS_FILE = "endpoints.json"
+STORAGE_DIR = "storage"
+FORGE_DIR = "forge"
+HOST = "127.0.0.1"
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _not_a_sandbox(root: Path) -> WizardError:
+    return WizardError(
+        what=f"{root} is not a sandbox folder.",
+        why="It has no world.json.",
+        fix=f"Create one with `mlops-wizard sandbox init {root}` (or `mlops-wizard demo`).",
+    )
+
+
+@dataclass
+class Endpoints:
+    pid: int
+    grpc: int
+    storage: int
+    forge: int
+
+    @property
+    def grpc_addr(self) -> str:
+        return f"{HOST}:{self.grpc}"
+
+    @property
+    def storage_url(self) -> str:
+        return f"http://{HOST}:{self.storage}"
+
+    @property
+    def forge_url(self) -> str:
+        return f"http://{HOST}:{self.forge}"
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox, either ours (in-process, `owned`) or someone else's we attached to."""
+
+    root: Path
+    endpoints: Endpoints
+    owned: bool = False
+    _handles: list[Any] = field(default_factory=list, repr=False)
+    world: World | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def start(cls, root: Path | str) -> "Sandbox":
+        """Start every service in this process on the ports recorded in the world."""
+        from wizard.sandbox.control_plane import start_control_plane
+        from wizard.sandbox.forge import start_forge
+        from wizard.sandbox.storage import start_storage
+
+        root = Path(root).resolve()
+        world = World(root)
+        if not world.exists():
+            raise _not_a_sandbox(root)
+        ports = world.read().get("ports", {})
+        handles: list[Any] = []
+        try:
+            grpc_server, grpc_port = _bind("control plane", lambda p: start_control_plane(world, HOST, p), ports.get("grpc", 0))
+            handles.append(_GrpcHandle(grpc_server))
+            storage = _bind("storage", lambda p: start_storage(world, root / STORAGE_DIR, HOST, p), ports.get("storage", 0))
+            handles.append(storage)
+            forge = _bind("forge", lambda p: start_forge(world, root / FORGE_DIR, HOST, p), ports.get("forge", 0))
+            handles.append(forge)
+        except BaseException:
+            for handle in reversed(handles):
+                handle.stop()
+            raise
+        endpoints = Endpoints(os.getpid(), grpc_port, storage.port, forge.port)
+        atomic_write_json(root / ENDPOINTS_FILE, endpoints.__dict__)
+        return cls(root, endpoints, owned=True, _handles=handles, world=world)
+
+    @classmethod
+    def running(cls, root: Path | str) -> "Sandbox | None":
+        """The sandbox already serving `root` in another process, if any."""
+        root = Path(root).resolve()
+        try:
+            data = json.loads((root / ENDPOINTS_FILE).read_text("utf-8"))
+            endpoints = Endpoints(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+        if endpoints.pid == os.getpid() or not _alive(endpoints.pid):
+            return None
+        if not _answers(HOST, endpoints.grpc):
+            return None
+        return cls(root, endpoints, owned=False, world=World(root))
+
+    @classmethod
+    def attach(cls, root: Path | str) -> "Sandbox":
+        """Use the running sandbox for `root`, or start it here."""
+        return cls.running(root) or cls.start(root)
+
+    def stop(self) -> None:
+        if not self.owned:
+            return
+        for handle in reversed(self._handles):
+            handle.stop()
+        self._handles.clear()
+        try:
+            data = json.loads((self.root / ENDPOINTS_FILE).read_text("utf-8"))
+            if data.get("pid") == os.getpid():
+                (self.root / ENDPOINTS_FILE).unlink()
+        except (OSError, ValueError):
+            pass
+        self.owned = False
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- for the wizard -------------------------------------------------------------------
+    def target(self) -> Any:
+        from wizard.gcp.target import Target
+
+        return Target(
+            kind="sandbox",
+            grpc_addr=self.endpoints.grpc_addr,
+            storage_url=self.endpoints.storage_url,
+            sandbox_dir=str(self.root),
+            poll_initial=0.05,
+            poll_maximum=0.5,
+        )
+
+
+class _GrpcHandle:
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def stop(self) -> None:
+        self.server.stop(grace=None).wait()
+
+
+def _bind(name: str, start: Any, port: int) -> Any:
+    try:
+        return start(port)
+    except (OSError, RuntimeError) as exc:
+        raise WizardError(
+            what=f"The sandbox's {name} could not listen on 127.0.0.1:{port}.",
+            why=f"The port is in use ({exc}); another sandbox may be running from another folder.",
+            fix="Stop the other `mlops-wizard sandbox serve` (or demo), then run this again.",
+            retryable=True,
+        ) from None
+
+
+def inspect(root: Path | str) -> dict[str, Any]:
+    """The whole fake world as plain data, for tests and curious learners. Never a secret."""
+    from wizard.sandbox.storage import object_names
+
+    root = Path(root).resolve()
+    world = World(root)
+    if not world.exists():
+        raise _not_a_sandbox(root)
+    data = world.read()
+    projects = {}
+    for pid, project in data.get("projects", {}).items():
+        policy = project.get("iam_policy", {})
+        projects[pid] = {
+            "owner": project.get("owner"),
+            "number": project.get("number"),
+            "state": project.get("state"),
+            "billing_account": project.get("billing_account"),
+            "services": sorted(project.get("services", [])),
+            "iam_bindings": {b["role"]: sorted(b.get("members", [])) for b in policy.get("bindings", [])},
+            "service_accounts": {
+                email: {"display_name": sa.get("display_name"), "keys": sorted(sa.get("keys", {}))}
+                for email, sa in project.get("service_accounts", {}).items()
+            },
+        }
+    buckets = {}
+    for name, bucket in data.get("buckets", {}).items():
+        buckets[name] = {
+            "project": bucket.get("project"),
+            "owner": bucket.get("owner"),
+            "location": bucket.get("location"),
+            "uniform_access": bucket.get("uniform_access"),
+            "public_access_prevention": bucket.get("public_access_prevention"),
+            "objects": object_names(root / STORAGE_DIR, name) if bucket.get("owner") == data.get("learner") else [],
+        }
+    calls = data.get("calls", {})
+    return {
+        "learner": data.get("learner"),
+        "ports": data.get("ports", {}),
+        "billing_accounts": data.get("billing_accounts", {}),
+        "projects": projects,
+        "buckets": buckets,
+        "calls": {"reads": calls.get("reads", 0), "writes": calls.get("writes", 0),
+                  "by_service": calls.get("by_service", {})},
+        "faults": data.get("faults", {}),
+    }

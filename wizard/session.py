@@ -1,0 +1,44 @@
+"""Everything one wizard run needs, opened in the right order and closed cleanly.
+
+Order matters for "validation before any call": the repository is checked first (pure
+local reads), then the target is reached, and only then is the checkpoint locked.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from wizard.engine.events import Notice, Reporter, null_reporter
+from wizard.engine.state import StateStore
+from wizard.engine.step import Context
+from wizard.workspace.repo import Workspace
+
+
+@contextmanager
+def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: Reporter = null_reporter,
+                 lock: bool = True) -> Iterator[Context]:
+    workspace = Workspace.open(repo)
+    running = None
+    if sandbox is not None:
+        from wizard.sandbox.server import Sandbox
+
+        running = Sandbox.attach(sandbox)
+        target = running.target()
+    else:
+        from wizard.gcp.target import Target
+
+        target = Target(kind="google")
+    store = StateStore(workspace.git_dir)
+    try:
+        if lock:
+            store.lock()
+        for notice in store.notices:
+            reporter(Notice(notice, level="warning"))
+        yield Context(answers=store.answers(), workspace=workspace, target=target, store=store, reporter=reporter)
+    finally:
+        store.unlock()
+        target.close()
+        if running is not None:
+            running.stop()
