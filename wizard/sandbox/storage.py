@@ -1,0 +1,633 @@
+"""The sandbox's Cloud Storage: gcp-storage-emulator behind a gate that acts like Google.
+
+gcp-storage-emulator stores buckets and objects on disk and speaks the JSON API well enough
+for google-cloud-storage, gcsfs and `dvc push`, but it ignores bucket settings on insert and
+enforces nothing. This module serves it in-process on loopback behind a small gate:
+
+- requests are routed with the emulator's own routing table (`server.HANDLERS`) and run by
+  the emulator's own handler functions, request and response classes (no fork of its code);
+- before a handler runs, the gate applies what Cloud Storage would enforce for the learner,
+  using the sandbox world as the truth: bucket names (syntax, global namespace shared with
+  everyone), the project's ownership, billing and enabled APIs, bucket ownership;
+- bucket settings asked for on insert or patch (location, uniform bucket-level access,
+  public access prevention) are kept in `world["buckets"]` and read back in every bucket
+  resource, the way Google answers;
+- errors carry Google's status, message, reason and, where Google sends one, an `ErrorInfo`
+  detail (so `google.api_core` fills `exc.reason`, e.g. `SERVICE_DISABLED`).
+
+The emulator's files (data and its `.meta` index) are written atomically, so a process
+killed with SIGKILL leaves them intact; `object_names()` reads that index without a server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from http import HTTPStatus
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+from gcp_storage_emulator import server as gse_server
+from gcp_storage_emulator import settings as gse_settings
+from gcp_storage_emulator.handlers import buckets as gse_buckets
+from gcp_storage_emulator.handlers import objects as gse_objects
+from gcp_storage_emulator.storage import Storage
+
+from wizard.fsutil import atomic_write
+from wizard.sandbox.world import World
+
+logger = logging.getLogger(__name__)
+
+STORAGE_SERVICE = "storage.googleapis.com"
+# The JSON API's own service name; Google names it in its "API disabled" error.
+STORAGE_JSON_API_SERVICE = "storage-api.googleapis.com"
+DEFAULT_LOCATION = "US"
+META_FILE = ".meta"
+
+MULTI_REGIONS = {"US", "EU", "ASIA"}
+DUAL_REGIONS = {"ASIA1", "EUR4", "EUR5", "EUR7", "EUR8", "NAM4"}
+REGIONS = {
+    "AFRICA-SOUTH1",
+    "ASIA-EAST1", "ASIA-EAST2", "ASIA-NORTHEAST1", "ASIA-NORTHEAST2", "ASIA-NORTHEAST3",
+    "ASIA-SOUTH1", "ASIA-SOUTH2", "ASIA-SOUTHEAST1", "ASIA-SOUTHEAST2",
+    "AUSTRALIA-SOUTHEAST1", "AUSTRALIA-SOUTHEAST2",
+    "EUROPE-CENTRAL2", "EUROPE-NORTH1", "EUROPE-NORTH2", "EUROPE-SOUTHWEST1",
+    "EUROPE-WEST1", "EUROPE-WEST2", "EUROPE-WEST3", "EUROPE-WEST4", "EUROPE-WEST6",
+    "EUROPE-WEST8", "EUROPE-WEST9", "EUROPE-WEST10", "EUROPE-WEST12",
+    "ME-CENTRAL1", "ME-CENTRAL2", "ME-WEST1",
+    "NORTHAMERICA-NORTHEAST1", "NORTHAMERICA-NORTHEAST2", "NORTHAMERICA-SOUTH1",
+    "SOUTHAMERICA-EAST1", "SOUTHAMERICA-WEST1",
+    "US-CENTRAL1", "US-EAST1", "US-EAST4", "US-EAST5", "US-SOUTH1",
+    "US-WEST1", "US-WEST2", "US-WEST3", "US-WEST4",
+}
+PUBLIC_ACCESS_PREVENTION = {"enforced", "inherited"}
+
+# Google's answer for an injected failure, by code name (gRPC or HTTP spelling).
+_FAILURES: dict[str, tuple[int, str, str]] = {
+    "UNAVAILABLE": (503, "backendError", "We encountered an internal error. Please try again."),
+    "SERVICE_UNAVAILABLE": (503, "backendError", "We encountered an internal error. Please try again."),
+    "INTERNAL": (500, "backendError", "We encountered an internal error. Please try again."),
+    "INTERNAL_SERVER_ERROR": (500, "backendError", "We encountered an internal error. Please try again."),
+    "DEADLINE_EXCEEDED": (504, "backendError", "Deadline exceeded."),
+    "GATEWAY_TIMEOUT": (504, "backendError", "Deadline exceeded."),
+    "RESOURCE_EXHAUSTED": (429, "rateLimitExceeded", "The rate of requests is too high. Please slow down."),
+    "TOO_MANY_REQUESTS": (429, "rateLimitExceeded", "The rate of requests is too high. Please slow down."),
+    "PERMISSION_DENIED": (403, "forbidden", "Permission denied."),
+    "FORBIDDEN": (403, "forbidden", "Permission denied."),
+    "NOT_FOUND": (404, "notFound", "Not Found"),
+}
+
+_IAM_DETAIL = "type.googleapis.com/google.rpc.ErrorInfo"
+
+
+class GoogleError(Exception):
+    """An error answered the way the Cloud Storage JSON API answers it."""
+
+    def __init__(self, code: int, message: str, reason: str, *, domain: str = "global",
+                 extra: dict[str, Any] | None = None, details: list[dict[str, Any]] | None = None,
+                 status: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.reason = code, message, reason
+        self.domain, self.extra, self.details, self.status = domain, extra or {}, details, status
+
+    def body(self) -> dict[str, Any]:
+        item = {"message": self.message, "domain": self.domain, "reason": self.reason, **self.extra}
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "errors": [item]}
+        if self.status:
+            error["status"] = self.status
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+# -- Google's rules ---------------------------------------------------------------------------
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+
+
+def bucket_name_problem(name: Any) -> str | None:
+    """Why Cloud Storage would refuse `name` as a bucket name, or None if it is valid."""
+    if not isinstance(name, str) or not name:
+        return "it is empty"
+    if not 3 <= len(name) <= 63:
+        return "it must have 3 to 63 characters"
+    if not _BUCKET_NAME.match(name):
+        return ("it may contain only lowercase letters, digits, '-', '_' and '.', "
+                "and must start and end with a letter or a digit")
+    if name.startswith("goog"):
+        return "it must not start with 'goog'"
+    if "google" in name or "g00gle" in name:
+        return "it must not contain 'google'"
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:
+        return "it must not be an IP address"
+    if ".." in name or ".-" in name or "-." in name:
+        return "dots must separate non-empty parts"
+    return None
+
+
+def location_type(location: str) -> str:
+    if location in MULTI_REGIONS:
+        return "multi-region"
+    if location in DUAL_REGIONS:
+        return "dual-region"
+    return "region"
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _now() -> str:
+    return _rfc3339(datetime.now(timezone.utc))
+
+
+def _denied(learner: str, permission: str, noun: str) -> GoogleError:
+    return GoogleError(
+        403,
+        f"{learner} does not have {permission} access to the {noun}. Permission "
+        f"'{permission}' denied on resource (or it may not exist).",
+        "forbidden",
+    )
+
+
+def _bucket_not_found() -> GoogleError:
+    return GoogleError(404, "The specified bucket does not exist.", "notFound")
+
+
+def _billing_disabled(state: str) -> GoogleError:
+    return GoogleError(
+        403,
+        f"The billing account for the owning project is disabled in state {state}",
+        "accountDisabled",
+        extra={"locationType": "header", "location": "Authorization"},
+    )
+
+
+def _service_disabled(project_number: str) -> GoogleError:
+    url = (f"https://console.developers.google.com/apis/api/{STORAGE_JSON_API_SERVICE}"
+           f"/overview?project={project_number}")
+    message = (
+        f"Cloud Storage JSON API has not been used in project {project_number} before or it "
+        f"is disabled. Enable it by visiting {url} then retry. If you enabled this API "
+        "recently, wait a few minutes for the action to propagate to our systems and retry."
+    )
+    details = [
+        {
+            "@type": _IAM_DETAIL,
+            "reason": "SERVICE_DISABLED",
+            "domain": "googleapis.com",
+            "metadata": {
+                "service": STORAGE_JSON_API_SERVICE,
+                "serviceTitle": "Cloud Storage JSON API",
+                "consumer": f"projects/{project_number}",
+                "containerInfo": project_number,
+                "activationUrl": url,
+            },
+        },
+        {
+            "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+            "locale": "en-US",
+            "message": message,
+        },
+        {
+            "@type": "type.googleapis.com/google.rpc.Help",
+            "links": [{"description": "Google developers console API activation", "url": url}],
+        },
+    ]
+    return GoogleError(403, message, "accessNotConfigured", domain="usageLimits",
+                       extra={"extendedHelp": "https://console.developers.google.com"},
+                       details=details, status="PERMISSION_DENIED")
+
+
+# -- durable emulator storage -----------------------------------------------------------------
+def _make_writes_atomic(store: Any) -> None:
+    """Make the emulator's file store write each file atomically (temp file + rename).
+
+    The emulator rewrites its whole `.meta` index with a plain `write_bytes` after every
+    change; a SIGKILL in the middle would truncate it and lose every bucket. Only the write
+    primitive is replaced; everything else stays the emulator's.
+    """
+    disk_path = getattr(store, "_disk_path", None)
+    if disk_path is None or getattr(store, "_use_memory", False):
+        return  # a future emulator without this store: keep its own behaviour
+
+    def write_bytes(rel: str, content: bytes) -> None:
+        atomic_write(disk_path(rel), content)
+
+    store.write_bytes = write_bytes
+
+
+def open_emulator_storage(data_dir: Path) -> Storage:
+    storage = Storage(use_memory_fs=False, data_dir=str(Path(data_dir).resolve()))
+    _make_writes_atomic(getattr(storage, "_store", None))
+    return storage
+
+
+def _meta_path(data_dir: Path) -> Path:
+    return Path(data_dir) / gse_settings.STORAGE_DIR / META_FILE
+
+
+def object_names(data_dir: Path, bucket: str) -> list[str]:
+    """The names of a bucket's objects, read from the emulator's index on disk (no server)."""
+    try:
+        meta = json.loads(_meta_path(data_dir).read_text("utf-8"))
+    except FileNotFoundError:
+        return []
+    return sorted((meta.get("objects") or {}).get(bucket, {}))
+
+
+# -- the gate ---------------------------------------------------------------------------------
+GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
+
+# emulator handler -> (API method name for fault injection, IAM permission, resource noun)
+_OPS: dict[Callable[..., Any], tuple[str, str, str]] = {
+    gse_buckets.get: ("storage.buckets.get", "storage.buckets.get", "bucket"),
+    gse_buckets.patch: ("storage.buckets.patch", "storage.buckets.update", "bucket"),
+    gse_buckets.delete: ("storage.buckets.delete", "storage.buckets.delete", "bucket"),
+    gse_buckets.acl_list: ("storage.bucketAccessControls.list", "storage.buckets.getIamPolicy", "bucket"),
+    gse_buckets.default_object_acl_list: (
+        "storage.defaultObjectAccessControls.list", "storage.buckets.getIamPolicy", "bucket"),
+    gse_buckets.get_iam_policy: ("storage.buckets.getIamPolicy", "storage.buckets.getIamPolicy", "bucket"),
+    gse_buckets.set_iam_policy: ("storage.buckets.setIamPolicy", "storage.buckets.setIamPolicy", "bucket"),
+    gse_buckets.test_iam_permissions: ("storage.buckets.testIamPermissions", "storage.buckets.get", "bucket"),
+    gse_objects.ls: ("storage.objects.list", "storage.objects.list", "bucket"),
+    gse_objects.get: ("storage.objects.get", "storage.objects.get", "object"),
+    gse_objects.download: ("storage.objects.get", "storage.objects.get", "object"),
+    gse_objects.insert: ("storage.objects.insert", "storage.objects.create", "object"),
+    gse_objects.upload_partial: ("storage.objects.insert", "storage.objects.create", "object"),
+    gse_objects.xml_upload: ("storage.objects.insert", "storage.objects.create", "object"),
+    gse_objects.delete: ("storage.objects.delete", "storage.objects.delete", "object"),
+    gse_objects.patch: ("storage.objects.patch", "storage.objects.update", "object"),
+    gse_objects.copy: ("storage.objects.copy", "storage.objects.create", "object"),
+    gse_objects.rewrite: ("storage.objects.rewrite", "storage.objects.create", "object"),
+    gse_objects.compose: ("storage.objects.compose", "storage.objects.create", "object"),
+    gse_objects.acl_list: ("storage.objectAccessControls.list", "storage.objects.getIamPolicy", "object"),
+    gse_objects.restore: ("storage.objects.restore", "storage.objects.restore", "object"),
+    gse_objects.batch: ("storage.batch", "storage.objects.delete", "object"),
+}
+_OBJECT_NOT_FOUND_BODY = {gse_objects.get, gse_objects.download, gse_objects.delete, gse_objects.patch}
+_NOUN = {"bucket": "Google Cloud Storage bucket", "object": "Google Cloud Storage object",
+         "project": "Google Cloud project"}
+
+
+class _Gate:
+    """Applies Cloud Storage's rules, then runs the emulator's handler."""
+
+    def __init__(self, world: World, storage: Storage) -> None:
+        self.world = world
+        self.storage = storage
+        self.lock = threading.RLock()  # the emulator's storage is not thread-safe
+        self.routes = [(re.compile(regex), handlers) for regex, handlers in gse_server.HANDLERS]
+
+    # routing ---------------------------------------------------------------------------
+    def handle(self, http_handler: Any, method: str) -> None:
+        override = http_handler.headers.get("x-http-method-override")
+        if override:
+            method = override.upper()
+        request = gse_server.Request(http_handler, method)
+        response = gse_server.Response(http_handler)
+        write = method in (POST, PUT, PATCH, DELETE)
+        try:
+            self.world.count("storage", write=write)
+            handler, match = self._route(request, method)
+            request.set_match(match)
+            request.data  # read the body now, outside the lock
+            with self.lock:
+                self._dispatch(handler, request, response)
+        except GoogleError as err:
+            self._error(response, err)
+        except Exception:  # noqa: BLE001 - answer like Google, keep the server alive
+            logger.exception("sandbox storage: %s %s failed", method, request.path)
+            self._error(response, GoogleError(500, "We encountered an internal error. Please try again.",
+                                              "backendError"))
+        try:
+            response.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up (gcsfs does on partial reads); nothing left to answer
+
+    def _route(self, request: Any, method: str) -> tuple[Callable[..., Any], Any]:
+        for pattern, handlers in self.routes:
+            match = pattern.fullmatch(request.path)
+            if not match:
+                continue
+            handler = handlers.get(method)
+            # As the emulator's router does: uploads POSTed to .../o without /upload.
+            if handler is None and method == POST and request.query.get("uploadType") \
+                    and request.path.endswith("/o"):
+                handler = gse_objects.insert
+            if handler is None:
+                break
+            return handler, match
+        raise GoogleError(404, "Not Found", "notFound")
+
+    @staticmethod
+    def _error(response: Any, err: GoogleError) -> None:
+        response.status = HTTPStatus(err.code)
+        response.json(err.body())
+
+    def _dispatch(self, handler: Callable[..., Any], request: Any, response: Any) -> None:
+        if handler is gse_server._health_check:
+            return handler(request, response, self.storage)
+        if handler is gse_server._wipe_data:
+            raise GoogleError(404, "Not Found", "notFound")  # not an API of the real service
+        if handler is gse_buckets.insert:
+            self._inject("storage.buckets.insert")
+            return self._insert_bucket(request, response)
+        if handler is gse_buckets.ls:
+            self._inject("storage.buckets.list")
+            return self._list_buckets(request, response)
+        api_method, permission, noun = _OPS.get(handler, ("storage.unknown", "storage.objects.get", "object"))
+        self._inject(api_method)
+        world = self.world.read()
+        if handler is gse_objects.batch:
+            for item in request.data or []:
+                self._check_bucket(world, item.get("bucket_name"), permission, noun)
+        else:
+            self._check_bucket(world, request.params.get("bucket_name"), permission, noun)
+            if request.params.get("dest_bucket_name"):
+                self._check_bucket(world, request.params["dest_bucket_name"], "storage.objects.create", "object")
+        if handler is gse_buckets.get:
+            return self._get_bucket(world, request, response)
+        if handler is gse_buckets.patch:
+            return self._patch_bucket(request, response)
+        if handler is gse_buckets.delete:
+            return self._delete_bucket(request, response)
+        handler(request, response, self.storage)
+        if response.status == HTTPStatus.NOT_FOUND and handler in _OBJECT_NOT_FOUND_BODY \
+                and not response._content:
+            name = f"{request.params.get('bucket_name')}/{request.params.get('object_id')}"
+            self._error(response, GoogleError(404, f"No such object: {name}", "notFound"))
+        if request.method == DELETE and response.status == HTTPStatus.OK and not response._content:
+            response.status = HTTPStatus.NO_CONTENT
+
+    def _inject(self, api_method: str) -> None:
+        code = self.world.take_failure(api_method)
+        if not code:
+            return
+        status, reason, message = _FAILURES.get(str(code).upper(), _FAILURES["UNAVAILABLE"])
+        raise GoogleError(status, message, reason)
+
+    # rules -----------------------------------------------------------------------------
+    def _check_bucket(self, world: dict[str, Any], name: str | None, permission: str, noun: str) -> None:
+        """403 for someone else's bucket, 404 for none; the learner's must be usable."""
+        learner = world["learner"]
+        bucket = world["buckets"].get(name or "")
+        if bucket is None:
+            raise _bucket_not_found()
+        if bucket.get("owner") != learner:
+            raise _denied(learner, permission, _NOUN[noun])
+        project = world["projects"].get(bucket.get("project", ""))
+        if project is not None:
+            self._check_billing(world, project)
+        if self.storage.get_bucket(name) is None:  # world says it exists: heal the emulator
+            self.storage.create_bucket(name, gse_buckets._make_bucket_resource(name))
+
+    @staticmethod
+    def _check_billing(world: dict[str, Any], project: dict[str, Any]) -> None:
+        account_id = project.get("billing_account")
+        if not account_id:
+            raise _billing_disabled("absent")
+        account = world.get("billing_accounts", {}).get(account_id)
+        if account is None or not account.get("open", False):
+            raise _billing_disabled("closed")
+
+    def _learner_project(self, world: dict[str, Any], project_id: str, permission: str) -> dict[str, Any]:
+        learner = world["learner"]
+        project = world["projects"].get(project_id)
+        usable = (
+            project is not None
+            and project.get("owner") == learner
+            and project.get("state", "ACTIVE") == "ACTIVE"
+            and time.time() >= float(project.get("ready_at") or 0)
+        )
+        if not usable:
+            raise _denied(learner, permission, _NOUN["project"])
+        return project
+
+    # bucket calls ----------------------------------------------------------------------
+    def _insert_bucket(self, request: Any, response: Any) -> None:
+        body = request.data if isinstance(request.data, dict) else {}
+        name = body.get("name") or ""
+        if bucket_name_problem(name):
+            raise GoogleError(400, f"Invalid bucket name: '{name}'", "invalid")
+        project_id = (request.query.get("project") or [""])[0]
+        if not project_id:
+            raise GoogleError(400, "Required parameter: project", "required",
+                              extra={"locationType": "parameter", "location": "project"})
+        world = self.world.read()
+        learner = world["learner"]
+        project = self._learner_project(world, project_id, "storage.buckets.create")
+        services = set(project.get("services") or [])
+        if not services & {STORAGE_SERVICE, STORAGE_JSON_API_SERVICE}:
+            raise _service_disabled(str(project.get("number", "")))
+        self._check_billing(world, project)
+
+        location = str(body.get("location") or DEFAULT_LOCATION).upper()
+        if location not in REGIONS | MULTI_REGIONS | DUAL_REGIONS:
+            raise GoogleError(400, "The specified location constraint is not valid.", "invalid")
+        iam = body.get("iamConfiguration") or {}
+        uniform = bool((iam.get("uniformBucketLevelAccess") or {}).get("enabled")
+                       or (iam.get("bucketPolicyOnly") or {}).get("enabled"))
+        prevention = iam.get("publicAccessPrevention") or "inherited"
+        if prevention == "unspecified":
+            prevention = "inherited"
+        if prevention not in PUBLIC_ACCESS_PREVENTION:
+            raise GoogleError(400, f"Invalid argument for publicAccessPrevention: {prevention}", "invalid")
+
+        with self.world.mutate() as live:
+            existing = live["buckets"].get(name)
+            if existing is not None:
+                if existing.get("owner") == learner:
+                    raise GoogleError(409, "Your previous request to create the named bucket "
+                                           "succeeded and you already own it.", "conflict")
+                raise GoogleError(409, "The requested bucket name is not available. The bucket "
+                                       "namespace is shared by all users of the system. Please "
+                                       "select a different name and try again.", "conflict")
+            record = {
+                "project": project_id,
+                "owner": learner,
+                "location": location,
+                "uniform_access": uniform,
+                "public_access_prevention": prevention,
+                "create_time": _now(),
+            }
+            # The emulator first (a leftover from a crash is simply taken over), then the world.
+            resource = gse_buckets._make_bucket_resource(name, project_number=project.get("number"))
+            for key in ("labels", "versioning", "storageClass"):
+                if key in body:
+                    resource[key] = body[key]
+            self.storage.create_bucket(name, resource)
+            live["buckets"][name] = record
+        response.json(self._resource(name, record, project))
+
+    def _list_buckets(self, request: Any, response: Any) -> None:
+        project_id = (request.query.get("project") or [""])[0]
+        if not project_id:
+            raise GoogleError(400, "Required parameter: project", "required",
+                              extra={"locationType": "parameter", "location": "project"})
+        world = self.world.read()
+        project = self._learner_project(world, project_id, "storage.buckets.list")
+        prefix = (request.query.get("prefix") or [""])[0]
+        items = [
+            self._resource(name, record, project)
+            for name, record in sorted(world["buckets"].items())
+            if record.get("project") == project_id and name.startswith(prefix)
+        ]
+        body: dict[str, Any] = {"kind": "storage#buckets"}
+        if items:
+            body["items"] = items
+        response.json(body)
+
+    def _get_bucket(self, world: dict[str, Any], request: Any, response: Any) -> None:
+        name = request.params["bucket_name"]
+        record = world["buckets"][name]
+        response.json(self._resource(name, record, world["projects"].get(record["project"])))
+
+    def _patch_bucket(self, request: Any, response: Any) -> None:
+        name = request.params["bucket_name"]
+        body = request.data if isinstance(request.data, dict) else {}
+        iam = body.get("iamConfiguration")
+        with self.world.mutate() as live:
+            record = live["buckets"][name]
+            if isinstance(iam, dict):
+                ula = iam.get("uniformBucketLevelAccess") or iam.get("bucketPolicyOnly")
+                if isinstance(ula, dict) and "enabled" in ula:
+                    record["uniform_access"] = bool(ula["enabled"])
+                prevention = iam.get("publicAccessPrevention")
+                if prevention == "unspecified":
+                    prevention = "inherited"
+                if prevention is not None:
+                    if prevention not in PUBLIC_ACCESS_PREVENTION:
+                        raise GoogleError(400, f"Invalid argument for publicAccessPrevention: "
+                                               f"{prevention}", "invalid")
+                    record["public_access_prevention"] = prevention
+            patch = {k: v for k, v in body.items() if k not in ("location", "iamConfiguration")}
+            request._data = patch  # the emulator keeps the other fields (labels, versioning, ...)
+            gse_buckets.patch(request, response, self.storage)
+            project = live["projects"].get(record["project"])
+            response.json(self._resource(name, record, project))
+
+    def _delete_bucket(self, request: Any, response: Any) -> None:
+        name = request.params["bucket_name"]
+        with self.world.mutate() as live:
+            if self.storage.get_file_list(name)[0]:
+                raise GoogleError(409, "The bucket you tried to delete is not empty.", "conflict")
+            gse_buckets.delete(request, response, self.storage)
+            live["buckets"].pop(name, None)
+        response.status = HTTPStatus.NO_CONTENT
+
+    def _resource(self, name: str, record: dict[str, Any], project: dict[str, Any] | None) -> dict[str, Any]:
+        """The emulator's bucket resource with the settings Google would read back."""
+        resource = dict(self.storage.get_bucket(name) or gse_buckets._make_bucket_resource(name))
+        created = record.get("create_time") or resource.get("timeCreated") or _now()
+        uniform = bool(record.get("uniform_access"))
+        ula: dict[str, Any] = {"enabled": uniform}
+        if uniform:
+            try:
+                since = datetime.fromisoformat(created.replace("Z", "+00:00"))
+            except ValueError:
+                since = datetime.now(timezone.utc)
+            ula["lockedTime"] = _rfc3339(since + timedelta(days=90))
+        location = record.get("location") or DEFAULT_LOCATION
+        resource.update(
+            {
+                "id": name,
+                "name": name,
+                "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}",
+                "projectNumber": str((project or {}).get("number") or resource.get("projectNumber", "")),
+                "location": location,
+                "locationType": location_type(location),
+                "timeCreated": created,
+                "iamConfiguration": {
+                    "bucketPolicyOnly": dict(ula),
+                    "uniformBucketLevelAccess": dict(ula),
+                    "publicAccessPrevention": record.get("public_access_prevention", "inherited"),
+                },
+            }
+        )
+        if uniform:  # Google does not return ACLs of a bucket with uniform access
+            resource.pop("acl", None)
+            resource.pop("defaultObjectAcl", None)
+        return resource
+
+
+# -- the server -------------------------------------------------------------------------------
+class _RequestHandler(gse_server.RequestHandler):
+    """The emulator's request handler, with every method routed through the gate."""
+
+    protocol_version = "HTTP/1.0"
+
+    def __init__(self, gate: _Gate, *args: Any, **kwargs: Any) -> None:
+        self.gate = gate
+        super().__init__(gate.storage, *args, **kwargs)
+
+    def do_GET(self) -> None:
+        self.gate.handle(self, GET)
+
+    def do_POST(self) -> None:
+        self.gate.handle(self, POST)
+
+    def do_PUT(self) -> None:
+        self.gate.handle(self, PUT)
+
+    def do_PATCH(self) -> None:
+        self.gate.handle(self, PATCH)
+
+    def do_DELETE(self) -> None:
+        self.gate.handle(self, DELETE)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@dataclass
+class StorageHandle:
+    """A running sandbox storage server."""
+
+    host: str
+    port: int
+    data_dir: Path
+    _httpd: _Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+        self._httpd.server_close()
+
+    def __enter__(self) -> "StorageHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start_storage(world: World, data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> StorageHandle:
+    """Serve the sandbox's Cloud Storage JSON API on `host:port` (0 picks a free port)."""
+    data_dir = Path(data_dir)
+    storage = open_emulator_storage(data_dir)
+    gate = _Gate(world, storage)
+    httpd = _Server((host, port), partial(_RequestHandler, gate))
+    thread = threading.Thread(target=httpd.serve_forever, name=f"sandbox-storage-{httpd.server_address[1]}",
+                              daemon=True)
+    thread.start()
+    return StorageHandle(host=host, port=httpd.server_address[1], data_dir=data_dir, _httpd=httpd,
+                         _thread=thread)
