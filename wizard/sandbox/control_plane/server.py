@@ -1,0 +1,51 @@
+"""Start the fake Google control plane on a loopback port.
+
+One gRPC server carries every service, like one endpoint per product at Google would:
+the clients are pointed at it with an insecure channel, and LRO polling goes through the
+same channel. Everything it knows lives in the `World`, so stopping it and starting a new
+server on the same folder carries on where it left off.
+"""
+
+from __future__ import annotations
+
+from concurrent import futures
+
+import grpc
+
+from wizard.sandbox.world import World
+
+from .billing import CloudBillingService
+from .iam_admin import IamAdminService
+from .operations import OperationsService
+from .projects import ProjectsService
+from .service_usage import ServiceUsageService
+
+
+def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) -> tuple[grpc.Server, int]:
+    """Serve Projects, Operations, CloudBilling, ServiceUsage and IAM admin; return (server, port).
+
+    `port=0` picks a free port. Stop with `server.stop(grace=None)`.
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="sandbox-grpc"),
+        # grpcio sets SO_REUSEPORT by default: a second sandbox would then share the port
+        # silently instead of failing to bind, and requests would land in either world.
+        options=[("grpc.so_reuseport", 0)],
+    )
+    for service in (
+        ProjectsService(world),
+        OperationsService(world),
+        CloudBillingService(world),
+        ServiceUsageService(world),
+        IamAdminService(world),
+    ):
+        server.add_generic_rpc_handlers((service.handler(),))
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+        if not bound:  # older grpcio reports a failed bind as port 0
+            raise OSError(f"cannot listen on {host}:{port}")
+    except BaseException:
+        server.stop(grace=None)
+        raise
+    server.start()
+    return server, bound
