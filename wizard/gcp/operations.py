@@ -13,6 +13,7 @@ def wait(operation: Any, target: Any, say: Callable[[str, float | None], None], 
     """Poll `operation` until done, reporting elapsed time; return its result."""
     started = time.monotonic()
     delay = target.poll_initial
+    shown = -1
     while True:
         if operation.done(retry=target.retry()):
             break
@@ -24,7 +25,9 @@ def wait(operation: Any, target: Any, say: Callable[[str, float | None], None], 
                 fix="Run the wizard again later: it will find the operation's result and continue.",
                 retryable=True,
             )
-        say(f"{label}… {elapsed:.0f} s", None)
+        if int(elapsed) != shown:  # one line per second is enough to show it is alive
+            shown = int(elapsed)
+            say(f"{label}… {shown} s", None)
         time.sleep(delay)
         delay = min(delay * 1.5, target.poll_maximum)
     return operation.result(retry=target.retry())

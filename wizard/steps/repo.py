@@ -126,7 +126,9 @@ class DvcRemote(Step):
         url, _default = self._state(ctx)
         ws = ctx.workspace
         if url is None:
+            ctx.crash_point("before-call")
             ws.dvc("remote", "add", "--default", self.name, wanted)
+            ctx.crash_point("after-call")
         else:
             if url != wanted:
                 ctx.progress(f"remote '{self.name}' pointed at {url}; updating it to {wanted}")

@@ -56,25 +56,22 @@ def stream(args: Sequence[str], cwd: Path, on_line: Callable[[str], None],
     proc = subprocess.Popen(
         list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        text=True, bufsize=1, newline="",
     )
     assert proc.stdout is not None
     collected: list[str] = []
-    buffer = ""
-    while True:
-        chunk = proc.stdout.read(1)
-        if not chunk:
-            break
-        if chunk in "\r\n":
-            if buffer.strip():
-                collected.append(buffer)
-                on_line(buffer)
-            buffer = ""
-        else:
-            buffer += chunk
-    if buffer.strip():
-        collected.append(buffer)
-        on_line(buffer)
+    pending = b""
+
+    def emit(raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace")
+        if line.strip():
+            collected.append(line)
+            on_line(line)
+
+    while chunk := proc.stdout.read1(4096):  # type: ignore[attr-defined]
+        *complete, pending = (pending + chunk).replace(b"\r", b"\n").split(b"\n")
+        for raw in complete:
+            emit(raw)
+    emit(pending)
     code = proc.wait()
     output = "\n".join(collected)
     if code != 0:

@@ -130,16 +130,11 @@ class Workspace:
 
     # -- dvc -----------------------------------------------------------------------------
     def dvc_command(self) -> list[str]:
-        """DVC from the learner's environment if it has it, else the one next to the wizard."""
-        try:
-            python = self.python()
-        except WizardError:
-            python = None
-        if python is not None and (python.parent / "dvc").exists():
-            return [str(python.parent / "dvc")]
-        found = shutil.which("dvc")
-        if found:
-            return [found]
+        """DVC from the learner's environment if it has its own, else the wizard's (which has dvc[gs])."""
+        for name in VENV_CANDIDATES:
+            candidate = self.root / name / "bin" / "dvc"
+            if candidate.exists():
+                return [str(candidate)]
         import sys
 
         return [sys.executable, "-m", "dvc"]
