@@ -626,7 +626,8 @@ def start_storage(world: World, data_dir: Path, host: str = "127.0.0.1", port: i
     storage = open_emulator_storage(data_dir)
     gate = _Gate(world, storage)
     httpd = _Server((host, port), partial(_RequestHandler, gate))
-    thread = threading.Thread(target=httpd.serve_forever, name=f"sandbox-storage-{httpd.server_address[1]}",
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"sandbox-storage-{httpd.server_address[1]}",
                               daemon=True)
     thread.start()
     return StorageHandle(host=host, port=httpd.server_address[1], data_dir=data_dir, _httpd=httpd,

@@ -1,0 +1,84 @@
+"""Arranging a sandbox world for storage tests, and talking to it with the real clients."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from wizard.sandbox.world import LEARNER, SOMEONE_ELSE, World
+
+ACCOUNT = "012345-6789AB-CDEF01"
+CLOSED_ACCOUNT = "0D0D0D-0E0E0E-0F0F0F"
+PROJECT = "learner-project"  # the learner's, billing linked, Cloud Storage enabled
+PROJECT_NUMBER = "100000000042"
+TAKEN_BUCKET = "mlops-bucket"  # someone else's
+TAKEN_PROJECT = "mlops-project"  # someone else's
+
+
+def learner_project(project_id: str, number: str, *, billing: str | None = ACCOUNT,
+                    services: tuple[str, ...] = ("storage.googleapis.com",), ready_at: float = 0) -> dict:
+    return {
+        "project_id": project_id,
+        "number": number,
+        "owner": LEARNER,
+        "state": "ACTIVE",
+        "ready_at": ready_at,
+        "billing_account": billing,
+        "services": list(services),
+    }
+
+
+def seed_storage_world(world: World) -> None:
+    with world.mutate() as data:
+        data["billing_accounts"] = {
+            ACCOUNT: {"display_name": "My Billing Account", "open": True, "owner": LEARNER, "project_quota": 5},
+            CLOSED_ACCOUNT: {"display_name": "Old trial", "open": False, "owner": LEARNER, "project_quota": 5},
+        }
+        data["projects"] = {
+            PROJECT: learner_project(PROJECT, PROJECT_NUMBER),
+            "no-billing-project": learner_project("no-billing-project", "100000000043", billing=None),
+            "closed-billing-project": learner_project("closed-billing-project", "100000000044",
+                                                      billing=CLOSED_ACCOUNT),
+            "no-api-project": learner_project("no-api-project", "100000000045", services=()),
+            TAKEN_PROJECT: {**learner_project(TAKEN_PROJECT, "100000000001"), "owner": SOMEONE_ELSE},
+        }
+        data["buckets"] = {
+            TAKEN_BUCKET: {
+                "project": TAKEN_PROJECT,
+                "owner": SOMEONE_ELSE,
+                "location": "US",
+                "uniform_access": False,
+                "public_access_prevention": "inherited",
+                "create_time": "2023-03-01T09:05:00.000Z",
+            }
+        }
+
+
+def storage_client(url: str, project: str = PROJECT):
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    return storage.Client(project=project, client_options={"api_endpoint": url},
+                          credentials=AnonymousCredentials())
+
+
+def dvc_env(storage_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "STORAGE_EMULATOR_HOST": storage_url,
+        "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+    })
+    return env
+
+
+def dvc(args: list[str], cwd: Path, env: dict[str, str], python: str = sys.executable,
+        check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([python, "-m", "dvc", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"dvc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
