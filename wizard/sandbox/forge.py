@@ -366,7 +366,8 @@ def start_forge(world: World, repos_dir: Path, host: str = "127.0.0.1", port: in
     for prefix, app in (mounts or {}).items():
         dispatcher.mount(prefix, app)
     httpd = _Server((host, port), partial(_Handler, dispatcher, world))
-    thread = threading.Thread(target=httpd.serve_forever, name=f"sandbox-forge-{httpd.server_address[1]}",
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"sandbox-forge-{httpd.server_address[1]}",
                               daemon=True)
     thread.start()
     return ForgeHandle(host=host, port=httpd.server_address[1], repos_dir=repos_dir, dispatcher=dispatcher,
