@@ -3,7 +3,7 @@
 Layout of a sandbox folder (`ROOT`):
 
     ROOT/world.json      the whole fake world (see world.py)
-    ROOT/repos/          bare git repositories served by the forge (learner/mlops-guide.git)
+    ROOT/forge/          bare git repositories served by the forge (learner/mlops-guide.git)
     ROOT/storage/        gcp-storage-emulator's files (buckets and objects)
     ROOT/learner-repo/   the learner's repository, as the guide leaves it before chapter 7
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from wizard.sandbox.world import SOMEONE_ELSE, WORLD_FILE, World
 
-REPOS_DIR = "repos"
+REPOS_DIR = "forge"  # the same names as wizard.sandbox.server
 STORAGE_DIR = "storage"
 DEMO_REPO_DIR = "learner-repo"
 FORGES = ("github", "gitlab")
@@ -97,6 +97,12 @@ def seed_world(world: World) -> None:
                 "create_time": "2023-03-01T09:00:00.000Z",
                 "billing_account": None,
                 "services": ["storage.googleapis.com"],
+                "iam_policy": {
+                    "version": 3,
+                    "etag": "B3NvbWVvbmU=",
+                    "bindings": [{"role": "roles/owner", "members": [f"user:{SOMEONE_ELSE}"]}],
+                },
+                "service_accounts": {},
             }
         for bucket in TAKEN_BUCKETS:
             data["buckets"].setdefault(bucket, {
