@@ -21,6 +21,7 @@ killed with SIGKILL leaves them intact; `object_names()` reads that index withou
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import logging
@@ -281,6 +282,62 @@ _NOUN = {"bucket": "Google Cloud Storage bucket", "object": "Google Cloud Storag
          "project": "Google Cloud project"}
 
 
+def split_multipart_related(body: bytes, content_type: str) -> list[tuple[dict[str, str], bytes]]:
+    """The parts of a multipart/related body, byte for byte.
+
+    The emulator parses uploads with the e-mail parser, which rewrites line endings and
+    drops a trailing carriage return: binary files (DVC's cache is full of them) came back
+    corrupted. Google keeps every byte; so does this.
+    """
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not match:
+        raise ValueError("multipart body without a boundary")
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    chunks = body.split(delimiter)[1:]
+    # Clients differ: google-resumable-media ends lines with CRLF, gcsfs with a bare LF. The
+    # line break before a delimiter belongs to the delimiter, in the style the body uses; a
+    # file's own trailing "\r" must survive.
+    newline = b"\r\n" if chunks and chunks[0].startswith(b"\r\n") else b"\n"
+    parts = []
+    for chunk in chunks:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        if chunk.startswith(newline):
+            chunk = chunk[len(newline):]
+        if chunk.endswith(newline):
+            chunk = chunk[: -len(newline)]
+        head, _, content = chunk.partition(newline + newline)
+        headers = {}
+        for line in head.decode("latin-1").splitlines():
+            name, _, value = line.partition(":")
+            if name.strip():
+                headers[name.strip().lower()] = value.strip()
+        if headers.get("content-transfer-encoding", "").lower() == "base64":
+            content = base64.b64decode(content)
+        parts.append((headers, content))
+    return parts
+
+
+class _ExactRequest(gse_server.Request):
+    """The emulator's request, with multipart uploads split exactly instead of by the e-mail parser."""
+
+    @property
+    def data(self) -> Any:
+        content_type = self.get_header("Content-Type") or ""
+        if self._data is gse_server._UNSET and content_type.startswith("multipart/related"):
+            raw = gse_server._decode_raw_data(gse_server._read_raw_data(self._request_handler), self._request_handler)
+            if raw:
+                (_meta_headers, meta), (file_headers, content) = split_multipart_related(raw, content_type)[:2]
+                self._data = {
+                    "meta": json.loads(meta),
+                    "content": content,
+                    "content-type": file_headers.get("content-type", "application/octet-stream").split(";")[0],
+                }
+            else:
+                self._data = None
+        return super().data
+
+
 class _Gate:
     """Applies Cloud Storage's rules, then runs the emulator's handler."""
 
@@ -295,7 +352,7 @@ class _Gate:
         override = http_handler.headers.get("x-http-method-override")
         if override:
             method = override.upper()
-        request = gse_server.Request(http_handler, method)
+        request = _ExactRequest(http_handler, method)
         response = gse_server.Response(http_handler)
         write = method in (POST, PUT, PATCH, DELETE)
         try:
