@@ -1,0 +1,102 @@
+"""Shared set-up for end-to-end tests: a sandbox world per test, the real CLI in a subprocess.
+
+`sandbox init` (real git, real dvc, a virtual environment) runs once per test session; each
+test gets a copy of that world, so every story starts from the guide's pre-chapter-7 state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wizard.sandbox.init import init_sandbox
+from wizard.sandbox.server import inspect
+from wizard.sandbox.world import World
+
+PROJECT = "mlops-learner-4242"
+BUCKET = "mlops-learner-4242-data"
+COMMIT_MESSAGE = "My ML experiment data is shared with DVC"
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("template") / "sandbox"
+    init_sandbox(root)
+    with World(root).mutate() as world:
+        world["faults"]["operation_seconds"] = 0.3
+    return root
+
+
+@pytest.fixture
+def sandbox(template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "sandbox"
+    shutil.copytree(template, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def answers(tmp_path: Path) -> Path:
+    return write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
+
+
+def write_answers(path: Path, **values: str) -> Path:
+    body = "[gcp]\n" + "".join(f'{k} = "{v}"\n' for k, v in values.items())
+    path.write_text(body)
+    return path
+
+
+def wizard(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """Run the real `mlops-wizard` command in a new process."""
+    full_env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def run_chapter7(sandbox: Path, answers: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
+                  "--chapter", "7", "--answers", str(answers), "--yes", env=env)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def learner_world(sandbox: Path) -> dict[str, Any]:
+    """What a learner would check in the console: their projects and buckets, nothing else."""
+    world = inspect(sandbox)
+    me = world["learner"]
+    return {
+        "projects": {pid: p for pid, p in world["projects"].items() if p["owner"] == me},
+        "buckets": {name: b for name, b in world["buckets"].items() if b["owner"] == me},
+        "calls": world["calls"],
+    }
+
+
+def remote_messages(sandbox: Path) -> list[str]:
+    bare = sandbox / "forge" / "learner" / "mlops-guide.git"
+    return git(bare, "log", "--format=%s", "main").splitlines()
+
+
+def fingerprint(sandbox: Path) -> dict[str, Any]:
+    """Everything that must be the same after an interrupted-then-resumed run and a clean one."""
+    repo = sandbox / "learner-repo"
+    world = learner_world(sandbox)
+    return {
+        "projects": {pid: (p["billing_account"], p["services"], p["state"]) for pid, p in world["projects"].items()},
+        "buckets": {
+            name: (b["project"], b["location"], b["uniform_access"], b["public_access_prevention"], b["objects"])
+            for name, b in world["buckets"].items()
+        },
+        "remote_log": remote_messages(sandbox),
+        "files": {name: (repo / name).read_text() for name in (".dvc/config", "requirements.txt", "requirements-freeze.txt")},
+        "worktree": git(repo, "status", "--porcelain"),
+        "local_is_remote": git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", "origin/main"),
+        "stray_temp_files": sorted(str(p.relative_to(repo)) for p in repo.rglob(".*.tmp") if ".venv" not in p.parts),
+    }
