@@ -282,6 +282,24 @@ def test_objects_round_trip_in_the_learners_bucket(client, server):
     assert object_names(server.data_dir, "learner-dvc-bucket") == ["dvcstore/files/md5/00/11"]
 
 
+BINARY = {"crlf": b"a\r\nb\r\n", "ends-with-cr": b"P5 8 8 255\n\x00\x01\r\n\x07\r", "all-bytes": bytes(range(256)) * 3,
+          "ends-with-blank-line": b"x\n\n", "empty": b""}
+
+
+def test_binary_objects_keep_every_byte(client, server, monkeypatch):
+    """Both upload styles (google-resumable-media: CRLF multipart; gcsfs: LF multipart)."""
+    monkeypatch.setenv("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+    import gcsfs
+
+    bucket = new_bucket(client, "learner-dvc-bucket")
+    fs = gcsfs.GCSFileSystem(endpoint_url=server.url, token="anon", project=PROJECT)
+    for name, content in BINARY.items():
+        bucket.blob(f"client/{name}").upload_from_string(content)
+        assert bucket.blob(f"client/{name}").download_as_bytes() == content, name
+        fs.pipe(f"learner-dvc-bucket/gcsfs/{name}", content)
+        assert fs.cat(f"learner-dvc-bucket/gcsfs/{name}") == content, name
+
+
 def test_objects_in_someone_elses_bucket_are_forbidden(client):
     bucket = client.bucket(TAKEN_BUCKET)
     with pytest.raises(gexc.Forbidden) as caught:
@@ -388,7 +406,7 @@ def _dvc_repo(path: Path, env: dict[str, str], files: int = 12) -> None:
     for i in range(files):
         folder = data / f"class{i % 3}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"img{i}.bin").write_bytes(bytes([i]) * (100 + i))
+        (folder / f"img{i}.bin").write_bytes(bytes([i]) * (100 + i) + b"\r\n\r")  # CR last, on purpose
     dvc(["init", "--quiet"], path, env)
     dvc(["add", "--quiet", "data/raw"], path, env)
 
@@ -416,7 +434,8 @@ def test_dvc_push_and_pull_through_the_sandbox(client, server, tmp_path):
     shutil.rmtree(repo / ".dvc" / "cache")
     shutil.rmtree(repo / "data" / "raw")
     dvc(["pull"], repo, env)
-    assert (repo / "data" / "raw" / "class1" / "img4.bin").read_bytes() == bytes([4]) * 104
+    assert (repo / "data" / "raw" / "class1" / "img4.bin").read_bytes() == bytes([4]) * 104 + b"\r\n\r"
+    assert "modified" not in dvc(["status"], repo, env).stdout  # every file hashes as before
 
 
 def test_dvc_push_to_someone_elses_bucket_is_forbidden(server, tmp_path):
