@@ -184,7 +184,7 @@ def main() -> None:
     (prepared / "labels.json").write_text(json.dumps(labels, indent=2) + "\\n")
     (prepared / "train.json").write_text(json.dumps(train) + "\\n")
     (prepared / "test.json").write_text(json.dumps(test) + "\\n")
-    print(f"Prepared {len(train['y'])} training and {len(test['y'])} test images of {len(labels)} classes in {prepared}")
+    print(f"Prepared {len(train['y'])} training and {len(test['y'])} test images in {prepared}")
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
     with world.mutate() as data:
         ports = data.setdefault("ports", {})
         if not all(ports.get(name) for name in PORT_NAMES):
-            ports.update(zip(PORT_NAMES, free_ports(len(PORT_NAMES))))
+            ports.update(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
         data["sandbox"] = {**data.get("sandbox", {}), "forge": forge,
                            "repository": f"{REPO_OWNER}/{REPO_NAME}"}
         data["sandbox"].setdefault("created_at", _now())

@@ -359,7 +359,7 @@ class _Gate:
             self.world.count("storage", write=write)
             handler, match = self._route(request, method)
             request.set_match(match)
-            request.data  # read the body now, outside the lock
+            _ = request.data  # read the body now, outside the lock
             with self.lock:
                 self._dispatch(handler, request, response)
         except GoogleError as err:
