@@ -114,6 +114,7 @@ class Runner:
     def run_step(self, step: Step) -> Observation:
         ctx, store = self.ctx, self.ctx.store
         ctx.step_id = step.id
+        ctx.previous = store.step(step.id) if store is not None else {}
         ctx.reporter(StepStarted(step.id, step.title))
         try:
             before = step.observe(ctx)

@@ -50,6 +50,13 @@ class Context:
     store: "StateStore | None" = None
     reporter: Reporter = null_reporter
     step_id: str = ""
+    # The checkpoint entry of the current step as it was before this run touched it:
+    # {"status": "started"} means an earlier run was interrupted inside the step.
+    previous: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.previous.get("status") == "started"
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         self.reporter(Progress(self.step_id, message, fraction))

@@ -69,11 +69,12 @@ class CreateProject(Step):
                 why="It was deleted less than 30 days ago; Google keeps it recoverable until then.",
                 fix=f"Restore it with `gcloud projects undelete {project_id}`, or choose another project ID.",
             )
-        interrupted = bool(ctx.store and ctx.store.step(self.id).get("status") in {"started", "failed"})
         ctx.crash_point("before-call")
         info = projects.create_project(
             ctx.target, project_id, ctx.progress,
-            adopt_wait=self.adopt_wait_seconds if interrupted else 0.0,
+            # After an interrupted run, ALREADY_EXISTS most likely means our own creation is
+            # still under way: wait for the project to show up before calling it taken.
+            adopt_wait=self.adopt_wait_seconds if ctx.interrupted else 0.0,
             after_call=lambda: ctx.crash_point("after-call"),
         )
         ctx.target.set_quota_project(project_id)
