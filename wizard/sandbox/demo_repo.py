@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,8 @@ FIRST_COMMIT_MESSAGE = "My ML experiment is reproducible with DVC"
 # What the learner's venv counts as installed: its requirements now (dvc, pyyaml),
 # after chapter 7 (dvc[gs]) and pip itself, as in a freeze made with --all.
 VENV_ROOTS = ("dvc[gs]", "pyyaml", "pip")
+# What the learner had installed before chapter 7: the freeze they committed lists only these.
+BEFORE_CHAPTER_7_ROOTS = ("dvc", "pyyaml", "pip")
 VENV_SCRIPTS = ("dvc", "pip")
 
 
@@ -378,9 +381,9 @@ print(json.dumps({
 """
 
 
-def probe_interpreter(python: str) -> dict:
+def probe_interpreter(python: str, roots: tuple[str, ...] = VENV_ROOTS) -> dict:
     """What `python` has: its site directories, dvc/pyyaml versions, the metadata to copy."""
-    result = subprocess.run([python, "-c", _PROBE, json.dumps(VENV_ROOTS), json.dumps(VENV_SCRIPTS)],
+    result = subprocess.run([python, "-c", _PROBE, json.dumps(roots), json.dumps(VENV_SCRIPTS)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise DemoRepoError(f"cannot inspect {python}: {result.stderr.strip()}")
@@ -446,6 +449,23 @@ def build_env(path: Path, venv_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def freeze_before_chapter_7(freeze: str, python: str) -> str:
+    """The freeze as the learner committed it before chapter 7: without what dvc[gs] adds.
+
+    The venv already counts dvc[gs]'s packages as installed (nothing can be downloaded
+    offline), but the guide's learner installs them in chapter 7, so their freeze changes
+    then: keep only the distributions plain dvc, pyyaml and pip need.
+    """
+    before = probe_interpreter(python, BEFORE_CHAPTER_7_ROOTS)
+    names = {_canonical(Path(d).name.split("-")[0]) for d in before["dist_infos"]}
+    kept = [line for line in freeze.splitlines() if _canonical(re.split(r"[=<>!~ @\[]", line, maxsplit=1)[0]) in names]
+    return "\n".join(kept) + "\n"
+
+
 def build_demo_repo(path: Path, origin_url: str, python: str = sys.executable) -> dict:
     """Build the learner's repository at `path` and push `main` to `origin_url`.
 
@@ -483,7 +503,7 @@ def build_demo_repo(path: Path, origin_url: str, python: str = sys.executable) -
     venv_python = make_venv(venv_dir, python, info)
     env = build_env(path, venv_dir)
     freeze = _run([str(venv_python), "-m", "pip", "freeze", "--local", "--all"], path, env)
-    (path / "requirements-freeze.txt").write_text(freeze)
+    (path / "requirements-freeze.txt").write_text(freeze_before_chapter_7(freeze, python))
 
     dvc = [str(venv_python), "-m", "dvc"]
     _run([*dvc, "init", "--quiet"], path, env)
