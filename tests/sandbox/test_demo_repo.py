@@ -189,7 +189,8 @@ def test_requirements_pin_what_the_interpreter_has(repo):
     freeze = (repo / "requirements-freeze.txt").read_text().splitlines()
     assert f"dvc=={version('dvc')}" in freeze
     assert f"PyYAML=={version('pyyaml')}" in freeze or f"pyyaml=={version('pyyaml')}" in freeze
-    assert f"dvc-gs=={version('dvc-gs')}" in freeze  # ready for chapter 7's dvc[gs]
+    # As committed before chapter 7: what dvc[gs] adds comes with chapter 7's freeze.
+    assert not any(line.startswith(("dvc-gs==", "gcsfs==")) for line in freeze)
     assert not any("@" in line or line.startswith("-e") for line in freeze)
 
 
@@ -219,7 +220,10 @@ def test_chapter_7_pip_install_is_offline_and_quick(repo, tmp_path):
 
     freeze = venv_run(repo, "-m", "pip", "freeze", "--local", "--all", extra_env=OFFLINE)
     assert freeze.returncode == 0
-    assert freeze.stdout == (repo / "requirements-freeze.txt").read_text()
+    # Chapter 7's freeze holds what was committed before, plus what dvc[gs] brings.
+    before = set((repo / "requirements-freeze.txt").read_text().splitlines())
+    after = set(freeze.stdout.splitlines())
+    assert before < after and f"dvc-gs=={version('dvc-gs')}" in after
     print(f"\npip install + freeze took {time.monotonic() - started:.1f} s")
     assert time.monotonic() - started < 20
 
