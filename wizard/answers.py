@@ -123,6 +123,7 @@ class Question:
     validate: Validator
     default: str | None = None
     normalize: Callable[[str], str] = str.strip
+    env: str = ""  # the guide's environment variable for this answer, used in exported scripts
 
 
 QUESTIONS: dict[str, Question] = {
@@ -135,6 +136,7 @@ QUESTIONS: dict[str, Question] = {
             "The guide's example mlops-project is already taken by someone; add something of yours.",
             validate_project_id,
             normalize=lambda v: v.strip(),
+            env="GCP_PROJECT_ID",
         ),
         Question(
             "gcp.billing_account",
@@ -143,6 +145,7 @@ QUESTIONS: dict[str, Question] = {
             "When you have exactly one open account it is chosen for you.",
             validate_billing_account,
             normalize=normalize_billing_account,
+            env="GCP_BILLING_ACCOUNT_ID",
         ),
         Question(
             "gcp.bucket_name",
@@ -150,6 +153,7 @@ QUESTIONS: dict[str, Question] = {
             "Globally unique: 3–63 lowercase letters, digits, '-', '_' or '.'; no 'google'.",
             validate_bucket_name,
             normalize=lambda v: v.strip(),
+            env="GCP_BUCKET_NAME",
         ),
         Question(
             "gcp.bucket_location",
@@ -158,6 +162,7 @@ QUESTIONS: dict[str, Question] = {
             validate_bucket_location,
             default="europe-west6",
             normalize=lambda v: v.strip().lower(),
+            env="GCP_BUCKET_LOCATION",
         ),
     )
 }

@@ -68,23 +68,26 @@ CHAPTER = click.option("--chapter", type=int, default=7, show_default=True, help
               help="TOML answers file ([gcp] project_id, billing_account, bucket_name, bucket_location).")
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing: take answers from the file, the checkpoint "
               "and the defaults; a missing answer is an error naming it.")
-def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | None, yes: bool) -> None:
-    """Do a chapter's steps in your repository; resumes where an earlier run stopped."""
+@click.option("--plain", is_flag=True, help="Line mode: plain questions and answers, no full screen "
+              "(for screen readers and simple terminals).")
+def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | None, yes: bool, plain: bool) -> None:
+    """Do a chapter's steps in your repository; resumes where an earlier run stopped.
+
+    Opens the full-screen wizard, unless --plain (line mode) or --yes (no questions).
+    """
     from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
 
     spec = get_chapter(chapter)
     given = load_answers_file(answers_file) if answers_file else {}
-    _run_chapter(spec, repo, sandbox, given, ask=None if yes else _prompt)
+    if yes or plain:
+        from wizard.plain import ask
 
+        _run_chapter(spec, repo, sandbox, given, ask=None if yes else ask)
+        return
+    from wizard.tui.app import run_tui
 
-def _prompt(question: Any, default: str | None, choices: list[tuple[str, str]]) -> str:
-    if choices:
-        click.echo(f"{question.prompt} — choose one:")
-        for value, label in choices:
-            click.echo(f"  {label}")
-    click.echo(f"  ({question.help})")
-    return click.prompt(question.prompt, default=default, show_default=default is not None)
+    run_tui(repo, sandbox, [spec], given)
 
 
 def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any) -> dict[str, str]:
@@ -191,17 +194,43 @@ def sandbox_inspect(directory: Path, as_json: bool) -> None:
 
 @main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Sandbox folder (default: in your user data directory).")
-def demo(directory: Path | None) -> None:
+              help="Sandbox folder (default: in your user data directory). Running demo again resumes.")
+@click.option("--headless", is_flag=True, help="Run chapter 7 without the full screen and print what happens.")
+def demo(directory: Path | None, headless: bool) -> None:
     """Try chapter 7 on the embedded sandbox: no cloud account, nothing leaves this machine."""
-    from wizard.demo import prepare_demo
-
-    directory, answers = prepare_demo(directory)
+    from wizard.demo import default_dir, prepare_demo
     from wizard.engine.chapter import get_chapter
 
-    _run_chapter(get_chapter(7), directory / "learner-repo", directory, answers, ask=None)
-    click.echo(f"\nThe demo's world is in {directory}. Look at it with "
-               f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
+    directory = Path(directory or default_dir()).expanduser().resolve()
+    if headless:
+        directory, answers = prepare_demo(directory)
+        _run_chapter(get_chapter(7), directory / "learner-repo", directory, answers, ask=None)
+        click.echo(f"\nThe demo's world is in {directory}. Look at it with "
+                   f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
+        return
+    from wizard.tui.app import run_tui
+
+    run_tui(directory / "learner-repo", directory, [get_chapter(7)], prepare=lambda: prepare_demo(directory)[1])
+    click.echo(f"The demo's world is in {directory}; run `mlops-wizard demo` again to continue or look around.")
+
+
+@main.command()
+@REPO
+@CHAPTER
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML answers file; answers already given to the wizard are used too.")
+def script(repo: Path, chapter: int, answers_file: Path | None) -> None:
+    """Print the chapter as a shell script (gcloud, dvc, git) for your answers — to read, learn or run by hand."""
+    from wizard.answers import load_answers_file
+    from wizard.engine.chapter import get_chapter
+    from wizard.engine.state import StateStore
+    from wizard.script import render_script
+    from wizard.workspace.repo import Workspace
+
+    spec = get_chapter(chapter)
+    workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
+    answers = {**StateStore(workspace.git_dir).answers(), **(load_answers_file(answers_file) if answers_file else {})}
+    click.echo(render_script(spec, answers), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,34 @@
+"""The chapter as a shell script: what the learner would type, with the guide's variables."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Mapping
+
+from wizard.answers import QUESTIONS
+from wizard.engine.chapter import Chapter
+
+
+def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:
+    """A bash script: the answers exported as the guide's variables, then each step's commands."""
+    keys = chapter.needs()
+    variables = {key: f"${QUESTIONS[key].env}" for key in keys if QUESTIONS[key].env}
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# A guide to MLOps, chapter {chapter.number}: {chapter.title}",
+        "# The commands mlops-wizard runs for you, for reading or running by hand.",
+        "set -euo pipefail",
+        "",
+    ]
+    for key in keys:
+        env = QUESTIONS[key].env
+        if not env:
+            continue
+        value = answers.get(key)
+        lines.append(f"export {env}={shlex.quote(value)}" if value else f"export {env}=  # {QUESTIONS[key].prompt}: fill in")
+    for step in chapter.steps:
+        command = step.command(variables)
+        if not command:
+            continue
+        lines += ["", f"# {step.title}", command]
+    return "\n".join(lines) + "\n"
