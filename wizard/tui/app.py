@@ -1,0 +1,331 @@
+"""The Textual app: a sidebar of steps, the current step explained, its answers, and the work.
+
+All cloud, git and dvc work runs in thread workers (the UI never waits); they talk back
+with messages (`wizard.tui.messages`). The world is observed live when the app opens, so
+a learner coming back days later sees what is really done.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Header, Label, ListView, Markdown, ProgressBar, RichLog, Static
+
+from wizard.answers import suggest_ids
+from wizard.engine.chapter import Chapter
+from wizard.engine.errors import WizardError, translate
+from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+from wizard.engine.step import Step, fmt
+from wizard.tui.controller import Choices, Controller
+from wizard.tui.messages import EngineEvent, SessionFailed, SessionReady, StepErrored, StepSucceeded
+from wizard.tui.screens.error import ErrorScreen
+from wizard.tui.screens.help import HelpScreen
+from wizard.tui.screens.resume import ResumeScreen
+from wizard.tui.screens.summary import SummaryScreen
+from wizard.tui.widgets.answers_form import AnswersForm
+from wizard.tui.widgets.sidebar import Sidebar, StepItem
+
+
+class WizardApp(App[None]):
+    CSS_PATH = "wizard.tcss"
+    TITLE = "mlops-wizard"
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("ctrl+e", "run_to_end", "Run all", priority=True),
+        Binding("ctrl+n", "skip", "Skip", priority=True),
+        Binding("ctrl+b", "back", "Back", priority=True),
+        Binding("ctrl+y", "copy_command", "Copy cmds", priority=True),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, repo: Path, sandbox: Path | None, chapters: Sequence[Chapter],
+                 given: Mapping[str, str] | None = None, prepare: Callable[[], Mapping[str, str] | None] | None = None) -> None:
+        super().__init__()
+        self.chapters = list(chapters)
+        self.repo = Path(repo)
+        self.controller = Controller(self.repo, sandbox, self.chapters, reporter=self._report,
+                                     given=dict(given or {}), prepare=prepare)
+        self.steps: list[tuple[Chapter, Step]] = [(c, s) for c in self.chapters for s in c.steps]
+        self.owner: dict[str, str] = {}  # answer key -> id of the first step that asks for it
+        for _chapter, step in self.steps:
+            for key in step.needs:
+                self.owner.setdefault(key, step.id)
+        self.index = 0
+        self.status: dict[str, str] = {s.id: "todo" for _c, s in self.steps}
+        self.details: dict[str, str] = {s.id: "" for _c, s in self.steps}
+        self.choices: dict[str, Choices] = {}
+        self.ready = False
+        self.busy = False
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield Sidebar(self.chapters, id="sidebar")
+            with VerticalScroll(id="main"):
+                yield Label("Opening your repository…", id="step-title")
+                yield Static("", id="step-status")
+                yield Markdown("", id="step-text")
+                yield Static("", id="step-command")
+                yield Vertical(id="form-slot")
+                with Horizontal(classes="buttons", id="step-buttons"):
+                    yield Button("Run (ctrl+r)", id="run", variant="primary", disabled=True)
+                    yield Button("Skip (ctrl+n)", id="skip", disabled=True)
+                    yield Button("Back (ctrl+b)", id="back", disabled=True)
+        with Vertical(id="activity-box"):
+            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
+            yield RichLog(id="activity", wrap=True, markup=False, max_lines=1000)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.repo.name} — chapter " + ", ".join(str(c.number) for c in self.chapters)
+        self.query_one("#progress").display = False
+        self.query_one("#step-command").border_title = "Equivalent commands (ctrl+y copies)"
+        self.log_line("Opening your repository and looking at what already exists…")
+        self.open_session()
+
+    def on_unmount(self) -> None:
+        self.controller.close()
+
+    # -- workers -----------------------------------------------------------------------------
+    def _report(self, event: Event) -> None:
+        self.post_message(EngineEvent(event))  # called from worker threads; thread-safe
+
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
+    def open_session(self) -> None:
+        try:
+            if self.controller.ctx is None:
+                self.controller.open()
+            reports = {c.number: self.controller.observe(c) for c in self.chapters}
+            keys = list(dict.fromkeys(k for c in self.chapters for k in c.needs()))
+            choices = self.controller.choices(keys)
+            self.post_message(SessionReady(reports, choices, self.controller.resumed, self.controller.describe_target()))
+        except Exception as exc:  # noqa: BLE001 - shown in the error panel
+            self.post_message(SessionFailed(translate(exc, "opening your repository")))
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def run_step_worker(self, index: int, answers: dict[str, str], to_end: bool) -> None:
+        chapter, step = self.steps[index]
+        try:
+            observation = self.controller.run_step(chapter, step, answers)
+            self.post_message(StepSucceeded(step.id, observation, to_end))
+        except Exception as exc:  # noqa: BLE001 - shown in the error panel
+            self.post_message(StepErrored(step.id, translate(exc, f"'{step.title}'")))
+
+    # -- messages from workers ------------------------------------------------------------
+    def on_session_ready(self, message: SessionReady) -> None:
+        self.choices = message.choices
+        for reports in message.reports.values():
+            for report in reports:
+                self.status[report.step.id] = report.label
+                self.details[report.step.id] = report.error.what if report.error else report.observation.detail  # type: ignore[union-attr]
+        self.ready = True
+        self.log_line(f"Connected to {message.target}.")
+        done = [s.title for _c, s in self.steps if self.status[s.id] == "done"]
+        todo = [s.title for _c, s in self.steps if self.status[s.id] != "done"]
+        self.index = self._first_unfinished()
+        self.show_step()
+        if message.resumed and done and todo:
+            self.push_screen(ResumeScreen(done, todo))
+        elif not todo:
+            self.show_summary()
+
+    def on_session_failed(self, message: SessionFailed) -> None:
+        self.log_line(f"✗ {message.error.what}")
+
+        def after(retry: bool | None) -> None:
+            if retry:
+                self.log_line("Retrying…")
+                self.open_session()
+
+        self.push_screen(ErrorScreen(message.error, "Opening your repository"), after)
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        if isinstance(event, StepStarted):
+            self.log_line(f"▶ {event.title}")
+        elif isinstance(event, Progress):
+            self.log_line(f"    {event.message}")
+        elif isinstance(event, StepFinished):
+            mark = {"done": "✓ already done:", "applied": "✓", "failed": "✗"}.get(event.status, "·")
+            self.log_line(f"  {mark} {event.detail}")
+        elif isinstance(event, Notice):
+            self.log_line(f"! {event.message}")
+
+    def on_step_succeeded(self, message: StepSucceeded) -> None:
+        self.busy = False
+        self.status[message.step_id] = "done"
+        self.details[message.step_id] = message.observation.detail
+        self.query_one("#progress").display = False
+        nxt = self._first_unfinished()
+        if nxt >= len(self.steps):
+            self.index = len(self.steps) - 1
+            self.show_step()
+            self.show_summary()
+            return
+        self.index = nxt
+        self.show_step()
+        if message.continue_to_end and self._can_run_unattended(nxt):
+            self.start_run(to_end=True)
+
+    def on_step_errored(self, message: StepErrored) -> None:
+        self.busy = False
+        self.status[message.step_id] = "failed"
+        self.details[message.step_id] = message.error.what
+        self.query_one("#progress").display = False
+        self.show_step()
+        _chapter, step = self.steps[self.index]
+
+        def after(retry: bool | None) -> None:
+            if retry:
+                self.start_run(to_end=False)
+
+        self.push_screen(ErrorScreen(message.error, step.title), after)
+
+    # -- the main pane ------------------------------------------------------------------------
+    def _first_unfinished(self) -> int:
+        for i, (_c, step) in enumerate(self.steps):
+            if self.status[step.id] != "done":
+                return i
+        return len(self.steps)
+
+    def _owned_keys(self, step: Step) -> list[str]:
+        return [k for k in step.needs if self.owner.get(k) == step.id]
+
+    def _values(self) -> dict[str, str]:
+        """Answers so far, else defaults and suggestions, for the form and the commands."""
+        answers = dict(self.controller.ctx.answers) if self.controller.ctx else {}
+        values = dict(answers)
+        for key, choice in self.choices.items():
+            if key not in values and choice.default:
+                values[key] = choice.default
+        if "gcp.project_id" not in values:
+            values["gcp.project_id"] = suggest_ids("mlops-project", count=1)[0]
+            self.choices.setdefault("gcp.project_id", Choices()).default = values["gcp.project_id"]
+        if "gcp.bucket_name" not in answers and "gcp.project_id" in values:
+            values["gcp.bucket_name"] = f"{values['gcp.project_id']}-data"
+        return values
+
+    def _can_run_unattended(self, index: int) -> bool:
+        _chapter, step = self.steps[index]
+        answers = self.controller.ctx.answers if self.controller.ctx else {}
+        return all(k in answers for k in self._owned_keys(step))
+
+    def show_step(self) -> None:
+        chapter, step = self.steps[self.index]
+        status = self.status[step.id]
+        values = self._values()
+        self.query_one("#step-title", Label).update(f"Chapter {chapter.number} · Step {chapter.steps.index(step) + 1}"
+                                                    f" of {len(chapter.steps)} — {step.title}")
+        self.query_one("#step-status", Static).update(f"Status: {status}" + (f" — {self.details[step.id]}"
+                                                                              if self.details[step.id] else ""))
+        self.query_one("#step-text", Markdown).update(fmt(step.text, values) or "")
+        self.query_one("#step-command", Static).update(step.command(values) or "(nothing to type: a check only)")
+        slot = self.query_one("#form-slot", Vertical)
+        slot.remove_children()
+        keys = self._owned_keys(step)
+        if keys:
+            options = {k: c.options for k, c in self.choices.items()}
+            slot.mount(AnswersForm(keys, values, options, locked=status == "done", id="answers"))
+        sidebar = self.query_one(Sidebar)
+        for i, (_c, s) in enumerate(self.steps):
+            sidebar.item(s.id).set_status("running" if self.busy and i == self.index else self.status[s.id],
+                                          current=i == self.index)
+        self.query_one("#run", Button).disabled = not self.ready or self.busy
+        self.query_one("#skip", Button).disabled = not self.ready or self.busy or self.index >= len(self.steps) - 1
+        self.query_one("#back", Button).disabled = not self.ready or self.busy or self.index == 0
+        self.query_one("#run", Button).label = "Check again (ctrl+r)" if status == "done" else "Run (ctrl+r)"
+
+    def show_summary(self) -> None:
+        answers = self.controller.ctx.answers if self.controller.ctx else {}
+        parts = []
+        for chapter in self.chapters:
+            parts.append(fmt(chapter.summary, answers))
+            parts.append("### What exists now\n" + "\n".join(
+                f"- ✓ {s.title} — {self.details[s.id]}" for s in chapter.steps))
+        parts.append(f"\nEverything above was checked live in {self.controller.describe_target()}. "
+                     "Run the wizard again any time: it only does what is missing.")
+        self.push_screen(SummaryScreen("\n\n".join(parts)))
+
+    def log_line(self, text: str) -> None:
+        self.query_one("#activity", RichLog).write(text)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def start_run(self, to_end: bool) -> None:
+        if not self.ready or self.busy:
+            return
+        forms = self.query(AnswersForm)
+        answers: dict[str, str] = {}
+        if forms:
+            form = forms.first()
+            problems = form.problems()
+            if problems:
+                first = next(iter(problems))
+                self.notify(problems[first], title="Check this answer", severity="error")
+                return
+            answers = form.values()
+        self.busy = True
+        self.status[self.steps[self.index][1].id] = "running"
+        self.query_one("#progress").display = True
+        self.show_step()
+        self.run_step_worker(self.index, answers, to_end)
+
+    def action_run(self) -> None:
+        self.start_run(to_end=False)
+
+    def action_run_to_end(self) -> None:
+        self.start_run(to_end=True)
+
+    def action_skip(self) -> None:
+        if self.ready and not self.busy and self.index < len(self.steps) - 1:
+            self.index += 1
+            self.show_step()
+
+    def action_back(self) -> None:
+        if self.ready and not self.busy and self.index > 0:
+            self.index -= 1
+            self.show_step()
+
+    def action_copy_command(self) -> None:
+        _chapter, step = self.steps[self.index]
+        self.copy_to_clipboard(step.command(self._values()))
+        self.notify("The equivalent commands are in your clipboard.")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    @on(Button.Pressed, "#run")
+    def _run_pressed(self) -> None:
+        self.action_run()
+
+    @on(Button.Pressed, "#skip")
+    def _skip_pressed(self) -> None:
+        self.action_skip()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    @on(ListView.Selected, "#sidebar")
+    def _step_selected(self, event: ListView.Selected) -> None:
+        if not isinstance(event.item, StepItem) or not self.ready or self.busy:
+            return
+        for i, (_c, step) in enumerate(self.steps):
+            if step.id == event.item.step_id:
+                self.index = i
+                self.show_step()
+                return
+
+
+def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given: Mapping[str, str] | None = None,
+            prepare: Callable[[], Mapping[str, str] | None] | None = None) -> None:
+    WizardApp(repo, sandbox, chapters, given, prepare).run()
+
+
+__all__ = ["WizardApp", "run_tui", "WizardError"]

@@ -1,0 +1,34 @@
+"""The keys, on one screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+KEYS = [
+    ("ctrl+r", "Run the current step (answers are checked first; nothing is sent if one is wrong)"),
+    ("ctrl+e", "Run every remaining step of the chapter, stopping where an answer is needed"),
+    ("ctrl+n", "Skip to the next step without running this one"),
+    ("ctrl+b", "Back to the previous step"),
+    ("ctrl+y", "Copy the equivalent commands to the clipboard"),
+    ("tab / shift+tab", "Move between fields, buttons and the step list"),
+    ("f1", "This help"),
+    ("ctrl+q", "Quit — run the wizard again later to continue where you stopped"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("f1", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-panel"):
+            yield Label("Keys", id="help-title")
+            for key, meaning in KEYS:
+                yield Static(f"[b]{key:<16}[/b] {meaning}", classes="help-row")
+            yield Static("Press esc to close.", classes="help-note")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
