@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import BUCKET, PROJECT, git, learner_world, run_chapter7, wizard, write_answers
+from tests.support import BUCKET, PROJECT, git, learner_world, run_chapter7, wizard, write_answers
 from wizard.sandbox.world import World
 
 

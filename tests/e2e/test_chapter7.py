@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import (
+from tests.support import (
     BUCKET,
     COMMIT_MESSAGE,
     PROJECT,

@@ -7,13 +7,12 @@ one project, one bucket, one commit, nothing lost or half-written in the reposit
 
 from __future__ import annotations
 
-import shutil
 import signal
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import COMMIT_MESSAGE, fingerprint, learner_world, remote_messages, run_chapter7
+from tests.support import COMMIT_MESSAGE, fingerprint, learner_world, remote_messages, run_chapter7
 from wizard.sandbox.world import World
 
 CRASH_POINTS = [
@@ -29,24 +28,13 @@ CRASH_POINTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("reference") / "sandbox"
-    shutil.copytree(template, root, symlinks=True)
-    answers = root.parent / "answers.toml"
-    answers.write_text('[gcp]\nproject_id = "mlops-learner-4242"\nbucket_name = "mlops-learner-4242-data"\n')
-    result = run_chapter7(root, answers)
-    assert result.returncode == 0, result.stderr
-    return fingerprint(root)
-
-
 # Slow the cloud down where the interesting part is that Google has not finished yet when
 # the learner comes back: the resumed run must wait for it and adopt it, not call it taken.
 SLOW = {"ch07.create-project:after-call": 4.0, "ch07.enable-apis:after-call": 4.0}
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)
-def test_a_learner_resumes_after_the_wizard_was_killed(point: str, sandbox: Path, answers: Path, uninterrupted: dict):
+def test_a_learner_resumes_after_the_wizard_was_killed(point: str, sandbox: Path, answers: Path, reference_world: dict):
     if point in SLOW:
         with World(sandbox).mutate() as world:
             world["faults"]["operation_seconds"] = SLOW[point]
@@ -58,7 +46,7 @@ def test_a_learner_resumes_after_the_wizard_was_killed(point: str, sandbox: Path
     if point == "ch07.create-project:after-call":
         assert "already exists and is yours: adopting it" in resumed.stdout
 
-    assert fingerprint(sandbox) == uninterrupted
+    assert fingerprint(sandbox) == reference_world
     world = learner_world(sandbox)
     assert len(world["projects"]) == 1 and len(world["buckets"]) == 1
     assert remote_messages(sandbox).count(COMMIT_MESSAGE) == 1

@@ -67,6 +67,7 @@ def link(target: Any, project_id: str, account_id: str) -> None:
         target.billing().update_project_billing_info(
             name=f"projects/{project_id}",
             project_billing_info=billing_v1.ProjectBillingInfo(billing_account_name=f"billingAccounts/{account_id}"),
+            retry=None,  # a failure goes to the learner with Retry; the default would wait 60 s
         )
     except exceptions.FailedPrecondition as exc:
         text = str(exc)

@@ -47,7 +47,8 @@ def create_project(target: Any, project_id: str, say: Callable[[str, float | Non
 
     try:
         operation = target.projects().create_project(
-            project=resourcemanager_v3.Project(project_id=project_id, display_name=project_id)
+            project=resourcemanager_v3.Project(project_id=project_id, display_name=project_id),
+            retry=None,  # a failure goes to the learner with Retry; the default would wait 60 s
         )
     except exceptions.Conflict:
         mine = _wait_visible(target, project_id, adopt_wait, say)

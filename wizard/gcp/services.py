@@ -17,6 +17,7 @@ def enabled(target: Any, project_id: str, services: Iterable[str]) -> set[str]:
 
 def enable(target: Any, project_id: str, services: list[str], say: Callable[[str, float | None], None]) -> None:
     operation = target.service_usage().batch_enable_services(
-        request={"parent": f"projects/{project_id}", "service_ids": services}
+        request={"parent": f"projects/{project_id}", "service_ids": services},
+        retry=None,  # a failure goes to the learner with Retry; the default would wait 60 s
     )
     operations.wait(operation, target, say, "Waiting for Google to enable " + ", ".join(services))

@@ -36,8 +36,10 @@ class Target:
     def is_sandbox(self) -> bool:
         return self.kind == "sandbox"
 
-    def describe(self) -> str:
-        return f"the sandbox in {self.sandbox_dir}" if self.is_sandbox else "Google Cloud"
+    def describe(self, short: bool = False) -> str:
+        if self.is_sandbox:
+            return "the sandbox" if short else f"the sandbox in {self.sandbox_dir}"
+        return "Google Cloud"
 
     # -- credentials -------------------------------------------------------------------
     def credentials(self) -> Any:

@@ -62,6 +62,7 @@ class WizardApp(App[None]):
         self.choices: dict[str, Choices] = {}
         self.ready = False
         self.busy = False
+        self._form_for: tuple[str, bool] | None = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -69,15 +70,15 @@ class WizardApp(App[None]):
         with Horizontal(id="body"):
             yield Sidebar(self.chapters, id="sidebar")
             with VerticalScroll(id="main"):
-                yield Label("Opening your repository…", id="step-title")
-                yield Static("", id="step-status")
-                yield Markdown("", id="step-text")
-                yield Static("", id="step-command")
+                yield Label("Opening your repository…", id="step-title", markup=False)
+                yield Static("", id="step-status", markup=False)
                 yield Vertical(id="form-slot")
                 with Horizontal(classes="buttons", id="step-buttons"):
                     yield Button("Run (ctrl+r)", id="run", variant="primary", disabled=True)
                     yield Button("Skip (ctrl+n)", id="skip", disabled=True)
                     yield Button("Back (ctrl+b)", id="back", disabled=True)
+                yield Markdown("", id="step-text")
+                yield Static("", id="step-command", markup=False)
         with Vertical(id="activity-box"):
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
             yield RichLog(id="activity", wrap=True, markup=False, max_lines=1000)
@@ -119,7 +120,7 @@ class WizardApp(App[None]):
             self.post_message(StepErrored(step.id, translate(exc, f"'{step.title}'")))
 
     # -- messages from workers ------------------------------------------------------------
-    def on_session_ready(self, message: SessionReady) -> None:
+    async def on_session_ready(self, message: SessionReady) -> None:
         self.choices = message.choices
         for reports in message.reports.values():
             for report in reports:
@@ -130,7 +131,7 @@ class WizardApp(App[None]):
         done = [s.title for _c, s in self.steps if self.status[s.id] == "done"]
         todo = [s.title for _c, s in self.steps if self.status[s.id] != "done"]
         self.index = self._first_unfinished()
-        self.show_step()
+        await self.show_step()
         if message.resumed and done and todo:
             self.push_screen(ResumeScreen(done, todo))
         elif not todo:
@@ -158,7 +159,7 @@ class WizardApp(App[None]):
         elif isinstance(event, Notice):
             self.log_line(f"! {event.message}")
 
-    def on_step_succeeded(self, message: StepSucceeded) -> None:
+    async def on_step_succeeded(self, message: StepSucceeded) -> None:
         self.busy = False
         self.status[message.step_id] = "done"
         self.details[message.step_id] = message.observation.detail
@@ -166,25 +167,25 @@ class WizardApp(App[None]):
         nxt = self._first_unfinished()
         if nxt >= len(self.steps):
             self.index = len(self.steps) - 1
-            self.show_step()
+            await self.show_step()
             self.show_summary()
             return
         self.index = nxt
-        self.show_step()
+        await self.show_step()
         if message.continue_to_end and self._can_run_unattended(nxt):
-            self.start_run(to_end=True)
+            await self.start_run(to_end=True)
 
-    def on_step_errored(self, message: StepErrored) -> None:
+    async def on_step_errored(self, message: StepErrored) -> None:
         self.busy = False
         self.status[message.step_id] = "failed"
         self.details[message.step_id] = message.error.what
         self.query_one("#progress").display = False
-        self.show_step()
+        await self.show_step()
         _chapter, step = self.steps[self.index]
 
-        def after(retry: bool | None) -> None:
+        async def after(retry: bool | None) -> None:
             if retry:
-                self.start_run(to_end=False)
+                await self.start_run(to_end=False)
 
         self.push_screen(ErrorScreen(message.error, step.title), after)
 
@@ -217,7 +218,7 @@ class WizardApp(App[None]):
         answers = self.controller.ctx.answers if self.controller.ctx else {}
         return all(k in answers for k in self._owned_keys(step))
 
-    def show_step(self) -> None:
+    async def show_step(self) -> None:
         chapter, step = self.steps[self.index]
         status = self.status[step.id]
         values = self._values()
@@ -225,14 +226,19 @@ class WizardApp(App[None]):
                                                     f" of {len(chapter.steps)} — {step.title}")
         self.query_one("#step-status", Static).update(f"Status: {status}" + (f" — {self.details[step.id]}"
                                                                               if self.details[step.id] else ""))
-        self.query_one("#step-text", Markdown).update(fmt(step.text, values) or "")
+        await self.query_one("#step-text", Markdown).update(fmt(step.text, values) or "")
         self.query_one("#step-command", Static).update(step.command(values) or "(nothing to type: a check only)")
-        slot = self.query_one("#form-slot", Vertical)
-        slot.remove_children()
         keys = self._owned_keys(step)
-        if keys:
-            options = {k: c.options for k, c in self.choices.items()}
-            slot.mount(AnswersForm(keys, values, options, locked=status == "done", id="answers"))
+        locked = status in {"done", "running"}
+        if self._form_for != (step.id, locked):
+            # Rebuild the form only when the step (or whether it may be edited) changes,
+            # so what the learner typed survives status updates.
+            self._form_for = (step.id, locked)
+            slot = self.query_one("#form-slot", Vertical)
+            await slot.remove_children()
+            if keys:
+                options = {k: c.options for k, c in self.choices.items()}
+                await slot.mount(AnswersForm(keys, values, options, locked=locked))
         sidebar = self.query_one(Sidebar)
         for i, (_c, s) in enumerate(self.steps):
             sidebar.item(s.id).set_status("running" if self.busy and i == self.index else self.status[s.id],
@@ -257,10 +263,18 @@ class WizardApp(App[None]):
         self.query_one("#activity", RichLog).write(text)
 
     # -- actions ----------------------------------------------------------------------------------
-    def start_run(self, to_end: bool) -> None:
+    STEP_ACTIONS = {"run", "run_to_end", "skip", "back", "copy_command"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Step keys belong to the main screen; on a dialog (error panel, help) its own keys win."""
+        if action in self.STEP_ACTIONS and self.screen is not self.screen_stack[0]:
+            return False
+        return True
+
+    async def start_run(self, to_end: bool) -> None:
         if not self.ready or self.busy:
             return
-        forms = self.query(AnswersForm)
+        forms = self.query_one("#form-slot").query(AnswersForm)
         answers: dict[str, str] = {}
         if forms:
             form = forms.first()
@@ -273,24 +287,24 @@ class WizardApp(App[None]):
         self.busy = True
         self.status[self.steps[self.index][1].id] = "running"
         self.query_one("#progress").display = True
-        self.show_step()
+        await self.show_step()
         self.run_step_worker(self.index, answers, to_end)
 
-    def action_run(self) -> None:
-        self.start_run(to_end=False)
+    async def action_run(self) -> None:
+        await self.start_run(to_end=False)
 
-    def action_run_to_end(self) -> None:
-        self.start_run(to_end=True)
+    async def action_run_to_end(self) -> None:
+        await self.start_run(to_end=True)
 
-    def action_skip(self) -> None:
+    async def action_skip(self) -> None:
         if self.ready and not self.busy and self.index < len(self.steps) - 1:
             self.index += 1
-            self.show_step()
+            await self.show_step()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if self.ready and not self.busy and self.index > 0:
             self.index -= 1
-            self.show_step()
+            await self.show_step()
 
     def action_copy_command(self) -> None:
         _chapter, step = self.steps[self.index]
@@ -301,25 +315,25 @@ class WizardApp(App[None]):
         self.push_screen(HelpScreen())
 
     @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
-        self.action_run()
+    async def _run_pressed(self) -> None:
+        await self.action_run()
 
     @on(Button.Pressed, "#skip")
-    def _skip_pressed(self) -> None:
-        self.action_skip()
+    async def _skip_pressed(self) -> None:
+        await self.action_skip()
 
     @on(Button.Pressed, "#back")
-    def _back_pressed(self) -> None:
-        self.action_back()
+    async def _back_pressed(self) -> None:
+        await self.action_back()
 
     @on(ListView.Selected, "#sidebar")
-    def _step_selected(self, event: ListView.Selected) -> None:
+    async def _step_selected(self, event: ListView.Selected) -> None:
         if not isinstance(event.item, StepItem) or not self.ready or self.busy:
             return
         for i, (_c, step) in enumerate(self.steps):
             if step.id == event.item.step_id:
                 self.index = i
-                self.show_step()
+                await self.show_step()
                 return
 
 

@@ -59,7 +59,7 @@ class Controller:
         return bool(self.ctx and self.ctx.store and self.ctx.store.data.get("steps"))
 
     def describe_target(self) -> str:
-        return self.ctx.target.describe() if self.ctx else ""
+        return self.ctx.target.describe(short=True) if self.ctx else ""
 
     # -- reading the world -----------------------------------------------------------------
     def observe(self, chapter: Chapter) -> list[StepReport]:

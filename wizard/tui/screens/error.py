@@ -26,14 +26,14 @@ class ErrorScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-panel"):
-            yield Label(f"✗ {self.step_title} did not finish", id="error-title")
-            yield Static(self.error.what, id="error-what")
+            yield Label(f"✗ {self.step_title} did not finish", id="error-title", markup=False)
+            yield Static(self.error.what, id="error-what", markup=False)
             if self.error.why:
                 yield Label("Why", classes="error-heading")
-                yield Static(self.error.why, id="error-why")
+                yield Static(self.error.why, id="error-why", markup=False)
             if self.error.fix:
                 yield Label("How to fix it", classes="error-heading")
-                yield Static(self.error.fix, id="error-fix")
+                yield Static(self.error.fix, id="error-fix", markup=False)
             yield Static("Nothing was lost: what was done stays done, and Retry only does what is missing.",
                          classes="error-note")
             with Horizontal(classes="buttons"):

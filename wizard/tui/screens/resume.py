@@ -23,10 +23,10 @@ class ResumeScreen(ModalScreen[bool]):
         with Vertical(id="resume-panel"):
             yield Label("Welcome back", id="resume-title")
             yield Static(f"{len(self.done)} of {len(self.done) + len(self.todo)} steps are done "
-                         "(checked just now in the cloud and in your repository):")
-            yield Static("\n".join(f"  ✓ {title}" for title in self.done) or "  (none yet)", id="resume-done")
+                         "(checked just now in the cloud and in your repository):", id="resume-count")
+            yield Static("\n".join(f"  ✓ {title}" for title in self.done) or "  (none yet)", id="resume-done", markup=False)
             if self.todo:
-                yield Static(f"Next: {self.todo[0]}", id="resume-next")
+                yield Static(f"Next: {self.todo[0]}", id="resume-next", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Continue (enter)", id="resume", variant="primary")
                 yield Button("Look around (esc)", id="stay")

@@ -42,8 +42,8 @@ class AnswersForm(Vertical):
     def compose(self) -> ComposeResult:
         for key in self.keys:
             question = QUESTIONS[key]
-            yield Label(f"{question.prompt}", classes="question")
-            yield Label(question.help, classes="question-help")
+            yield Label(f"{question.prompt}", classes="question", markup=False)
+            yield Label(question.help, classes="question-help", markup=False)
             value = self.initial.get(key) or ""
             if key == "gcp.bucket_location":
                 ordered = sorted(BUCKET_LOCATIONS, key=lambda loc: (loc != "europe-west6", loc))
@@ -58,7 +58,7 @@ class AnswersForm(Vertical):
                 yield Input(value=value, placeholder=question.help.split(":")[0], id=widget_id(key),
                             validators=[RuleValidator(key)], validate_on=["changed", "submitted"],
                             disabled=self.locked)
-            yield Label("", id=widget_id(key) + "-error", classes="field-error")
+            yield Label("", id=widget_id(key) + "-error", classes="field-error", markup=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id is None:

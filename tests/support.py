@@ -1,48 +1,18 @@
-"""Shared set-up for end-to-end tests: a sandbox world per test, the real CLI in a subprocess.
-
-`sandbox init` (real git, real dvc, a virtual environment) runs once per test session; each
-test gets a copy of that world, so every story starts from the guide's pre-chapter-7 state.
-"""
+"""Helpers for the stories: the real CLI in a subprocess, and what a learner would check."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from wizard.sandbox.init import init_sandbox
 from wizard.sandbox.server import inspect
-from wizard.sandbox.world import World
 
 PROJECT = "mlops-learner-4242"
 BUCKET = "mlops-learner-4242-data"
 COMMIT_MESSAGE = "My ML experiment data is shared with DVC"
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template") / "sandbox"
-    init_sandbox(root)
-    with World(root).mutate() as world:
-        world["faults"]["operation_seconds"] = 0.3
-    return root
-
-
-@pytest.fixture
-def sandbox(template: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "sandbox"
-    shutil.copytree(template, copy, symlinks=True)
-    return copy
-
-
-@pytest.fixture
-def answers(tmp_path: Path) -> Path:
-    return write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
 
 
 def write_answers(path: Path, **values: str) -> Path:

@@ -1,0 +1,48 @@
+"""Shared set-up: a sandbox world per test, copied from one made once per session.
+
+`sandbox init` (real git, real dvc, a virtual environment) runs once per test session; each
+test gets a copy of that world, so every story starts from the guide's pre-chapter-7 state.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support import BUCKET, PROJECT, fingerprint, run_chapter7, write_answers
+from wizard.sandbox.init import init_sandbox
+from wizard.sandbox.world import World
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("template") / "sandbox"
+    init_sandbox(root)
+    with World(root).mutate() as world:
+        world["faults"]["operation_seconds"] = 0.3
+    return root
+
+
+@pytest.fixture
+def sandbox(template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "sandbox"
+    shutil.copytree(template, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def answers(tmp_path: Path) -> Path:
+    return write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
+
+
+@pytest.fixture(scope="session")
+def reference_world(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The world after one uninterrupted headless run of chapter 7, to compare other runs with."""
+    root = tmp_path_factory.mktemp("reference") / "sandbox"
+    shutil.copytree(template, root, symlinks=True)
+    answers = write_answers(root.parent / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
+    result = run_chapter7(root, answers)
+    assert result.returncode == 0, result.stderr
+    return fingerprint(root)

@@ -1,0 +1,55 @@
+"""Helpers for driving the TUI with Textual's Pilot against a real (in-process) sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Callable
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from wizard.tui.app import WizardApp
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.05)
+
+
+async def wait_ready(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    await wait_until(pilot, lambda: app.ready, what="the wizard to observe the world")
+    await pilot.pause()
+
+
+async def wait_idle(pilot: Pilot, timeout: float = 120.0) -> None:
+    """Until no step is running (a run-to-the-end may chain several)."""
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    calm = 0
+    deadline = time.monotonic() + timeout
+    while calm < 4:
+        if time.monotonic() > deadline:
+            raise AssertionError("the wizard kept working for too long")
+        calm = calm + 1 if not app.busy else 0
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+
+
+async def type_answer(pilot: Pilot, field_id: str, text: str) -> None:
+    """Focus an answer field, clear it and type like a learner."""
+    field = pilot.app.query_one(f"#{field_id}", Input)
+    field.focus()
+    field.value = ""
+    await pilot.pause()
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+def current_step(app: WizardApp) -> str:
+    return app.steps[app.index][1].id
