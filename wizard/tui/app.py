@@ -74,9 +74,9 @@ class WizardApp(App[None]):
                 yield Static("", id="step-status", markup=False)
                 yield Vertical(id="form-slot")
                 with Horizontal(classes="buttons", id="step-buttons"):
-                    yield Button("Run (ctrl+r)", id="run", variant="primary", disabled=True)
-                    yield Button("Skip (ctrl+n)", id="skip", disabled=True)
-                    yield Button("Back (ctrl+b)", id="back", disabled=True)
+                    yield Button("Run (ctrl+r)", id="run", variant="primary", disabled=True, compact=True)
+                    yield Button("Skip (ctrl+n)", id="skip", disabled=True, compact=True)
+                    yield Button("Back (ctrl+b)", id="back", disabled=True, compact=True)
                 yield Markdown("", id="step-text")
                 yield Static("", id="step-command", markup=False)
         with Vertical(id="activity-box"):
@@ -84,7 +84,11 @@ class WizardApp(App[None]):
             yield RichLog(id="activity", wrap=True, markup=False, max_lines=1000)
         yield Footer()
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 100, "-narrow")
+
     def on_mount(self) -> None:
+        self.set_class(self.size.width < 100, "-narrow")
         self.sub_title = f"{self.repo.name} — chapter " + ", ".join(str(c.number) for c in self.chapters)
         self.query_one("#progress").display = False
         self.query_one("#step-command").border_title = "Equivalent commands (ctrl+y copies)"
@@ -240,6 +244,7 @@ class WizardApp(App[None]):
                 options = {k: c.options for k, c in self.choices.items()}
                 await slot.mount(AnswersForm(keys, values, options, locked=locked))
         sidebar = self.query_one(Sidebar)
+        sidebar.index = sidebar.children.index(sidebar.item(step.id))
         for i, (_c, s) in enumerate(self.steps):
             sidebar.item(s.id).set_status("running" if self.busy and i == self.index else self.status[s.id],
                                           current=i == self.index)

@@ -1,0 +1,65 @@
+"""Pictures of the main screens at 80×24 and 120×40 (pytest-textual-snapshot).
+
+Answers are given so that nothing random (a suggested project ID) reaches the picture.
+Update them after an intended change with `python3 dev.py test tests/tui --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import BUCKET, PROJECT
+from tests.tui.pilot_support import wait_idle, wait_ready, wait_until
+from wizard.engine.chapter import get_chapter
+from wizard.sandbox.world import World
+from wizard.tui.app import WizardApp
+from wizard.tui.screens.error import ErrorScreen
+
+SIZES = [(80, 24), (120, 40)]
+GIVEN = {"gcp.project_id": PROJECT, "gcp.bucket_name": BUCKET}
+
+
+def make_app(sandbox: Path) -> WizardApp:
+    return WizardApp(sandbox / "learner-repo", sandbox, [get_chapter(7)], given=GIVEN)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_first_screen(snap_compare, sandbox: Path, size):
+    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=wait_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_bucket_step_with_its_answers(snap_compare, sandbox: Path, size):
+    async def go_to_bucket(pilot):
+        await wait_ready(pilot)
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
+        await pilot.pause()
+
+    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=go_to_bucket)
+
+
+def test_help(snap_compare, sandbox: Path):
+    async def open_help(pilot):
+        await wait_ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(make_app(sandbox), terminal_size=(80, 24), run_before=open_help)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_error_panel(snap_compare, sandbox: Path, size):
+    with World(sandbox).mutate() as world:
+        world["faults"]["fail"] = {"Projects.CreateProject": "UNAVAILABLE"}
+    app = make_app(sandbox)
+
+    async def fail(pilot):
+        await wait_ready(pilot)
+        await pilot.press("ctrl+r")
+        await wait_idle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=fail)
