@@ -241,8 +241,11 @@ def test_masking_rules_with_a_real_key_file(lab: Lab, material: key_material.Key
     assert refused(value="has|pipe-chars", masked=True) == {"value": ["is invalid"]}
     assert refused(key="BAD-NAME", value="x") == {"key": ["can contain only letters, digits and '_'."]}
     assert refused(key="K" * 256, value="x") == {"key": ["is too long (maximum is 255 characters)"]}
-    assert refused(value="has|pipe-chars", masked=True, raw=False, variable_type="secret") == {
-        "variable_type": ["is not included in the list"], "value": ["is invalid"]}
+    for fields, error in (({"variable_type": "secret"}, "variable_type does not have a valid value"),
+                          ({"masked": "maybe"}, "masked is invalid")):
+        with pytest.raises(gitlab.GitlabCreateError) as caught:
+            project.variables.create({"key": "TRY", "value": "x" * 10, **fields})
+        assert json.loads(caught.value.response_body) == {"error": error}
 
     project.variables.create({"key": KEY, "value": one_line, "masked": True, "protected": False, "raw": True})
     project.variables.create({"key": "NOT_RAW", "value": one_line, "masked": True})  # base64 alphabet passes

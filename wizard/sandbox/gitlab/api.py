@@ -205,6 +205,12 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         return ForgeResponse.json(store.variable_json(unquote(key), var))
 
     def _variable_fields(self, params: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+        """`base` with the request's fields, after Grape's parameter checks (400 {"error": ...})."""
+        for name in ("masked", "protected", "raw", "masked_and_hidden"):
+            if name in params and not store.is_bool(params[name]):
+                raise bad_params(f"{name} is invalid")
+        if params.get("variable_type") not in (None, *store.VARIABLE_TYPES):
+            raise bad_params("variable_type does not have a valid value")
         var = dict(base)
         for name in ("masked", "protected", "raw"):
             if name in params:

@@ -118,6 +118,12 @@ def to_bool(value: Any, default: bool = False) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes", "t", "on")
 
 
+def is_bool(value: Any) -> bool:
+    """Does Grape accept this as a Boolean parameter?"""
+    return value is None or isinstance(value, bool) or str(value).strip().lower() in (
+        "true", "false", "1", "0", "t", "f", "yes", "no", "y", "n", "on", "off")
+
+
 def validate_variable(var: dict[str, Any], key_taken: bool) -> dict[str, list[str]]:
     """GitLab's validation errors for a variable record ({} when valid)."""
     errors: dict[str, list[str]] = {}
@@ -130,8 +136,6 @@ def validate_variable(var: dict[str, Any], key_taken: bool) -> dict[str, list[st
         errors.setdefault("key", []).append("can contain only letters, digits and '_'.")
     if key_taken:
         errors.setdefault("key", []).append(f"({key}) has already been taken")
-    if var["variable_type"] not in VARIABLE_TYPES:
-        errors.setdefault("variable_type", []).append("is not included in the list")
     if var["masked"]:
         rule = MASKED_RAW if var["raw"] else MASKED
         if not rule.match(var["value"]):
