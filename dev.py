@@ -3,6 +3,7 @@
 
     python3 dev.py demo    # the wizard's demo on the embedded sandbox
     python3 dev.py test    # the whole test suite
+    python3 dev.py bench   # benchmarks (launch to first painted screen), figures printed
 
 Both create `.venv` and install the project with its test extras the first time (and again
 whenever pyproject.toml changes).
@@ -38,12 +39,14 @@ def _ensure_env() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test"}:
+    if not argv or argv[0] not in {"demo", "test", "bench"}:
         print(__doc__)
         return 2
     _ensure_env()
     if argv[0] == "demo":
         return subprocess.call([str(BIN / "mlops-wizard"), "demo", *argv[1:]])
+    if argv[0] == "bench":
+        return subprocess.call([str(BIN / "python"), str(ROOT / "bench" / "launch.py"), *argv[1:]], cwd=ROOT)
     code = subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass.", file=sys.stderr)

@@ -8,13 +8,14 @@ a learner coming back days later sees what is really done.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Header, Label, ListView, Markdown, ProgressBar, RichLog, Static
+from textual.css.query import NoMatches
+from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar, RichLog, Static
 
 from wizard.answers import suggest_ids
 from wizard.engine.chapter import Chapter
@@ -26,13 +27,15 @@ from wizard.tui.messages import EngineEvent, SessionFailed, SessionReady, StepEr
 from wizard.tui.screens.error import ErrorScreen
 from wizard.tui.screens.help import HelpScreen
 from wizard.tui.screens.resume import ResumeScreen
-from wizard.tui.screens.summary import SummaryScreen
 from wizard.tui.widgets.answers_form import AnswersForm
 from wizard.tui.widgets.sidebar import Sidebar, StepItem
 
+if TYPE_CHECKING:  # pragma: no cover
+    from textual.widgets import Markdown
+
 
 class WizardApp(App[None]):
-    CSS_PATH = "wizard.tcss"
+    CSS_PATH = Path(__file__).parent / "wizard.tcss"  # absolute: subclasses may live elsewhere
     TITLE = "mlops-wizard"
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", priority=True),
@@ -77,7 +80,7 @@ class WizardApp(App[None]):
                     yield Button("Run (ctrl+r)", id="run", variant="primary", disabled=True, compact=True)
                     yield Button("Skip (ctrl+n)", id="skip", disabled=True, compact=True)
                     yield Button("Back (ctrl+b)", id="back", disabled=True, compact=True)
-                yield Markdown("", id="step-text")
+                yield Vertical(id="step-text-slot")  # a Markdown view, mounted after the first paint
                 yield Static("", id="step-command", markup=False)
         with Vertical(id="activity-box"):
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
@@ -93,7 +96,8 @@ class WizardApp(App[None]):
         self.query_one("#progress").display = False
         self.query_one("#step-command").border_title = "Equivalent commands (ctrl+y copies)"
         self.log_line("Opening your repository and looking at what already exists…")
-        self.open_session()
+        # Paint first: the session imports the Google clients and starts the sandbox.
+        self.call_after_refresh(self.open_session)
 
     def on_unmount(self) -> None:
         self.controller.close()
@@ -223,6 +227,12 @@ class WizardApp(App[None]):
         return all(k in answers for k in self._owned_keys(step))
 
     async def show_step(self) -> None:
+        try:
+            await self._show_step()
+        except NoMatches as exc:  # the learner quit while the pane was being refreshed
+            self.log.warning(f"step pane not refreshed: {exc}")
+
+    async def _show_step(self) -> None:
         chapter, step = self.steps[self.index]
         status = self.status[step.id]
         values = self._values()
@@ -230,7 +240,7 @@ class WizardApp(App[None]):
                                                     f" of {len(chapter.steps)} — {step.title}")
         self.query_one("#step-status", Static).update(f"Status: {status}" + (f" — {self.details[step.id]}"
                                                                               if self.details[step.id] else ""))
-        await self.query_one("#step-text", Markdown).update(fmt(step.text, values) or "")
+        await (await self._step_text()).update(fmt(step.text, values) or "")
         self.query_one("#step-command", Static).update(step.command(values) or "(nothing to type: a check only)")
         keys = self._owned_keys(step)
         locked = status in {"done", "running"}
@@ -253,6 +263,17 @@ class WizardApp(App[None]):
         self.query_one("#back", Button).disabled = not self.ready or self.busy or self.index == 0
         self.query_one("#run", Button).label = "Check again (ctrl+r)" if status == "done" else "Run (ctrl+r)"
 
+    async def _step_text(self) -> "Markdown":
+        """The step's text view; created on first use so importing Markdown does not delay the first paint."""
+        found = self.query("#step-text")
+        if found:
+            return found.first()
+        from textual.widgets import Markdown
+
+        view = Markdown("", id="step-text")
+        await self.query_one("#step-text-slot", Vertical).mount(view)
+        return view
+
     def show_summary(self) -> None:
         answers = self.controller.ctx.answers if self.controller.ctx else {}
         parts = []
@@ -262,6 +283,8 @@ class WizardApp(App[None]):
                 f"- ✓ {s.title} — {self.details[s.id]}" for s in chapter.steps))
         parts.append(f"\nEverything above was checked live in {self.controller.describe_target()}. "
                      "Run the wizard again any time: it only does what is missing.")
+        from wizard.tui.screens.summary import SummaryScreen  # imports Markdown: not needed at launch
+
         self.push_screen(SummaryScreen("\n\n".join(parts)))
 
     def log_line(self, text: str) -> None:
