@@ -25,7 +25,7 @@ STAMP = VENV / ".installed-from"
 
 
 def _ensure_env() -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     if not (BIN / "python").exists():
@@ -34,7 +34,9 @@ def _ensure_env() -> None:
     print("Installing mlops-wizard and its test tools into .venv (first time only) …", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check"]
     subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    # constraints.txt pins the versions the suite was last run with (snapshots depend on
+    # Textual's and Rich's exact rendering); delete a line to let pip choose.
+    subprocess.run([*pip, "install", "--quiet", "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"], check=True)
     STAMP.write_text(wanted)
 
 
