@@ -467,6 +467,9 @@ def test_contents_create_read_update_stale_sha_and_delete(sandbox):
                          json={"message": "m", "content": base64.b64encode(b"x").decode()})
     assert no_sha.status_code == 422 and no_sha.json()["message"] == 'Invalid request.\n\n"sha" wasn\'t supplied.'
 
+    under_a_file = sandbox.raw("PUT", f"/repos/{REPO}/contents/docs/README.md/inner.txt",
+                               json={"message": "m", "content": base64.b64encode(b"x").decode()})
+    assert under_a_file.status_code == 422
     with pytest.raises(UnknownObjectException):
         repo.get_contents("missing.txt")
     with pytest.raises(GithubException) as unknown_ref:
@@ -696,3 +699,27 @@ def test_the_contract_check_catches_a_missing_required_field(sandbox):
     problems = contract().problems(broken)
     assert any("'html_url' is a required property" in p for p in problems), problems
     assert any("'1' is not of type 'integer'" in p for p in problems), problems
+
+
+# -- reading workflow files (no server) ---------------------------------------------------------
+def test_triggers_and_filters_read_like_github_actions():
+    from wizard.sandbox.github.runs import dvc_bucket
+    from wizard.sandbox.github.workflows import matches, parse, triggered_by_push
+
+    guide = parse(".github/workflows/mlops.yml", MLOPS_YML)
+    assert set(guide.triggers) == {"push", "pull_request", "workflow_dispatch"}  # `on` is YAML 1.1's True
+    assert triggered_by_push(guide, "main", None) and not triggered_by_push(guide, "feature", None)
+    assert not triggered_by_push(parse("w.yml", DEPLOY_YML), "main", None)
+    assert triggered_by_push(parse("w.yml", "on: push\njobs: {a: {}}"), "any/branch", None)
+    assert triggered_by_push(parse("w.yml", "on: [pull_request, push]\njobs: {a: {}}"), "x", None)
+    only_tags = parse("w.yml", "on:\n  push:\n    tags: ['v*']\njobs: {a: {}}")
+    assert not triggered_by_push(only_tags, "main", None)
+    paths = parse("w.yml", "on:\n  push:\n    paths: ['src/**']\njobs: {a: {}}")
+    assert triggered_by_push(paths, "main", ["src/a/b.py"]) and not triggered_by_push(paths, "main", ["README.md"])
+    patterns = ["main", "releases/**", "!releases/**-alpha"]
+    assert [matches(patterns, b) for b in ("main", "releases/v1/x", "releases/v1-alpha", "feature/main")] == [
+        True, True, False, False]
+    assert matches("feature/*", "feature/a") and not matches("feature/*", "feature/a/b")
+    assert dvc_bucket(DVC_CONFIG.encode()) == BUCKET
+    assert dvc_bucket(b"[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://b/x\n") is None
+    assert dvc_bucket(None) is None

@@ -449,6 +449,8 @@ class GitHubApi:
                 sha = gitrepo.write_file(git_dir, branch, path, content, body["message"], author, committer, parent)
             except gitrepo.StaleBranch:
                 raise HttpError(409, f"{branch} is at {gitrepo.branch_sha(git_dir, branch)} but expected {parent}") from None
+            except gitrepo.GitError:  # a path git refuses: "..", a file used as a folder
+                raise HttpError(422, f"Invalid request.\n\npath {path!r} is not a valid file path.") from None
             self.actions.pushed(*full.split("/", 1), actor=call.caller.login)
         info = gitrepo.commit_info(git_dir, sha)
         result: dict[str, Any] = {"content": None, "commit": shapes.git_commit(call.base, full, info)}

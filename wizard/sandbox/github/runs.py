@@ -10,6 +10,8 @@ named in the commit's `.dvc/config`). The run then goes queued â†’ in_progress â
 over `world["faults"]["run_seconds"]` (default 2 s), computed from its `created_at`, so a
 restarted sandbox shows the same progress.
 
+Only branch pushes start runs (tags and pull requests are not simulated).
+
 Injected failure `github.workflow-run` (in `world["faults"]["fail"]`): every new run ends
 with that conclusion (failure, cancelled, timed_out, startup_failure; anything else means
 failure), as when a runner is lost.
