@@ -73,10 +73,9 @@ NOT_ACCESSIBLE = "Resource not accessible by personal access token"
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, message: str, headers: list[tuple[str, str]] | None = None,
-                 **extra: Any) -> None:
+    def __init__(self, status: int, message: str, headers: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.headers, self.extra = status, message, headers or [], extra
+        self.status, self.message, self.headers = status, message, headers or []
 
 
 def invalid(detail: str) -> HttpError:
@@ -184,8 +183,8 @@ class GitHubApi:
             path = path.rstrip("/")
         route, params = self._match(request.method, path)
         if route is None:
-            request.world.count("github", write=request.method != "GET")
-            return self._error(HttpError(404, "Not Found"), f"{DOCS}", [])
+            self.world.count("github", write=request.method != "GET")
+            return self._error(HttpError(404, "Not Found"), DOCS, [])
         self.world.count("github", write=route.method != "GET")
         data = self.world.read()
         caller = caller_for(data, _token(request))
@@ -211,7 +210,7 @@ class GitHubApi:
 
     @staticmethod
     def _error(error: HttpError, docs: str, headers: list[tuple[str, str]]) -> ForgeResponse:
-        body = {"message": error.message, "documentation_url": docs, "status": str(error.status), **error.extra}
+        body = {"message": error.message, "documentation_url": docs, "status": str(error.status)}
         replaced = {name.lower() for name, _ in error.headers}
         kept = [(name, value) for name, value in headers if name.lower() not in replaced]
         return ForgeResponse.json(body, error.status, headers=[*kept, *error.headers])
