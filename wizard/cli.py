@@ -98,6 +98,8 @@ def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, s
     with open_session(repo, sandbox, reporter=_print_event) as ctx:
         click.echo(f"Chapter {spec.number} — {spec.title}")
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
+        if ctx.forge is not None:
+            click.echo(f"Origin: {ctx.forge.describe()}")
         runner = Runner(spec, ctx)
         answers = runner.resolve_answers({**ctx.answers, **given}, ask=ask)
         runner.run()

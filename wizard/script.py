@@ -24,7 +24,7 @@ def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:
         env = QUESTIONS[key].env
         if not env:
             continue
-        value = answers.get(key)
+        value = answers.get(key) or QUESTIONS[key].default
         lines.append(f"export {env}={shlex.quote(value)}" if value else f"export {env}=  # {QUESTIONS[key].prompt}: fill in")
     for step in chapter.steps:
         command = step.command(variables)

@@ -13,12 +13,23 @@ from typing import Iterator
 from wizard.engine.events import Notice, Reporter, null_reporter
 from wizard.engine.state import StateStore
 from wizard.engine.step import Context
+from wizard.forges.detect import ForgeRef, parse_origin
+from wizard.gcp.target import Target
 from wizard.workspace.repo import Workspace
+
+
+def detect_forge(workspace: Workspace, target: Target, github_url: str | None = None,
+                 gitlab_url: str | None = None) -> ForgeRef | None:
+    """The forge behind `origin`; in the sandbox, its forge is GitHub- or GitLab-like by its world."""
+    if target.is_sandbox and target.forge_url:
+        github_url = github_url or (target.forge_url if target.forge_kind == "github" else None)
+        gitlab_url = gitlab_url or (target.forge_url if target.forge_kind == "gitlab" else None)
+    return parse_origin(workspace.origin_url(), github_url=github_url, gitlab_url=gitlab_url)
 
 
 @contextmanager
 def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: Reporter = null_reporter,
-                 lock: bool = True) -> Iterator[Context]:
+                 lock: bool = True, github_url: str | None = None, gitlab_url: str | None = None) -> Iterator[Context]:
     workspace = Workspace.open(repo)
     running = None
     if sandbox is not None:
@@ -27,8 +38,6 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
         running = Sandbox.attach(sandbox)
         target = running.target()
     else:
-        from wizard.gcp.target import Target
-
         target = Target(kind="google")
     store = StateStore(workspace.git_dir)
     try:
@@ -36,7 +45,8 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
             store.lock()
         for notice in store.notices:
             reporter(Notice(notice, level="warning"))
-        yield Context(answers=store.answers(), workspace=workspace, target=target, store=store, reporter=reporter)
+        yield Context(answers=store.answers(), workspace=workspace, target=target, store=store, reporter=reporter,
+                      forge=detect_forge(workspace, target, github_url, gitlab_url))
     finally:
         store.unlock()
         target.close()

@@ -19,6 +19,7 @@ from wizard.engine.faults import crash_point
 
 if TYPE_CHECKING:  # pragma: no cover
     from wizard.engine.state import StateStore
+    from wizard.forges.detect import ForgeRef
     from wizard.gcp.target import Target
     from wizard.workspace.repo import Workspace
 
@@ -49,6 +50,7 @@ class Context:
     target: "Target"
     store: "StateStore | None" = None
     reporter: Reporter = null_reporter
+    forge: "ForgeRef | None" = None  # where `origin` lives (GitHub, GitLab, ...)
     step_id: str = ""
     # The checkpoint entry of the current step as it was before this run touched it:
     # {"status": "started"} means an earlier run was interrupted inside the step.

@@ -26,6 +26,9 @@ class Target:
     storage_url: str | None = None
     sandbox_dir: str | None = None
     quota_project: str | None = None
+    # The sandbox's forge ("github" or "gitlab") and its base URL, to recognise `origin`.
+    forge_kind: str | None = None
+    forge_url: str | None = None
     poll_initial: float = 0.2
     poll_maximum: float = 5.0
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -154,11 +154,14 @@ class Sandbox:
     def target(self) -> Any:
         from wizard.gcp.target import Target
 
+        world = (self.world or World(self.root)).read()
         return Target(
             kind="sandbox",
             grpc_addr=self.endpoints.grpc_addr,
             storage_url=self.endpoints.storage_url,
             sandbox_dir=str(self.root),
+            forge_kind=world.get("sandbox", {}).get("forge", "github"),
+            forge_url=self.endpoints.forge_url,
             poll_initial=0.05,
             poll_maximum=0.5,
         )

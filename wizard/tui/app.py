@@ -136,6 +136,9 @@ class WizardApp(App[None]):
                 self.details[report.step.id] = report.error.what if report.error else report.observation.detail  # type: ignore[union-attr]
         self.ready = True
         self.log_line(f"Connected to {message.target}.")
+        ctx = self.controller.ctx
+        if ctx is not None and ctx.forge is not None:
+            self.log_line(f"Your repository: {ctx.forge.describe(sandbox=ctx.target.is_sandbox)}.")
         done = [s.title for _c, s in self.steps if self.status[s.id] == "done"]
         todo = [s.title for _c, s in self.steps if self.status[s.id] != "done"]
         self.index = self._first_unfinished()

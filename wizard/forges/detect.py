@@ -1,0 +1,83 @@
+"""Which forge and repository `origin` points at — pure parsing, no network.
+
+Handles the URL shapes learners have: https (with or without credentials and `.git`),
+scp-like ssh (`git@github.com:owner/repo.git`), `ssh://` with a port, GitLab subgroups, and
+self-hosted hosts named with --github-url / --gitlab-url (GitHub Enterprise, self-managed
+GitLab) or the sandbox's forge.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+_SCP = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
+
+
+@dataclass(frozen=True)
+class ForgeRef:
+    kind: str  # "github", "gitlab" or "unknown"
+    host: str  # host[:port] as in the URL
+    path: str  # "owner/repo" or "group/subgroup/repo", without .git
+    scheme: str  # "https", "http" or "ssh"
+
+    @property
+    def owner(self) -> str:
+        return self.path.rsplit("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+    @property
+    def web_url(self) -> str:
+        scheme = "http" if self.scheme == "http" else "https"
+        return f"{scheme}://{self.host}/{self.path}"
+
+    def describe(self, sandbox: bool = False) -> str:
+        label = {"github": "GitHub", "gitlab": "GitLab"}.get(self.kind, "an unknown forge")
+        if sandbox:
+            return f"{self.path} on the sandbox's {label}"
+        return f"{self.path} on {label} ({self.host})"
+
+
+def _host_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    return urlsplit(url if "://" in url else f"https://{url}").netloc.lower() or None
+
+
+def parse_origin(url: str, github_url: str | None = None, gitlab_url: str | None = None) -> ForgeRef | None:
+    """The forge behind a git remote URL, or None when it is not a URL we understand."""
+    url = url.strip()
+    if not url:
+        return None
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https", "ssh", "git+ssh"} or not parts.hostname:
+            return None
+        host = parts.hostname.lower() + (f":{parts.port}" if parts.port and parts.scheme in {"http", "https"} else "")
+        path = parts.path
+        scheme = "ssh" if "ssh" in parts.scheme else parts.scheme
+    else:
+        match = _SCP.match(url)
+        if not match or "/" in match.group("host"):
+            return None
+        host, path, scheme = match.group("host").lower(), match.group("path"), "ssh"
+    path = path.strip("/")
+    if path.endswith(".git"):
+        path = path[:-4]
+    if path.count("/") < 1 or any(not part for part in path.split("/")):
+        return None
+    bare_host = host.split(":")[0]
+    kind = "unknown"
+    if bare_host == "github.com" or host == _host_of(github_url) or bare_host == (_host_of(github_url) or "").split(":")[0]:
+        kind = "github"
+    elif bare_host == "gitlab.com" or host == _host_of(gitlab_url) or bare_host == (_host_of(gitlab_url) or "").split(":")[0]:
+        kind = "gitlab"
+    elif bare_host.startswith("gitlab.") or ".gitlab." in bare_host:
+        kind = "gitlab"
+    if kind == "github" and path.count("/") != 1:
+        return None  # GitHub repositories are always owner/name
+    return ForgeRef(kind, host, path, scheme)
