@@ -60,6 +60,21 @@ SANDBOX = click.option("--sandbox", "sandbox", type=click.Path(file_okay=False, 
 CHAPTER = click.option("--chapter", type=int, default=7, show_default=True, help="Chapter of the guide.")
 
 
+def forge_options(fn: Any) -> Any:
+    """Options that change how a chapter works (never secrets); they reach steps as ctx.options."""
+    fn = click.option("--gitlab-url", default=None, help="Your self-managed GitLab, e.g. https://gitlab.example.org.")(fn)
+    fn = click.option("--github-url", default=None, help="Your GitHub Enterprise, e.g. https://github.example.org.")(fn)
+    fn = click.option("--overwrite-workflow", is_flag=True,
+                      help="Replace an existing, different workflow file with the guide's (it stays in git history).")(fn)
+    fn = click.option("--no-key-file", is_flag=True,
+                      help="Keep the service account key only in memory and in the CI secret, not in ~/.config/gcloud.")(fn)
+    return fn
+
+
+def _options(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v}
+
+
 @main.command()
 @REPO
 @SANDBOX
@@ -70,7 +85,9 @@ CHAPTER = click.option("--chapter", type=int, default=7, show_default=True, help
               "and the defaults; a missing answer is an error naming it.")
 @click.option("--plain", is_flag=True, help="Line mode: plain questions and answers, no full screen "
               "(for screen readers and simple terminals).")
-def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | None, yes: bool, plain: bool) -> None:
+@forge_options
+def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | None, yes: bool, plain: bool,
+        no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
     """Do a chapter's steps in your repository; resumes where an earlier run stopped.
 
     Opens the full-screen wizard, unless --plain (line mode) or --yes (no questions).
@@ -80,22 +97,31 @@ def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | Non
 
     spec = get_chapter(chapter)
     given = load_answers_file(answers_file) if answers_file else {}
+    options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
+                       gitlab_url=gitlab_url)
     if yes or plain:
-        from wizard.plain import ask
+        from wizard import plain as line_mode
 
-        _run_chapter(spec, repo, sandbox, given, ask=None if yes else ask)
+        _run_chapter(spec, repo, sandbox, given, ask=None if yes else line_mode.ask, options=options,
+                     interactive=not yes)
         return
     from wizard.tui.app import run_tui
 
-    run_tui(repo, sandbox, [spec], given)
+    run_tui(repo, sandbox, [spec], given, options=options)
 
 
-def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any) -> dict[str, str]:
+def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
+                 options: dict[str, Any] | None = None, interactive: bool = False) -> dict[str, str]:
     from wizard.engine.runner import Runner
     from wizard.engine.step import fmt
     from wizard.session import open_session
 
-    with open_session(repo, sandbox, reporter=_print_event) as ctx:
+    with open_session(repo, sandbox, reporter=_print_event, options=options) as ctx:
+        if interactive:
+            from wizard import plain as line_mode
+
+            ctx.confirm = line_mode.confirm
+            ctx.ask_secret = line_mode.ask_secret
         click.echo(f"Chapter {spec.number} — {spec.title}")
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
         if ctx.forge is not None:
@@ -112,14 +138,17 @@ def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, s
 @SANDBOX
 @CHAPTER
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool) -> None:
+@forge_options
+def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, no_key_file: bool,
+           overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
     """Observe each step of a chapter live: done, todo or drifted. Changes nothing."""
     from wizard.engine.chapter import get_chapter
     from wizard.engine.runner import Runner
     from wizard.session import open_session
 
     spec = get_chapter(chapter)
-    with open_session(repo, sandbox, lock=False) as ctx:
+    options = _options(no_key_file=no_key_file, github_url=github_url, gitlab_url=gitlab_url)
+    with open_session(repo, sandbox, lock=False, options=options) as ctx:
         missing = [key for key in spec.needs() if key not in ctx.answers]
         reports = Runner(spec, ctx).observe_all() if not missing else []
         rows = [
@@ -145,11 +174,13 @@ def sandbox() -> None:
 
 @sandbox.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def sandbox_init(directory: Path) -> None:
+@click.option("--forge", type=click.Choice(["github", "gitlab"]), default="github", show_default=True,
+              help="Which forge the demo repository's origin is on.")
+def sandbox_init(directory: Path, forge: str) -> None:
     """Create a sandbox world and a demo learner repository at DIRECTORY/learner-repo."""
     from wizard.sandbox.init import init_sandbox
 
-    summary = init_sandbox(directory)
+    summary = init_sandbox(directory, forge=forge)
     click.echo(json.dumps(summary, indent=2, default=str))
 
 

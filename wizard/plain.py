@@ -36,3 +36,17 @@ def ask(question: Question, default: str | None, choices: list[tuple[str, str]])
             fix="Run the same command again to continue where you stopped.",
         )
     return str(answer)
+
+
+def confirm(title: str, details: str) -> bool:
+    """Show the details (e.g. a diff) and ask yes/no; the safe answer is the default."""
+    import questionary
+
+    print(details)
+    return bool(questionary.confirm(title, default=False).ask())
+
+
+def ask_secret(prompt: str) -> str | None:
+    import questionary
+
+    return questionary.password(prompt).ask()

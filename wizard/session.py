@@ -29,7 +29,7 @@ def detect_forge(workspace: Workspace, target: Target, github_url: str | None = 
 
 @contextmanager
 def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: Reporter = null_reporter,
-                 lock: bool = True, github_url: str | None = None, gitlab_url: str | None = None) -> Iterator[Context]:
+                 lock: bool = True, options: dict | None = None) -> Iterator[Context]:
     workspace = Workspace.open(repo)
     running = None
     if sandbox is not None:
@@ -45,8 +45,13 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
             store.lock()
         for notice in store.notices:
             reporter(Notice(notice, level="warning"))
-        yield Context(answers=store.answers(), workspace=workspace, target=target, store=store, reporter=reporter,
-                      forge=detect_forge(workspace, target, github_url, gitlab_url))
+        options = dict(options or {})
+        forge = detect_forge(workspace, target, options.get("github_url"), options.get("gitlab_url"))
+        answers = store.answers()
+        if forge is not None:  # facts, not questions: steps and texts pick the forge's variant from them
+            answers.update({"forge.kind": forge.kind, "forge.path": forge.path, "forge.web_url": forge.web_url})
+        yield Context(answers=answers, workspace=workspace, target=target, store=store, reporter=reporter,
+                      forge=forge, options=options)
     finally:
         store.unlock()
         target.close()

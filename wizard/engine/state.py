@@ -117,6 +117,13 @@ class StateStore:
     def step(self, step_id: str) -> dict[str, Any]:
         return dict(self.data["steps"].get(step_id, {}))
 
+    def record(self, step_id: str, outputs: Mapping[str, Any]) -> None:
+        """Merge outputs into a step's entry without changing its status (e.g. a key id, right after creation)."""
+        entry = self.data["steps"].setdefault(step_id, {})
+        entry.setdefault("outputs", {}).update(outputs)
+        self.journal(step_id, "recorded", ", ".join(sorted(outputs)))
+        self.save()
+
     def mark(self, step_id: str, status: str, detail: str = "", outputs: Mapping[str, Any] | None = None) -> None:
         entry = self.data["steps"].setdefault(step_id, {})
         entry["status"] = status

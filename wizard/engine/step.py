@@ -51,6 +51,14 @@ class Context:
     store: "StateStore | None" = None
     reporter: Reporter = null_reporter
     forge: "ForgeRef | None" = None  # where `origin` lives (GitHub, GitLab, ...)
+    # Flags of this run (e.g. no_key_file, overwrite_workflow); never secrets.
+    options: dict[str, Any] = field(default_factory=dict)
+    # In-memory only, for this process: the forge client, key material between steps. Never saved.
+    memory: dict[str, Any] = field(default_factory=dict, repr=False)
+    # How to ask the learner a yes/no question with details (e.g. a diff); None: cannot ask.
+    confirm: "Callable[[str, str], bool] | None" = None
+    # How to ask for a secret (masked); None: cannot ask.
+    ask_secret: "Callable[[str], str | None] | None" = None
     step_id: str = ""
     # The checkpoint entry of the current step as it was before this run touched it:
     # {"status": "started"} means an earlier run was interrupted inside the step.

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from wizard.engine.errors import WizardError
 from wizard.sandbox.world import SOMEONE_ELSE, WORLD_FILE, World
 
 REPOS_DIR = "forge"  # the same names as wizard.sandbox.server
@@ -38,7 +39,7 @@ TAKEN_BUCKETS = ("mlops-bucket", "my-bucket", "mlops-demo-bucket")
 PORT_NAMES = ("grpc", "storage", "forge")
 
 
-class SandboxInitError(RuntimeError):
+class SandboxInitError(WizardError):
     pass
 
 
@@ -104,6 +105,13 @@ def seed_world(world: World) -> None:
                 },
                 "service_accounts": {},
             }
+        # Both fake forges know the learner and the repository; `sandbox.forge` says which
+        # one `origin` is, so the same world serves GitHub and GitLab rehearsals.
+        from wizard.sandbox.github_api import seed_github
+        from wizard.sandbox.gitlab_api import seed_gitlab
+
+        seed_github(data, REPO_OWNER, REPO_NAME)
+        seed_gitlab(data, f"{REPO_OWNER}/{REPO_NAME}")
         for bucket in TAKEN_BUCKETS:
             data["buckets"].setdefault(bucket, {
                 "project": TAKEN_PROJECTS[0],

@@ -102,6 +102,15 @@ class Sandbox:
             handles.append(storage)
             forge = _bind("forge", lambda p: start_forge(world, root / FORGE_DIR, HOST, p), ports.get("forge", 0))
             handles.append(forge)
+            forges = world.read().get("forges", {})
+            if "github" in forges:
+                from wizard.sandbox.github_api import mount_github
+
+                mount_github(forge, world)
+            if "gitlab" in forges:
+                from wizard.sandbox.gitlab_api import mount_gitlab
+
+                mount_gitlab(forge, world)
         except BaseException:
             for handle in reversed(handles):
                 handle.stop()
@@ -222,6 +231,52 @@ def inspect(root: Path | str) -> dict[str, Any]:
             "objects": object_names(root / STORAGE_DIR, name) if bucket.get("owner") == data.get("learner") else [],
         }
     calls = data.get("calls", {})
+    return {
+        **_inspect_parts(data, projects, buckets, calls),
+        "forges": _inspect_forges(world),
+    }
+
+
+def _inspect_forges(world: World) -> dict[str, Any]:
+    """Secrets and variables by their fingerprints, runs by commit: never a value, a token or a key."""
+    out: dict[str, Any] = {}
+    forges = world.read().get("forges", {})
+    if "github" in forges:
+        from wizard.sandbox.github_api import settle_runs
+
+        settle_runs(world)
+        github = world.read()["forges"]["github"]
+        out["github"] = {"repos": {
+            path: {
+                "secrets": {name: {"private_key_id": s.get("private_key_id"), "client_email": s.get("client_email"),
+                                   "valid_json_key": s.get("valid_json_key"), "updated_at": s.get("updated_at")}
+                            for name, s in repo.get("secrets", {}).items()},
+                "runs": [{"sha": r["sha"], "workflow": r.get("workflow_path"), "status": r.get("status"),
+                          "conclusion": r.get("conclusion")} for r in repo.get("runs", [])],
+            }
+            for path, repo in github.get("repos", {}).items()
+        }}
+    if "gitlab" in forges:
+        from wizard.sandbox.gitlab_api import pipeline_view
+
+        gitlab = forges["gitlab"]
+        failure = {"failed": "failure", "canceled": "cancelled"}
+        out["gitlab"] = {"projects": {
+            path: {
+                "variables": {key: {"masked": v.get("masked"), "protected": v.get("protected"), "raw": v.get("raw"),
+                                    "private_key_id": v.get("private_key_id"), "client_email": v.get("client_email")}
+                              for key, v in project.get("variables", {}).items()},
+                "pipelines": [{"sha": view["sha"], "status": view["status"],
+                               "conclusion": failure.get(view["conclusion"], view["conclusion"])}
+                              for view in (pipeline_view(p) for p in project.get("pipelines", []))],
+            }
+            for path, project in gitlab.get("projects", {}).items()
+        }}
+    return out
+
+
+def _inspect_parts(data: dict[str, Any], projects: dict[str, Any], buckets: dict[str, Any],
+                   calls: dict[str, Any]) -> dict[str, Any]:
     return {
         "learner": data.get("learner"),
         "ports": data.get("ports", {}),

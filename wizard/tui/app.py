@@ -48,12 +48,13 @@ class WizardApp(App[None]):
     ]
 
     def __init__(self, repo: Path, sandbox: Path | None, chapters: Sequence[Chapter],
-                 given: Mapping[str, str] | None = None, prepare: Callable[[], Mapping[str, str] | None] | None = None) -> None:
+                 given: Mapping[str, str] | None = None, prepare: Callable[[], Mapping[str, str] | None] | None = None,
+                 options: Mapping[str, object] | None = None) -> None:
         super().__init__()
         self.chapters = list(chapters)
         self.repo = Path(repo)
         self.controller = Controller(self.repo, sandbox, self.chapters, reporter=self._report,
-                                     given=dict(given or {}), prepare=prepare)
+                                     given=dict(given or {}), prepare=prepare, options=dict(options or {}))
         self.steps: list[tuple[Chapter, Step]] = [(c, s) for c in self.chapters for s in c.steps]
         self.owner: dict[str, str] = {}  # answer key -> id of the first step that asks for it
         for _chapter, step in self.steps:
@@ -369,8 +370,8 @@ class WizardApp(App[None]):
 
 
 def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given: Mapping[str, str] | None = None,
-            prepare: Callable[[], Mapping[str, str] | None] | None = None) -> None:
-    WizardApp(repo, sandbox, chapters, given, prepare).run()
+            prepare: Callable[[], Mapping[str, str] | None] | None = None, options: Mapping[str, object] | None = None) -> None:
+    WizardApp(repo, sandbox, chapters, given, prepare, options=options).run()
 
 
 __all__ = ["WizardApp", "run_tui", "WizardError"]

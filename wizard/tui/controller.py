@@ -37,6 +37,7 @@ class Controller:
     given: Mapping[str, str] = field(default_factory=dict)
     # Runs in the worker before the session opens (e.g. create the demo sandbox); may return answers.
     prepare: Callable[[], Mapping[str, str] | None] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
     ctx: Context | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
 
@@ -46,7 +47,8 @@ class Controller:
 
         if self.prepare is not None:
             self.given = {**(self.prepare() or {}), **self.given}
-        self.ctx = self._stack.enter_context(open_session(self.repo, self.sandbox, reporter=self.reporter))
+        self.ctx = self._stack.enter_context(open_session(self.repo, self.sandbox, reporter=self.reporter,
+                                                          options=dict(self.options)))
         self.ctx.answers = {**self.ctx.answers, **{k: v for k, v in self.given.items() if v}}
 
     def close(self) -> None:

@@ -1,0 +1,69 @@
+"""Chapter 8 of "A guide to MLOps": reproduce the ML experiment in a CI/CD pipeline.
+
+Content only: the service account CI uses, its role and key, the secret, the workflow
+file for GitHub or GitLab, the commit, and the first run. The guide's names are kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from wizard.engine.chapter import Chapter
+from wizard.engine.step import fmt, load_text
+from wizard.steps.forge import CheckForgeAccess, CommitFiles, StoreKeySecret, WatchRun, WriteFile
+from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+
+TEXT = Path(__file__).parent / "text" / "ch08"
+
+ACCOUNT_ID = "dvc-service-account"
+SECRET_NAME = "DVC_GCP_SERVICE_ACCOUNT_KEY"
+COMMIT_MESSAGE = "A pipeline will run my experiment on each push"
+
+
+def _template(name: str):  # noqa: ANN202 - a renderer for WriteFile
+    def render(answers: Mapping[str, str]) -> str:
+        from chapters.templates import template_text
+
+        return fmt(template_text(name), answers)
+
+    return render
+
+
+KEY = CreateKey(
+    "ch08.create-key", "Create the service account's key",
+    account_id=ACCOUNT_ID, key_file="~/.config/gcloud/dvc-google-service-account-key.json",
+    stored_by="ch08.store-secret", text=load_text(TEXT, "create-key.md"),
+)
+WORKFLOW = WriteFile(
+    "ch08.workflow", "Write the CI/CD pipeline file",
+    files={
+        "github": (".github/workflows/mlops.yml", _template("github/mlops.yml")),
+        "gitlab": (".gitlab-ci.yml", _template("gitlab/gitlab-ci.yml")),
+    },
+    text=load_text(TEXT, "workflow.md"),
+)
+
+CHAPTER = Chapter(
+    number=8,
+    title="Reproduce the ML experiment in a CI/CD pipeline",
+    intro=load_text(TEXT, "intro.md"),
+    summary=load_text(TEXT, "summary.md"),
+    requires=[7],
+    steps=[
+        CheckForgeAccess("ch08.forge-access", "Check access to your repository's forge",
+                         text=load_text(TEXT, "forge-access.md")),
+        CreateServiceAccount("ch08.create-service-account", "Create the DVC service account",
+                             account_id=ACCOUNT_ID, display_name="DVC Service Account",
+                             text=load_text(TEXT, "create-service-account.md")),
+        GrantProjectRoles("ch08.grant-role", "Let it read the bucket", account_id=ACCOUNT_ID,
+                          roles=["roles/storage.objectViewer"], text=load_text(TEXT, "grant-role.md")),
+        KEY,
+        StoreKeySecret("ch08.store-secret", "Store the key as a CI secret", name=SECRET_NAME, key_step=KEY,
+                       text=load_text(TEXT, "store-secret.md")),
+        WORKFLOW,
+        CommitFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_step=WORKFLOW,
+                    text=load_text(TEXT, "commit.md")),
+        WatchRun("ch08.watch-run", "Watch the first run", text=load_text(TEXT, "watch-run.md")),
+    ],
+)

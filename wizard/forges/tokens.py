@@ -1,0 +1,89 @@
+"""Finding a forge token the way a learner already has one — and never storing it.
+
+Order: the environment (GH_TOKEN / GITHUB_TOKEN, GITLAB_TOKEN), the forge's own CLI
+(`gh auth token`, glab's config), the sandbox's learner token, and last, asking (masked).
+The token stays in this process's memory; it is not written to the checkpoint, the logs
+or anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+from wizard.engine.errors import WizardError
+from wizard.forges.detect import ForgeRef
+
+# Tests and workshop instructors can hand the sandbox a token of their choice (e.g. one
+# minted with fewer scopes) without touching the learner's real GH_TOKEN / GITLAB_TOKEN.
+SANDBOX_TOKEN_ENV = "MLOPS_WIZARD_SANDBOX_TOKEN"
+
+AskSecret = Callable[[str], "str | None"]
+
+
+def _gh_cli_token(host: str) -> str | None:
+    if shutil.which("gh") is None:
+        return None
+    result = subprocess.run(["gh", "auth", "token", "--hostname", host], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=15)
+    token = result.stdout.strip()
+    return token if result.returncode == 0 and token else None
+
+
+def _glab_token(host: str) -> str | None:
+    from wizard.forges.gitlab import glab_config_token
+
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    path = config_home / "glab-cli" / "config.yml"
+    if not path.exists():
+        return None
+    return glab_config_token(path.read_text("utf-8"), host)
+
+
+def create_token_help(forge: ForgeRef) -> str:
+    if forge.kind == "github":
+        base = "https://github.com" if forge.host == "github.com" else f"https://{forge.host}"
+        return (f"Create a token at {base}/settings/tokens (classic: scopes `repo` and `workflow`; or "
+                "fine-grained: this repository with Contents, Secrets and Workflows set to read and write), "
+                "then `export GH_TOKEN=...` — or log in with `gh auth login`.")
+    return (f"Create a personal access token with the `api` scope at https://{forge.host}/-/user_settings/"
+            "personal_access_tokens, then `export GITLAB_TOKEN=...` — or log in with `glab auth login`.")
+
+
+def find_token(forge: ForgeRef, sandbox_token: Callable[[], str | None] | None = None,
+               ask: AskSecret | None = None) -> tuple[str, str]:
+    """(token, where it came from). `sandbox_token` returns the sandbox learner's token."""
+    if sandbox_token is not None:
+        chosen = os.environ.get(SANDBOX_TOKEN_ENV) or sandbox_token()
+        if chosen:
+            return chosen, "the sandbox"
+    host = forge.host.split(":")[0]
+    if forge.kind == "github":
+        names = ["GH_TOKEN", "GITHUB_TOKEN"] if host == "github.com" else ["GH_ENTERPRISE_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"]
+        for name in names:
+            if os.environ.get(name):
+                return os.environ[name], f"${name}"
+        token = _gh_cli_token(host)
+        if token:
+            return token, "the GitHub CLI (gh auth token)"
+    elif forge.kind == "gitlab":
+        for name in ("GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN"):
+            if os.environ.get(name):
+                return os.environ[name], f"${name}"
+        token = _glab_token(host)
+        if token:
+            return token, "the GitLab CLI's configuration"
+    if ask is not None:
+        label = {"github": "GitHub", "gitlab": "GitLab"}.get(forge.kind, "forge")
+        answer = ask(f"{label} token for {forge.path} (input is hidden, never stored)")
+        if answer:
+            return answer.strip(), "your answer"
+    raise WizardError(
+        what=f"No token was found to reach {forge.describe()}.",
+        why="The wizard stores your CI secret and checks the workflow through the forge's API, "
+        "which needs a personal access token. It never stores the token.",
+        fix=create_token_help(forge),
+    )

@@ -1,0 +1,307 @@
+"""Reusable steps on the learner's forge: token check, CI secret, workflow file, watching the run."""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from wizard.engine.errors import WizardError
+from wizard.engine.step import Context, Observation, Status, Step, fmt
+from wizard.fsutil import atomic_write
+from wizard.forges.connect import open_forge
+from wizard.steps.iam import CreateKey
+
+
+def forge_kind(answers: Mapping[str, str]) -> str:
+    return answers.get("forge.kind", "github")
+
+
+@dataclass
+class CheckForgeAccess(Step):
+    """Read-only: the token can push, change workflows and manage secrets — checked before any write."""
+
+    id: str
+    title: str
+    text: str = ""
+    mutating: bool = False
+    needs: Sequence[str] = ()
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        if forge_kind(answers) == "gitlab":
+            return "glab auth status"
+        return "gh auth status   # needs the scopes repo and workflow"
+
+    def _check(self, ctx: Context) -> Observation:
+        forge = open_forge(ctx)
+        check = forge.check_token()
+        source = ctx.memory.get("forge_token_source", "")
+        if check.problems:
+            from wizard.forges.tokens import create_token_help
+
+            raise WizardError(
+                what=f"The token from {source} cannot do what this chapter needs on {forge.repo_path}.",
+                why=" ".join(check.problems),
+                fix=create_token_help(ctx.forge),
+            )
+        scopes = "fine-grained" if check.scopes is None else "scopes " + ", ".join(check.scopes)
+        return Observation(Status.DONE, f"token of {check.login} from {source} ({scopes}) can push, "
+                           "change workflows and manage secrets")
+
+    def preflight(self, ctx: Context) -> None:
+        self._check(ctx)
+
+    def observe(self, ctx: Context) -> Observation:
+        return self._check(ctx)
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        self._check(ctx)
+        return {}
+
+
+@dataclass
+class StoreKeySecret(Step):
+    """The key as a CI secret: raw JSON in a GitHub secret, base64 on one line in a masked GitLab variable.
+
+    GitHub never shows a secret's value again, so whether it holds the current key is
+    known from what the wizard recorded when it stored it (key id and update time): if
+    someone changes the secret since, it is stored again. GitLab returns the value, which
+    is checked directly.
+    """
+
+    id: str
+    title: str
+    name: str = ""
+    key_step: CreateKey | None = None
+    text: str = ""
+    needs: Sequence[str] = ("gcp.project_id",)
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        path = self.key_step.key_file if self.key_step else "KEY.json"
+        if forge_kind(answers) == "gitlab":
+            return (f"glab variable set {self.name} --masked --raw \\\n"
+                    f'    --value "$(base64 -w 0 {path})"   # Protect: off, Mask: on, Expand: off')
+        return f"gh secret set {self.name} < {path}"
+
+    def intent(self, answers: Mapping[str, str]) -> str:
+        return f"store the key in the CI secret {self.name}"
+
+    def _current_key(self, ctx: Context) -> tuple[bytes | None, str | None]:
+        assert self.key_step is not None
+        material = self.key_step.material(ctx)
+        kid = CreateKey.key_id_of(material)
+        if kid is None and ctx.store is not None:
+            kid = ctx.store.step(self.key_step.id).get("outputs", {}).get("key_id")
+        return material, kid
+
+    def observe(self, ctx: Context) -> Observation:
+        forge = open_forge(ctx)
+        _material, kid = self._current_key(ctx)
+        secret = forge.get_secret(self.name)
+        if secret is None:
+            return Observation(Status.TODO, f"{self.name} is not set yet")
+        if kid is None:
+            return Observation(Status.TODO, "the key to store does not exist yet")
+        if forge.kind == "gitlab":
+            try:
+                stored = json.loads(base64.b64decode(secret.value or "", validate=True)).get("private_key_id")
+            except ValueError:
+                stored = None
+            wrong = [flag for flag, ok in (("masked", secret.masked), ("not protected", secret.protected is False),
+                                            ("raw", secret.raw)) if not ok]
+            if stored != kid:
+                return Observation(Status.TODO, f"{self.name} holds another key")
+            if wrong:
+                return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
+            return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (masked, raw, not protected)",
+                               {"key_id": kid})
+        recorded = ctx.store.step(self.id).get("outputs", {}) if ctx.store else {}
+        if recorded.get("key_id") == kid and recorded.get("updated_at") == secret.updated_at:
+            return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (stored {secret.updated_at})",
+                               {"key_id": kid, "updated_at": secret.updated_at})
+        return Observation(Status.TODO, f"{self.name} exists but may hold another key")
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        forge = open_forge(ctx)
+        material, kid = self._current_key(ctx)
+        if material is None:
+            raise WizardError(
+                what="The key to store is not on this machine.",
+                why="It was not kept in a file (--no-key-file) and this is a new run.",
+                fix="Run the wizard again: it replaces the key with a new one and stores that.",
+                retryable=True,
+            )
+        value = material.decode("utf-8")
+        if forge.kind == "gitlab":
+            value = base64.b64encode(material).decode("ascii")  # one line: masking needs it
+        ctx.crash_point("before-call")
+        forge.put_secret(self.name, value)
+        ctx.crash_point("after-call")
+        secret = forge.get_secret(self.name)
+        outputs = {"key_id": kid, "updated_at": secret.updated_at if secret else None}
+        if ctx.store is not None:
+            ctx.store.record(self.id, outputs)  # what verification (and later runs) compare against
+        ctx.progress(f"{self.name} now holds key {kid[:8]}…" if kid else f"{self.name} stored")
+        return outputs
+
+
+@dataclass
+class WriteFile(Step):
+    """A file of the guide (a workflow), written exactly; a different existing file is never overwritten silently."""
+
+    id: str
+    title: str
+    # forge kind -> (path in the repository, template renderer taking the answers)
+    files: Mapping[str, tuple[str, Callable[[Mapping[str, str]], str]]] = field(default_factory=dict)
+    text: str = ""
+    needs: Sequence[str] = ()
+
+    def target(self, answers: Mapping[str, str]) -> tuple[str, str]:
+        kind = forge_kind(answers)
+        if kind not in self.files:
+            raise WizardError(what=f"This step has no file for {kind}.", fix="Use a GitHub or GitLab repository.")
+        path, render = self.files[kind]
+        return path, render(answers)
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        path, content = self.target(answers)
+        return f"mkdir -p {path.rsplit('/', 1)[0] if '/' in path else '.'}\ncat > {path} <<'EOF'\n{content}EOF"
+
+    def intent(self, answers: Mapping[str, str]) -> str:
+        return f"write {self.target(answers)[0]}"
+
+    def observe(self, ctx: Context) -> Observation:
+        path, content = self.target(ctx.answers)
+        existing = ctx.workspace.read(path) if (ctx.workspace.root / path).exists() else None
+        if existing is None:
+            return Observation(Status.TODO, f"{path} does not exist yet")
+        if existing != content:
+            return Observation(Status.DRIFTED, f"{path} exists and differs from the guide's")
+        return Observation(Status.DONE, f"{path} is the guide's", {"path": path})
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        path, content = self.target(ctx.answers)
+        full = ctx.workspace.root / path
+        if full.exists() and full.read_text("utf-8") != content:
+            diff = "".join(difflib.unified_diff(full.read_text("utf-8").splitlines(keepends=True),
+                                                content.splitlines(keepends=True),
+                                                f"{path} (yours)", f"{path} (the guide's)"))
+            allowed = ctx.options.get("overwrite_workflow") or (
+                ctx.confirm is not None and ctx.confirm(f"Replace your {path} with the guide's?", diff))
+            if not allowed:
+                raise WizardError(
+                    what=f"{path} already exists and differs from the guide's; it was left as it is.",
+                    why="The differences:\n" + "\n".join(diff.splitlines()[:40]),
+                    fix="Merge the guide's version into yours by hand (`mlops-wizard script` shows it), or run "
+                    "again with --overwrite-workflow to replace it (your version stays in git history).",
+                )
+            ctx.progress(f"Replacing {path} (you agreed; your version stays in git history)")
+        full.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(full, content)
+        return {"path": path}
+
+
+@dataclass
+class CommitFiles(Step):
+    """Commit and push the files of a `WriteFile` step, for whichever forge this is."""
+
+    id: str
+    title: str
+    message: str = ""
+    file_step: WriteFile | None = None
+    text: str = ""
+    needs: Sequence[str] = ()
+
+    def _inner(self, answers: Mapping[str, str]) -> Any:
+        from wizard.steps.repo import CommitAndPush
+
+        assert self.file_step is not None
+        return CommitAndPush(self.id, self.title, message=self.message,
+                             paths=[self.file_step.target(answers)[0]], text=self.text)
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        return self._inner(answers).command(answers)
+
+    def intent(self, answers: Mapping[str, str]) -> str:
+        return self._inner(answers).intent(answers)
+
+    def observe(self, ctx: Context) -> Observation:
+        return self._inner(ctx.answers).observe(ctx)
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        return self._inner(ctx.answers).apply(ctx)
+
+
+@dataclass
+class WatchRun(Step):
+    """Read-only: follow the CI run of the pushed commit until it ends; success is the proof."""
+
+    id: str
+    title: str
+    text: str = ""
+    mutating: bool = False
+    timeout: float = 1800.0
+    needs: Sequence[str] = ()
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        if forge_kind(answers) == "gitlab":
+            return "glab ci status --live"
+        return "gh run watch"
+
+    def _sha(self, ctx: Context) -> str | None:
+        ws = ctx.workspace
+        head = ws.head()
+        remote = ws.remote_head(ws.branch())
+        return head if remote == head else None
+
+    def observe(self, ctx: Context) -> Observation:
+        sha = self._sha(ctx)
+        if sha is None:
+            return Observation(Status.TODO, "the commit is not pushed yet")
+        forge = open_forge(ctx)
+        runs = forge.runs_for(sha)
+        if not runs:
+            return Observation(Status.TODO, f"no run for {sha[:7]} yet")
+        run = runs[0]
+        if run.status == "completed" and run.conclusion == "success":
+            return Observation(Status.DONE, f"the run for {sha[:7]} succeeded: {run.url}", {"run": run.url})
+        if run.status == "completed":
+            return Observation(Status.TODO, f"the run for {sha[:7]} ended: {run.conclusion} ({run.url})")
+        return Observation(Status.TODO, f"the run for {sha[:7]} is {run.status.replace('_', ' ')} ({run.url})")
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        sha = self._sha(ctx)
+        if sha is None:
+            raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.", retryable=True)
+        forge = open_forge(ctx)
+        limit = 120.0 if ctx.target.is_sandbox else self.timeout
+        deadline, shown, delay = time.monotonic() + limit, "", 0.2 if ctx.target.is_sandbox else 3.0
+        while True:
+            runs = forge.runs_for(sha)
+            run = runs[0] if runs else None
+            state = "waiting for the run to start" if run is None else f"{run.status.replace('_', ' ')} — {run.url}"
+            if state != shown:
+                ctx.progress(state)
+                shown = state
+            if run is not None and run.status == "completed":
+                if run.conclusion == "success":
+                    return {"run": run.url}
+                hint = forge.run_log_hint(run)
+                raise WizardError(
+                    what=f"The CI run for commit {sha[:7]} ended with {run.conclusion}.",
+                    why=hint or "The run's log says why.",
+                    fix=f"Read the log at {run.url}, fix the cause, then re-run it there (or push a new commit) "
+                    "and run the wizard again to watch it.",
+                    retryable=True,
+                )
+            if time.monotonic() > deadline:
+                raise WizardError(
+                    what=f"The CI run for commit {sha[:7]} has not finished in {int(limit)} s.",
+                    why="Runners may be busy.",
+                    fix=f"Follow it at {forge.actions_url()}; run the wizard again to check.",
+                    retryable=True,
+                )
+            time.sleep(delay)

@@ -1,0 +1,222 @@
+"""Reusable steps for service accounts, their roles and their keys (chapters 8 and 14)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from wizard.engine.errors import WizardError
+from wizard.engine.step import Context, Observation, Status, Step, fmt
+from wizard.fsutil import atomic_write
+from wizard.gcp import iam
+
+
+def _email(ctx: Context, account_id: str) -> str:
+    return iam.email_for(account_id, ctx.answer("gcp.project_id"))
+
+
+@dataclass
+class CreateServiceAccount(Step):
+    id: str
+    title: str
+    account_id: str = ""
+    display_name: str = ""
+    text: str = ""
+    needs: Sequence[str] = ("gcp.project_id",)
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        return (f"gcloud iam service-accounts create {self.account_id} \\\n"
+                f'    --display-name="{self.display_name}" \\\n' + fmt("    --project={gcp.project_id}", answers))
+
+    def intent(self, answers: Mapping[str, str]) -> str:
+        return f"create service account {self.account_id}"
+
+    def preflight(self, ctx: Context) -> None:
+        iam.find_account(ctx.target, ctx.answer("gcp.project_id"), _email(ctx, self.account_id))  # IAM enabled?
+
+    def observe(self, ctx: Context) -> Observation:
+        email = _email(ctx, self.account_id)
+        if iam.find_account(ctx.target, ctx.answer("gcp.project_id"), email):
+            return Observation(Status.DONE, f"{email} exists", {"email": email})
+        return Observation(Status.TODO, f"{email} does not exist yet")
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        ctx.crash_point("before-call")
+        email = iam.create_account(ctx.target, ctx.answer("gcp.project_id"), self.account_id, self.display_name,
+                                   ctx.progress)
+        ctx.crash_point("after-call")
+        return {"email": email}
+
+
+@dataclass
+class GrantProjectRoles(Step):
+    """Bind roles on the project to a service account, one binding per role (never two --role in one call)."""
+
+    id: str
+    title: str
+    account_id: str = ""
+    roles: Sequence[str] = field(default_factory=list)
+    text: str = ""
+    needs: Sequence[str] = ("gcp.project_id",)
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        member = f"serviceAccount:{self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com"
+        return "\n".join(fmt(f"gcloud projects add-iam-policy-binding {{gcp.project_id}} \\\n"
+                             f'    --member="{member}" \\\n    --role="{role}"', answers) for role in self.roles)
+
+    def intent(self, answers: Mapping[str, str]) -> str:
+        return f"grant {', '.join(self.roles)} to {self.account_id}"
+
+    def _missing(self, ctx: Context) -> list[str]:
+        member = f"serviceAccount:{_email(ctx, self.account_id)}"
+        return [r for r in self.roles if not iam.member_has_role(ctx.target, ctx.answer("gcp.project_id"), member, r)]
+
+    def observe(self, ctx: Context) -> Observation:
+        if not iam.find_account(ctx.target, ctx.answer("gcp.project_id"), _email(ctx, self.account_id)):
+            return Observation(Status.TODO, "the service account does not exist yet")
+        missing = self._missing(ctx)
+        if missing:
+            return Observation(Status.TODO, "not granted yet: " + ", ".join(missing))
+        return Observation(Status.DONE, "granted: " + ", ".join(self.roles))
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        member = f"serviceAccount:{_email(ctx, self.account_id)}"
+        for role in self._missing(ctx):
+            ctx.crash_point("before-call")
+            iam.grant_role(ctx.target, ctx.answer("gcp.project_id"), member, role, ctx.progress)
+            ctx.progress(f"{role} granted to {member}")
+            ctx.crash_point("after-call")
+        return {"roles": list(self.roles)}
+
+
+@dataclass
+class CreateKey(Step):
+    """A JSON key for the account, kept where the guide says (0600, never in the repository).
+
+    Exactly one key made by the wizard survives: a key left behind by an interrupted run
+    (created after that run journaled its intent, never recorded) is deleted, and so is a
+    key of ours that is replaced. With --no-key-file the key lives only in memory until
+    the secret step has stored it in the forge.
+    """
+
+    id: str
+    title: str
+    account_id: str = ""
+    key_file: str = ""  # e.g. ~/.config/gcloud/dvc-google-service-account-key.json
+    stored_by: str = ""  # id of the step that stores the key in CI; with no key file, the key lives there
+    text: str = ""
+    needs: Sequence[str] = ("gcp.project_id",)
+
+    @property
+    def memory_key(self) -> str:
+        return f"key:{self.account_id}"
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        return (f"mkdir -p {os.path.dirname(self.key_file)}\n"
+                f"gcloud iam service-accounts keys create {self.key_file} \\\n"
+                f"    --iam-account={self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com").replace(
+                    "{gcp.project_id}", answers.get("gcp.project_id", "{gcp.project_id}"))
+
+    def intent(self, answers: Mapping[str, str]) -> str:
+        return f"create a key for {self.account_id}"
+
+    def path(self, ctx: Context) -> Path | None:
+        if ctx.options.get("no_key_file"):
+            return None
+        path = Path(os.path.expanduser(self.key_file)).resolve()
+        root = ctx.workspace.root.resolve()
+        if path == root or root in path.parents:
+            raise WizardError(
+                what=f"The key file {path} would be inside your repository.",
+                why="A key is a password: committed by mistake, anyone with the repository could use your cloud.",
+                fix="Run the wizard from your repository, not from your home folder, or keep the guide's path.",
+            )
+        return path
+
+    def material(self, ctx: Context) -> bytes | None:
+        """The key's JSON from memory or the key file, if this machine has it."""
+        if self.memory_key in ctx.memory:
+            return ctx.memory[self.memory_key]
+        path = self.path(ctx)
+        if path is not None and path.exists():
+            data = path.read_bytes()
+            ctx.memory[self.memory_key] = data
+            return data
+        return None
+
+    @staticmethod
+    def key_id_of(material: bytes | None) -> str | None:
+        if not material:
+            return None
+        try:
+            return json.loads(material).get("private_key_id")
+        except ValueError:
+            return None
+
+    def _recorded(self, ctx: Context) -> dict[str, Any]:
+        return dict(ctx.store.step(self.id).get("outputs", {})) if ctx.store else {}
+
+    def _stored_key(self, ctx: Context) -> str | None:
+        if not (ctx.store and self.stored_by):
+            return None
+        return ctx.store.step(self.stored_by).get("outputs", {}).get("key_id")
+
+    def observe(self, ctx: Context) -> Observation:
+        project_id = ctx.answer("gcp.project_id")
+        email = _email(ctx, self.account_id)
+        if not iam.find_account(ctx.target, project_id, email):
+            return Observation(Status.TODO, "the service account does not exist yet")
+        keys = {k.key_id for k in iam.user_keys(ctx.target, project_id, email)}
+        ours = set(self._recorded(ctx).get("created_keys", []))
+        kid = self.key_id_of(self.material(ctx))
+        if kid is None and ctx.options.get("no_key_file") and self._stored_key(ctx) in keys:
+            kid = self._stored_key(ctx)  # no file kept, as asked: the key lives in the CI secret
+        if kid is None or kid not in keys:
+            return Observation(Status.TODO, "no usable key on this machine yet")
+        leftovers = (ours & keys) - {kid}
+        if leftovers:
+            return Observation(Status.TODO, f"{len(leftovers)} older key(s) made by the wizard to delete")
+        where = self.path(ctx)
+        return Observation(Status.DONE, f"key {kid[:8]}… " + (f"in {where}" if where else "kept in the CI secret only"),
+                           {"key_id": kid, "key_file": str(where) if where else None})
+
+    def apply(self, ctx: Context) -> Mapping[str, Any]:
+        project_id = ctx.answer("gcp.project_id")
+        email = _email(ctx, self.account_id)
+        keys = iam.user_keys(ctx.target, project_id, email)
+        recorded = self._recorded(ctx)
+        ours = set(recorded.get("created_keys", []))
+        kid = self.key_id_of(self.material(ctx))
+        if kid not in {k.key_id for k in keys}:
+            kid = None
+        if kid is None and ctx.options.get("no_key_file") and self._stored_key(ctx) in {k.key_id for k in keys}:
+            kid = self._stored_key(ctx)
+        doomed = {k.key_id for k in keys if k.key_id in ours}
+        if ctx.previous.get("status") in {"started", "failed"} and ctx.previous.get("at"):
+            # A key created after an interrupted attempt began, and never recorded, is an orphan.
+            since = iam.utc(ctx.previous["at"]) - timedelta(seconds=2)
+            doomed |= {k.key_id for k in keys if k.valid_after is not None and k.valid_after >= since}
+        if kid is None:
+            path = self.path(ctx)
+            ctx.crash_point("before-call")
+            material = iam.create_key(ctx.target, project_id, email)
+            ctx.memory[self.memory_key] = material
+            kid = self.key_id_of(material)
+            if ctx.store is not None:
+                ctx.store.record(self.id, {"created_keys": sorted(ours | {kid}), "key_id": kid})
+            ctx.crash_point("after-call")
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                atomic_write(path, material, mode=0o600)
+                ctx.progress(f"Key written to {path} (only you can read it)")
+            else:
+                ctx.progress("Key kept in memory only (--no-key-file): it goes straight into the CI secret")
+        for old in sorted(doomed - {kid}):
+            iam.delete_key(ctx.target, project_id, email, old)
+            ctx.progress(f"Deleted key {old[:8]}…, left behind by an earlier attempt")
+        kept = sorted((ours | {kid}) - (doomed - {kid}))
+        return {"key_id": kid, "created_keys": kept}
