@@ -49,7 +49,9 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
         forge = detect_forge(workspace, target, options.get("github_url"), options.get("gitlab_url"))
         answers = store.answers()
         if forge is not None:  # facts, not questions: steps and texts pick the forge's variant from them
-            answers.update({"forge.kind": forge.kind, "forge.path": forge.path, "forge.web_url": forge.web_url})
+            runs = f"{forge.web_url}/-/pipelines" if forge.kind == "gitlab" else f"{forge.web_url}/actions"
+            answers.update({"forge.kind": forge.kind, "forge.path": forge.path, "forge.web_url": forge.web_url,
+                            "forge.runs_url": runs})
         yield Context(answers=answers, workspace=workspace, target=target, store=store, reporter=reporter,
                       forge=forge, options=options)
     finally:
