@@ -46,3 +46,46 @@ def reference_world(template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     result = run_chapter7(root, answers)
     assert result.returncode == 0, result.stderr
     return fingerprint(root)
+
+
+@pytest.fixture(scope="session")
+def chapter7_templates(tmp_path_factory: pytest.TempPathFactory):
+    """Per forge, a sandbox where chapter 7 is done (made once per session, on first use)."""
+    made: dict[str, Path] = {}
+
+    def get(forge: str) -> Path:
+        if forge not in made:
+            root = tmp_path_factory.mktemp(f"after-ch7-{forge}") / "sandbox"
+            init_sandbox(root, forge=forge)
+            with World(root).mutate() as world:
+                world["faults"]["operation_seconds"] = 0.3
+                world["faults"]["service_account_visibility_seconds"] = 0.3
+                world["faults"]["run_seconds"] = 0.5
+            answers = write_answers(root.parent / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
+            result = run_chapter7(root, answers)
+            assert result.returncode == 0, result.stderr
+            made[forge] = root
+        return made[forge]
+
+    return get
+
+
+@pytest.fixture(params=["github", "gitlab"])
+def forge(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def after_ch7(chapter7_templates, forge: str, tmp_path: Path) -> Path:
+    """A copy of a world where chapter 7 is done, on the forge of the test's parameter."""
+    copy = tmp_path / "sandbox"
+    shutil.copytree(chapter7_templates(forge), copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """The learner's home folder, where the key file goes (~/.config/gcloud)."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path

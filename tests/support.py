@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.sandbox.server import inspect
+from wizard.sandbox.world import World
 
 PROJECT = "mlops-learner-4242"
 BUCKET = "mlops-learner-4242-data"
@@ -69,4 +70,37 @@ def fingerprint(sandbox: Path) -> dict[str, Any]:
         "worktree": git(repo, "status", "--porcelain"),
         "local_is_remote": git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", "origin/main"),
         "stray_temp_files": sorted(str(p.relative_to(repo)) for p in repo.rglob(".*.tmp") if ".venv" not in p.parts),
+    }
+
+
+def run_chapter(sandbox: Path, chapter: int, home: Path, *extra: str,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a chapter headless with HOME pointing at the test's own home folder."""
+    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
+                  "--chapter", str(chapter), "--yes", *extra, env={"HOME": str(home), **(env or {})})
+
+
+def key_file(home: Path) -> Path:
+    return home / ".config" / "gcloud" / "dvc-google-service-account-key.json"
+
+
+def ci_world(sandbox: Path) -> dict[str, Any]:
+    """The service account, its keys and bindings, and the forge's secret and runs, as inspect shows them."""
+    world = inspect(sandbox)
+    project = world["projects"][PROJECT]
+    email = f"dvc-service-account@{PROJECT}.iam.gserviceaccount.com"
+    kind = World(sandbox).read()["sandbox"]["forge"]
+    if kind == "github":
+        repo = world["forges"]["github"]["repos"]["learner/mlops-guide"]
+        secret, runs = repo["secrets"].get("DVC_GCP_SERVICE_ACCOUNT_KEY"), repo["runs"]
+    else:
+        repo = world["forges"]["gitlab"]["projects"]["learner/mlops-guide"]
+        secret, runs = repo["variables"].get("DVC_GCP_SERVICE_ACCOUNT_KEY"), repo["pipelines"]
+    return {
+        "forge": kind,
+        "account": project["service_accounts"].get(email),
+        "viewers": project["iam_bindings"].get("roles/storage.objectViewer", []),
+        "secret": secret,
+        "runs": runs,
+        "calls": world["calls"],
     }

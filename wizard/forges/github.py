@@ -126,6 +126,8 @@ class GitHubForge:
         self._call(lambda: repo.create_secret(name, value), f"storing the secret {name}")
 
     def delete_secret(self, name: str) -> None:
+        if self.get_secret(name) is None:
+            return  # already gone: deleting is idempotent
         repo = self._repository()
         self._call(lambda: repo.delete_secret(name), f"deleting the secret {name}")
 

@@ -45,7 +45,8 @@ class CheckForgeAccess(Step):
             raise WizardError(
                 what=f"The token from {source} cannot do what this chapter needs on {forge.repo_path}.",
                 why=" ".join(check.problems),
-                fix=create_token_help(ctx.forge),
+                fix=create_token_help(ctx.forge) + " If your role on the repository is too low, ask its owner for "
+                "write access (GitHub) or the Maintainer role (GitLab).",
             )
         scopes = "fine-grained" if check.scopes is None else "scopes " + ", ".join(check.scopes)
         return Observation(Status.DONE, f"token of {check.login} from {source} ({scopes}) can push, "
@@ -200,7 +201,9 @@ class WriteFile(Step):
                 )
             ctx.progress(f"Replacing {path} (you agreed; your version stays in git history)")
         full.parent.mkdir(parents=True, exist_ok=True)
+        ctx.crash_point("before-write")
         atomic_write(full, content)
+        ctx.crash_point("after-write")
         return {"path": path}
 
 
