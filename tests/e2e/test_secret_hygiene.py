@@ -1,0 +1,56 @@
+"""After a full run, no key material and no token appear anywhere a learner (or an attacker) could look."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+
+from tests.support import git, key_file, run_chapter, wizard
+from wizard.sandbox.github_api import sandbox_github_token
+from wizard.sandbox.gitlab_api import sandbox_gitlab_token
+from wizard.sandbox.world import World
+
+
+def fragments(key_json: bytes, token: str) -> list[str]:
+    """Pieces that would betray the secrets: the PEM body, the key's base64 (GitLab), the token."""
+    pem_line = json.loads(key_json)["private_key"].splitlines()[2]  # one full 64-character line of the key
+    encoded = base64.b64encode(key_json).decode()
+    return [pem_line, "BEGIN PRIVATE KEY", encoded[200:260], token]
+
+
+def test_no_key_and_no_token_leak_anywhere(after_ch7: Path, forge: str, home: Path):
+    first = run_chapter(after_ch7, 8, home)
+    assert first.returncode == 0, first.stderr
+    second = run_chapter(after_ch7, 8, home)
+    status = wizard("status", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7),
+                    "--chapter", "8", env={"HOME": str(home)})
+    script = wizard("script", "--repo", str(after_ch7 / "learner-repo"), "--chapter", "8")
+    inspect = wizard("sandbox", "inspect", str(after_ch7), "--json")
+
+    world = World(after_ch7)
+    token = sandbox_github_token(world) if forge == "github" else sandbox_gitlab_token(world)
+    secrets = fragments(key_file(home).read_bytes(), token)
+    assert secrets[0] in key_file(home).read_text()  # the detector does find the key where it is expected
+
+    repo = after_ch7 / "learner-repo"
+    state_dir = repo / ".git" / "mlops-wizard"
+    history = git(repo, "log", "-p", "--all")
+    bare = after_ch7 / "forge" / "learner" / "mlops-guide.git"
+    remote_history = subprocess.run(["git", "--git-dir", str(bare), "log", "-p", "--all"], capture_output=True,
+                                    text=True, check=True).stdout
+    places = {
+        "terminal output": first.stdout + first.stderr + second.stdout + second.stderr + status.stdout + status.stderr,
+        "state and journal": "".join(p.read_text() for p in state_dir.iterdir() if p.is_file()),
+        "git history": history,
+        "the forge's git history": remote_history,
+        "exported script": script.stdout,
+        "sandbox inspect": inspect.stdout,
+        "files of the repository": "".join(p.read_text(errors="replace") for p in repo.rglob("*")
+                                           if p.is_file() and ".git" not in p.parts and ".venv" not in p.parts
+                                           and ".dvc" not in p.parts),
+    }
+    for name, text in places.items():
+        for fragment in secrets:
+            assert fragment not in text, f"a secret leaked into the {name}"
