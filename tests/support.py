@@ -80,8 +80,9 @@ def run_chapter(sandbox: Path, chapter: int, home: Path, *extra: str,
                   "--chapter", str(chapter), "--yes", *extra, env={"HOME": str(home), **(env or {})})
 
 
-def key_file(home: Path) -> Path:
-    return home / ".config" / "gcloud" / "dvc-google-service-account-key.json"
+def key_file(sandbox: Path) -> Path:
+    """Where the sandbox keeps the key file the guide puts in ~/.config/gcloud (never the real one)."""
+    return sandbox / "gcloud" / "dvc-google-service-account-key.json"
 
 
 def ci_world(sandbox: Path) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def test_a_learner_sets_up_ci_and_the_first_run_succeeds(after_ch7: Path, forge:
     assert world["viewers"] == [f"serviceAccount:{EMAIL}"]
     (key_id,) = world["account"]["keys"]  # exactly one user-managed key
 
-    key = key_file(home)
+    key = key_file(after_ch7)
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert json.loads(key.read_text())["private_key_id"] == key_id
     secret = world["secret"]
@@ -52,7 +52,7 @@ def test_a_learner_sets_up_ci_and_the_first_run_succeeds(after_ch7: Path, forge:
 def test_with_no_key_file_the_key_lives_only_in_the_secret(after_ch7: Path, forge: str, home: Path):
     result = run_chapter(after_ch7, 8, home, "--no-key-file")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert not key_file(home).exists()
+    assert not key_file(after_ch7).exists()
     world = ci_world(after_ch7)
     (key_id,) = world["account"]["keys"]
     assert world["secret"]["private_key_id"] == key_id
@@ -69,7 +69,7 @@ def test_the_gitlab_variable_decodes_to_the_key_file(after_ch7: Path, forge: str
     variable = World(after_ch7).read()["forges"]["gitlab"]["projects"]["learner/mlops-guide"]["variables"][
         "DVC_GCP_SERVICE_ACCOUNT_KEY"]
     assert "\n" not in variable["value"]
-    assert base64.b64decode(variable["value"]) == key_file(home).read_bytes()
+    assert base64.b64decode(variable["value"]) == key_file(after_ch7).read_bytes()
 
 
 def test_status_covers_chapter_8(after_ch7: Path, forge: str, home: Path):
@@ -83,3 +83,14 @@ def test_status_covers_chapter_8(after_ch7: Path, forge: str, home: Path):
     after = json.loads(wizard("status", "--repo", repo, "--sandbox", str(after_ch7), "--chapter", "8", "--json",
                               env={"HOME": str(home)}).stdout)
     assert [s["status"] for s in after["steps"]] == ["done"] * 8
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)
+def test_a_key_file_of_another_account_is_never_replaced(after_ch7: Path, forge: str, home: Path):
+    other = key_file(after_ch7)
+    other.parent.mkdir(parents=True)
+    other.write_text(json.dumps({"type": "service_account", "client_email": "ci@elsewhere.iam.gserviceaccount.com"}))
+    result = run_chapter(after_ch7, 8, home)
+    assert result.returncode == 1
+    assert "is not a key of dvc-service-account@" in result.stderr and "--no-key-file" in result.stderr
+    assert "elsewhere" in other.read_text()

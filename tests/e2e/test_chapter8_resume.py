@@ -21,12 +21,12 @@ POINTS = [
 ]
 
 
-def assert_clean_world(sandbox: Path, home: Path | None) -> None:
+def assert_clean_world(sandbox: Path, home: Path | None) -> None:  # home None: --no-key-file
     world = ci_world(sandbox)
     (key_id,) = world["account"]["keys"]  # one key: the orphan is gone, nothing duplicated
     assert world["secret"]["private_key_id"] == key_id
     if home is not None:
-        assert json.loads(key_file(home).read_text())["private_key_id"] == key_id
+        assert json.loads(key_file(sandbox).read_text())["private_key_id"] == key_id
     assert len(world["viewers"]) == 1
     repo = sandbox / "learner-repo"
     messages = git(repo, "log", "--format=%s", "origin/main").splitlines()

@@ -31,8 +31,8 @@ def test_no_key_and_no_token_leak_anywhere(after_ch7: Path, forge: str, home: Pa
 
     world = World(after_ch7)
     token = sandbox_github_token(world) if forge == "github" else sandbox_gitlab_token(world)
-    secrets = fragments(key_file(home).read_bytes(), token)
-    assert secrets[0] in key_file(home).read_text()  # the detector does find the key where it is expected
+    secrets = fragments(key_file(after_ch7).read_bytes(), token)
+    assert secrets[0] in key_file(after_ch7).read_text()  # the detector does find the key where it is expected
 
     repo = after_ch7 / "learner-repo"
     state_dir = repo / ".git" / "mlops-wizard"

@@ -127,7 +127,11 @@ class CreateKey(Step):
     def path(self, ctx: Context) -> Path | None:
         if ctx.options.get("no_key_file"):
             return None
-        path = Path(os.path.expanduser(self.key_file)).resolve()
+        if ctx.target.is_sandbox:
+            # A rehearsal never touches the learner's real ~/.config/gcloud: its keys stay in the sandbox.
+            path = (Path(ctx.target.sandbox_dir) / "gcloud" / Path(self.key_file).name).resolve()
+        else:
+            path = Path(os.path.expanduser(self.key_file)).resolve()
         root = ctx.workspace.root.resolve()
         if path == root or root in path.parents:
             raise WizardError(
@@ -147,6 +151,23 @@ class CreateKey(Step):
             ctx.memory[self.memory_key] = data
             return data
         return None
+
+    @staticmethod
+    def _refuse_foreign_file(path: Path, email: str) -> None:
+        """Never replace a key file of another account: it may be the learner's only copy."""
+        if not path.exists():
+            return
+        try:
+            owner = json.loads(path.read_bytes()).get("client_email")
+        except ValueError:
+            owner = None
+        if owner != email:
+            raise WizardError(
+                what=f"{path} already exists and is not a key of {email}.",
+                why=f"It holds {'a key of ' + owner if owner else 'something else'}; replacing it could lose the "
+                "only copy of that key.",
+                fix="Move it elsewhere (or delete it if you are sure it is not needed), or run with --no-key-file.",
+            )
 
     @staticmethod
     def key_id_of(material: bytes | None) -> str | None:
@@ -211,6 +232,7 @@ class CreateKey(Step):
             ctx.crash_point("after-call")
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self._refuse_foreign_file(path, email)
                 atomic_write(path, material, mode=0o600)
                 ctx.progress(f"Key written to {path} (only you can read it)")
             else:
