@@ -6,6 +6,7 @@ then inspect it and do what chapter 7 does with it: pip install, freeze, dvc pus
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,7 +20,16 @@ import pytest
 import yaml
 
 from tests.sandbox.storage_helpers import dvc, dvc_env, learner_project, storage_client
-from wizard.sandbox.demo_repo import CLASSES, IMAGES_PER_CLASS, DemoRepoError, build_demo_repo, make_venv
+from wizard.sandbox.demo_repo import (
+    CLASSES,
+    IMAGES_PER_CLASS,
+    MLEM_DVCIGNORE,
+    MLEM_FILES,
+    MLEM_PLACEHOLDERS,
+    DemoRepoError,
+    build_demo_repo,
+    make_venv,
+)
 from wizard.sandbox.forge import create_repo, start_forge
 from wizard.sandbox.init import (
     BILLING_ACCOUNT_ID,
@@ -37,6 +47,7 @@ EXPECTED_FILES = {
     ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "data/.gitignore", "data/raw.dvc",
     "dvc.lock", "dvc.yaml", "params.yaml", "requirements.txt", "requirements-freeze.txt",
     "src/prepare.py", "src/train.py", "src/evaluate.py", "src/utils/seed.py",
+    ".mlem.yaml", "model.mlem", "service_classifier.mlem",
 }
 # No proxy answers here: any attempt to reach the network fails at once.
 OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -148,6 +159,49 @@ def test_main_is_pushed_to_the_forge(repo, sandbox):
     head = git("rev-parse", "HEAD", cwd=repo).strip()
     assert git("rev-parse", "main", cwd=bare).strip() == head == sandbox["commit"]
     assert git("rev-parse", "origin/main", cwd=repo).strip() == head  # upstream is set
+
+
+def test_the_mlem_files_of_chapters_11_to_13_are_committed_and_pushed(repo, sandbox):
+    bare = Path(sandbox["root"]) / "forge" / "learner" / "mlops-guide.git"
+    pushed = set(git("ls-tree", "-r", "--name-only", "main", cwd=bare).split())
+    assert set(MLEM_FILES) <= pushed
+    for name in MLEM_FILES:  # committed as they are in the working tree
+        assert git("show", f"main:{name}", cwd=bare) == (repo / name).read_text()
+        assert (repo / name).read_text().startswith("# Stand-in made by the mlops-wizard sandbox")
+
+    config = yaml.safe_load((repo / ".mlem.yaml").read_text())
+    assert config == {"core": {"state": {"uri": "gs://{gcp.bucket_name}"}, "storage": {"type": "dvc"}}}
+
+    model = yaml.safe_load((repo / "model.mlem").read_text())
+    assert model["object_type"] == "model"
+    assert model["processors"]["model"]["type"] == "callable"
+    assert model["call_orders"] == {"__call__": [["model", "__call__"]]}
+    assert model["requirements"] == [{"module": "yaml", "package_name": "PyYAML", "version": version("pyyaml")}]
+    returns = model["processors"]["model"]["methods"]["__call__"]["returns"]
+    assert list(returns["item_types"]["probabilities"]["item_types"]) == list(CLASSES)
+    artifact = model["artifacts"]["model/data"]
+    model_file = repo / artifact["uri"]
+    assert artifact["type"] == "dvc" and artifact["uri"] == "model/model.json"
+    assert artifact["size"] == model_file.stat().st_size
+    assert artifact["hash"] == hashlib.md5(model_file.read_bytes()).hexdigest()
+
+    deployment = yaml.safe_load((repo / "service_classifier.mlem").read_text())
+    assert deployment == {
+        "image_name": "mlops-classifier",
+        "image_uri": "mlops-classifier:latest",
+        "namespace": "live",
+        "object_type": "deployment",
+        "registry": {"host": "europe-west6-docker.pkg.dev/{gcp.project_id}/mlops-registry", "type": "remote"},
+        "server": {"type": "fastapi"},
+        "service_type": {"type": "loadbalancer"},
+        "state_manager": {"uri": "gs://{gcp.bucket_name}"},
+        "type": "kubernetes",
+    }
+    text = "".join((repo / name).read_text() for name in MLEM_FILES)
+    assert all("{" + placeholder + "}" in text for placeholder in MLEM_PLACEHOLDERS)
+
+    # Chapter 11 keeps MLEM's metafiles out of DVC's view.
+    assert MLEM_DVCIGNORE in (repo / ".dvcignore").read_text().splitlines()
 
 
 def test_the_dataset_is_tracked_by_dvc(repo):

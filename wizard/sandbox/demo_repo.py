@@ -6,6 +6,14 @@ dataset in `data/raw/<11 classes>/` tracked by DVC, a `dvc.yaml` pipeline prepar
 evaluate that really runs (pure-Python stand-ins for the guide's TensorFlow scripts), its
 `dvc.lock`, `params.yaml`, `requirements.txt`, `requirements-freeze.txt` and a `.venv/`.
 
+It also holds, already committed, the MLEM files chapters 11–13 leave (the wizard does chapters
+7, 8 and 14; chapter 14 deploys with them): `.mlem.yaml`, `model.mlem` and
+`service_classifier.mlem`, plus the `.dvcignore` line chapter 11 adds. They are text only —
+MLEM is not installed, the wizard only checks they are there and the sandbox's CI simulates
+`mlem deployment run`. Chapter 13 writes them with the learner's project and bucket, which
+the sandbox learner only chooses in chapter 7: `{gcp.project_id}` and `{gcp.bucket_name}`
+stand for them (the placeholders the wizard's templates use).
+
 The dataset is tiny and generated (11 class folders of a few 8×8 grayscale PGM images, the
 guide's ~1,600 JPGs are not needed to learn chapter 7), and the requirements pin only what
 the wizard's own interpreter already has (dvc, pyyaml), so that chapter 7's real
@@ -45,6 +53,17 @@ VENV_ROOTS = ("dvc[gs]", "pyyaml", "pip")
 # What the learner had installed before chapter 7: the freeze they committed lists only these.
 BEFORE_CHAPTER_7_ROOTS = ("dvc", "pyyaml", "pip")
 VENV_SCRIPTS = ("dvc", "pip")
+
+
+# Chapters 11–13 (MLEM edition): the guide's example names, and what stands for the learner's.
+MLEM_FILES = (".mlem.yaml", "model.mlem", "service_classifier.mlem")
+MLEM_DVCIGNORE = "/**/?*.mlem"  # chapter 11: `echo "/**/?*.mlem" >> .dvcignore`
+MLEM_DEPLOYMENT = "service_classifier"
+MLEM_NAMESPACE = "live"
+MLEM_IMAGE_NAME = "mlops-classifier"
+MLEM_REGISTRY_LOCATION = "europe-west6"
+MLEM_REGISTRY_NAME = "mlops-registry"
+MLEM_PLACEHOLDERS = ("gcp.project_id", "gcp.bucket_name")
 
 
 class DemoRepoError(RuntimeError):
@@ -294,6 +313,103 @@ if __name__ == "__main__":
 '''
 
 
+# -- chapters 11-13: MLEM ------------------------------------------------------------------------
+MLEM_YAML = """\
+# Stand-in made by the mlops-wizard sandbox: MLEM's configuration as chapters 11-13 leave it
+# (`mlem init`, `mlem config set core.storage.type dvc`,
+# `mlem config set core.state.uri gs://$GCP_BUCKET_NAME`).
+# {gcp.bucket_name} stands for the bucket you create in chapter 7.
+core:
+  state:
+    uri: gs://{gcp.bucket_name}
+  storage:
+    type: dvc
+"""
+
+SERVICE_CLASSIFIER_MLEM = f"""\
+# Stand-in made by the mlops-wizard sandbox: the deployment chapter 13 declares with
+# `mlem declare deployment kubernetes {MLEM_DEPLOYMENT} --namespace {MLEM_NAMESPACE}
+# --image_name {MLEM_IMAGE_NAME} --image_uri {MLEM_IMAGE_NAME}:latest --registry remote
+# --registry.host=$CONTAINER_REGISTRY_HOST --server fastapi --service_type loadbalancer`.
+# {{gcp.project_id}} and {{gcp.bucket_name}} stand for the project and bucket of chapter 7.
+image_name: {MLEM_IMAGE_NAME}
+image_uri: {MLEM_IMAGE_NAME}:latest
+namespace: {MLEM_NAMESPACE}
+object_type: deployment
+registry:
+  host: {MLEM_REGISTRY_LOCATION}-docker.pkg.dev/{{gcp.project_id}}/{MLEM_REGISTRY_NAME}
+  type: remote
+server:
+  type: fastapi
+service_type:
+  type: loadbalancer
+state_manager:
+  uri: gs://{{gcp.bucket_name}}
+type: kubernetes
+"""
+
+
+def model_mlem(model_file: Path, pyyaml_version: str) -> str:
+    """`model.mlem` as MLEM's `save()` writes it, for the demo's model file (hash and size real)."""
+    data = model_file.read_bytes()
+    probabilities = "".join(
+        f"                {label}:\n                  ptype: float\n                  type: primitive\n"
+        for label in CLASSES)
+    return (
+        "# Stand-in made by the mlops-wizard sandbox: the metadata chapter 11's\n"
+        "# `mlem.api.save(model, \"model\", ...)` writes, here for the demo's nearest-centroid\n"
+        "# model (model/model.json, tracked by DVC) instead of the guide's TensorFlow CNN.\n"
+        "artifacts:\n"
+        "  model/data:\n"
+        f"    hash: {hashlib.md5(data).hexdigest()}\n"
+        f"    size: {len(data)}\n"
+        "    type: dvc\n"
+        "    uri: model/model.json\n"
+        "call_orders:\n"
+        "  __call__:\n"
+        "  - - model\n"
+        "    - __call__\n"
+        "object_type: model\n"
+        "processors:\n"
+        "  model:\n"
+        "    io:\n"
+        "      type: pickle\n"
+        "    methods:\n"
+        "      __call__:\n"
+        "        args:\n"
+        "        - name: x\n"
+        "          type_:\n"
+        "            type: binary\n"
+        "        name: __call__\n"
+        "        returns:\n"
+        "          item_types:\n"
+        "            prediction:\n"
+        "              ptype: str\n"
+        "              type: primitive\n"
+        "            probabilities:\n"
+        "              item_types:\n"
+        f"{probabilities}"
+        "              type: dict\n"
+        "          type: dict\n"
+        "    type: callable\n"
+        "requirements:\n"
+        "- module: yaml\n"
+        "  package_name: PyYAML\n"
+        f"  version: '{pyyaml_version}'\n"
+    )
+
+
+def write_mlem_files(path: Path, pyyaml_version: str) -> None:
+    """The MLEM files of chapters 11-13, once the pipeline has made `model/`."""
+    (path / ".mlem.yaml").write_text(MLEM_YAML)
+    (path / "model.mlem").write_text(model_mlem(path / "model" / "model.json", pyyaml_version))
+    (path / "service_classifier.mlem").write_text(SERVICE_CLASSIFIER_MLEM)
+    dvcignore = path / ".dvcignore"
+    text = dvcignore.read_text() if dvcignore.exists() else ""
+    if MLEM_DVCIGNORE not in text.splitlines():
+        dvcignore.write_text(text + ("" if not text or text.endswith("\n") else "\n") + MLEM_DVCIGNORE + "\n")
+
+
 def image_bytes(class_index: int, number: int) -> bytes:
     """A deterministic 8×8 binary PGM: brightness depends on the class, texture on a hash."""
     base = 12 + class_index * 21
@@ -509,6 +625,7 @@ def build_demo_repo(path: Path, origin_url: str, python: str = sys.executable) -
     _run([*dvc, "init", "--quiet"], path, env)
     _run([*dvc, "add", "--quiet", "data/raw"], path, env)
     _run([*dvc, "repro", "--quiet"], path, env)
+    write_mlem_files(path, info["versions"]["pyyaml"])
 
     _run(["git", "add", "--all"], path, env)
     _run(["git", "commit", "--quiet", "-m", FIRST_COMMIT_MESSAGE], path, env)
