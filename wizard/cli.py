@@ -230,7 +230,7 @@ def sandbox_inspect(directory: Path, as_json: bool) -> None:
               help="Sandbox folder (default: in your user data directory). Running demo again resumes.")
 @click.option("--headless", is_flag=True, help="Run chapter 7 without the full screen and print what happens.")
 def demo(directory: Path | None, headless: bool) -> None:
-    """Try chapter 7 on the embedded sandbox: no cloud account, nothing leaves this machine."""
+    """Try the chapters on the embedded sandbox: no cloud account, nothing leaves this machine."""
     from wizard.demo import default_dir, prepare_demo
     from wizard.engine.chapter import get_chapter
 
@@ -243,7 +243,10 @@ def demo(directory: Path | None, headless: bool) -> None:
         return
     from wizard.tui.app import run_tui
 
-    run_tui(directory / "learner-repo", directory, [get_chapter(7)], prepare=lambda: prepare_demo(directory)[1])
+    from wizard.engine.chapter import load_chapters
+
+    run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
+            prepare=lambda: prepare_demo(directory)[1])
     click.echo(f"The demo's world is in {directory}; run `mlops-wizard demo` again to continue or look around.")
 
 

@@ -10,8 +10,12 @@ from wizard.forges.tokens import find_token
 MEMORY_KEY = "forge"
 
 
-def open_forge(ctx: Any) -> Any:
-    """The Forge for `origin`, created once per run and kept in memory (with its token)."""
+def open_forge(ctx: Any, ask: bool = False) -> Any:
+    """The Forge for `origin`, created once per run and kept in memory (with its token).
+
+    Only an explicit action may ask the learner for a token (`ask=True`); merely looking at
+    the world (status, the TUI's start-up) never pops a question.
+    """
     if MEMORY_KEY in ctx.memory:
         return ctx.memory[MEMORY_KEY]
     ref = ctx.forge
@@ -43,7 +47,7 @@ def open_forge(ctx: Any) -> Any:
 
             return sandbox_gitlab_token(world)
 
-    token, source = find_token(ref, sandbox_token, ask=ctx.ask_secret)
+    token, source = find_token(ref, sandbox_token, ask=ctx.ask_secret if ask else None)
     options = ctx.options
     if ref.kind == "github":
         from wizard.forges.github import GitHubForge, api_url_for

@@ -24,6 +24,10 @@ SANDBOX_TOKEN_ENV = "MLOPS_WIZARD_SANDBOX_TOKEN"
 AskSecret = Callable[[str], "str | None"]
 
 
+class NoToken(WizardError):
+    """No token anywhere the wizard may look (and it was not allowed, or not able, to ask)."""
+
+
 def _gh_cli_token(host: str) -> str | None:
     if shutil.which("gh") is None:
         return None
@@ -81,7 +85,7 @@ def find_token(forge: ForgeRef, sandbox_token: Callable[[], str | None] | None =
         answer = ask(f"{label} token for {forge.path} (input is hidden, never stored)")
         if answer:
             return answer.strip(), "your answer"
-    raise WizardError(
+    raise NoToken(
         what=f"No token was found to reach {forge.describe()}.",
         why="The wizard stores your CI secret and checks the workflow through the forge's API, "
         "which needs a personal access token. It never stores the token.",

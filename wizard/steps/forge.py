@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from wizard.engine.errors import WizardError
-from wizard.engine.step import Context, Observation, Status, Step, fmt
+from wizard.engine.step import Context, Observation, Status, Step
 from wizard.fsutil import atomic_write
 from wizard.forges.connect import open_forge
 from wizard.steps.iam import CreateKey
@@ -35,8 +35,8 @@ class CheckForgeAccess(Step):
             return "glab auth status"
         return "gh auth status   # needs the scopes repo and workflow"
 
-    def _check(self, ctx: Context) -> Observation:
-        forge = open_forge(ctx)
+    def _check(self, ctx: Context, ask: bool = False) -> Observation:
+        forge = open_forge(ctx, ask=ask)
         check = forge.check_token()
         source = ctx.memory.get("forge_token_source", "")
         if check.problems:
@@ -53,13 +53,18 @@ class CheckForgeAccess(Step):
                            "change workflows and manage secrets")
 
     def preflight(self, ctx: Context) -> None:
-        self._check(ctx)
+        self._check(ctx, ask=True)
 
     def observe(self, ctx: Context) -> Observation:
-        return self._check(ctx)
+        from wizard.forges.tokens import NoToken
+
+        try:
+            return self._check(ctx)
+        except NoToken:
+            return Observation(Status.TODO, "no token found yet: the wizard will ask for one")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
-        self._check(ctx)
+        self._check(ctx, ask=True)
         return {}
 
 

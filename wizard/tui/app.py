@@ -7,6 +7,7 @@ a learner coming back days later sees what is really done.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
@@ -103,6 +104,30 @@ class WizardApp(App[None]):
     def on_unmount(self) -> None:
         self.controller.close()
 
+    # -- dialogs for worker threads -----------------------------------------------------------
+    def _dialog_from_thread(self, screen: object) -> object:
+        """Open `screen` from a worker thread and block that thread (not the UI) until it is dismissed."""
+        done, box = threading.Event(), {}
+
+        def closed(result: object) -> None:
+            box["result"] = result
+            done.set()
+
+        self.call_from_thread(self.push_screen, screen, closed)
+        done.wait()
+        return box.get("result")
+
+    def confirm_from_thread(self, title: str, details: str) -> bool:
+        from wizard.tui.screens.ask import ConfirmScreen
+
+        return bool(self._dialog_from_thread(ConfirmScreen(title, details)))
+
+    def secret_from_thread(self, prompt: str) -> str | None:
+        from wizard.tui.screens.ask import SecretScreen
+
+        answer = self._dialog_from_thread(SecretScreen(prompt))
+        return answer if isinstance(answer, str) else None
+
     # -- workers -----------------------------------------------------------------------------
     def _report(self, event: Event) -> None:
         self.post_message(EngineEvent(event))  # called from worker threads; thread-safe
@@ -112,6 +137,8 @@ class WizardApp(App[None]):
         try:
             if self.controller.ctx is None:
                 self.controller.open()
+                self.controller.ctx.confirm = self.confirm_from_thread
+                self.controller.ctx.ask_secret = self.secret_from_thread
             reports = {c.number: self.controller.observe(c) for c in self.chapters}
             keys = list(dict.fromkeys(k for c in self.chapters for k in c.needs()))
             choices = self.controller.choices(keys)

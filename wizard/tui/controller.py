@@ -57,8 +57,11 @@ class Controller:
 
     @property
     def resumed(self) -> bool:
-        """True when an earlier run left a checkpoint in this repository."""
-        return bool(self.ctx and self.ctx.store and self.ctx.store.data.get("steps"))
+        """True when an earlier run worked on these chapters in this repository (its checkpoint says so)."""
+        if not (self.ctx and self.ctx.store):
+            return False
+        recorded = self.ctx.store.data.get("steps", {})
+        return any(step.id in recorded for chapter in self.chapters for step in chapter.steps)
 
     def describe_target(self) -> str:
         return self.ctx.target.describe(short=True) if self.ctx else ""
