@@ -62,7 +62,7 @@ CHAPTER = Chapter(
         StoreKeySecret("ch08.store-secret", "Store the key as a CI secret", name=SECRET_NAME, key_step=KEY,
                        text=load_text(TEXT, "store-secret.md")),
         WORKFLOW,
-        CommitFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_step=WORKFLOW,
+        CommitFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
                     text=load_text(TEXT, "commit.md")),
         WatchRun("ch08.watch-run", "Watch the first run", text=load_text(TEXT, "watch-run.md")),
     ],

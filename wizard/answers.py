@@ -92,6 +92,23 @@ def validate_billing_account(value: str) -> str | None:
     return None
 
 
+_GKE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+(?:-[a-z])?$")
+
+
+def validate_cluster_name(value: str) -> str | None:
+    if not _GKE_NAME.match(value):
+        return ("A GKE cluster name has 1–40 lowercase letters, digits or hyphens, starts with a letter and "
+                "does not end with a hyphen (the guide's is mlops-kubernetes).")
+    return None
+
+
+def validate_cluster_zone(value: str) -> str | None:
+    if not _ZONE.match(value):
+        return "A cluster location is a zone like europe-west6-a or a region like europe-west6."
+    return None
+
+
 def normalize_billing_account(value: str) -> str:
     value = value.strip()
     if value.startswith("billingAccounts/"):
@@ -163,6 +180,24 @@ QUESTIONS: dict[str, Question] = {
             default="europe-west6",
             normalize=lambda v: v.strip().lower(),
             env="GCP_BUCKET_LOCATION",
+        ),
+        Question(
+            "gke.cluster_name",
+            "Kubernetes cluster name",
+            "The GKE cluster of the guide's chapter 13 (mlops-kubernetes in the guide).",
+            validate_cluster_name,
+            default="mlops-kubernetes",
+            normalize=lambda v: v.strip(),
+            env="GCP_K8S_CLUSTER_NAME",
+        ),
+        Question(
+            "gke.cluster_zone",
+            "Kubernetes cluster zone",
+            "Where the cluster of chapter 13 runs (europe-west6-a in the guide).",
+            validate_cluster_zone,
+            default="europe-west6-a",
+            normalize=lambda v: v.strip().lower(),
+            env="GCP_K8S_CLUSTER_ZONE",
         ),
     )
 }

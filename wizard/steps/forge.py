@@ -165,22 +165,31 @@ class WriteFile(Step):
     text: str = ""
     needs: Sequence[str] = ()
 
-    def target(self, answers: Mapping[str, str]) -> tuple[str, str]:
+    def target(self, answers: Mapping[str, str]) -> tuple[str, str] | None:
+        """(path, content) for this forge, or None when this forge needs no such file."""
         kind = forge_kind(answers)
         if kind not in self.files:
-            raise WizardError(what=f"This step has no file for {kind}.", fix="Use a GitHub or GitLab repository.")
+            return None
         path, render = self.files[kind]
         return path, render(answers)
 
+    def paths(self, answers: Mapping[str, str]) -> list[str]:
+        target = self.target(answers)
+        return [target[0]] if target else []
+
     def command(self, answers: Mapping[str, str]) -> str:
-        path, content = self.target(answers)
+        if self.target(answers) is None:
+            return f"# nothing to write on {forge_kind(answers)}"
+        path, content = self.target(answers)  # type: ignore[misc]
         return f"mkdir -p {path.rsplit('/', 1)[0] if '/' in path else '.'}\ncat > {path} <<'EOF'\n{content}EOF"
 
     def intent(self, answers: Mapping[str, str]) -> str:
-        return f"write {self.target(answers)[0]}"
+        return "write " + ", ".join(self.paths(answers))
 
     def observe(self, ctx: Context) -> Observation:
-        path, content = self.target(ctx.answers)
+        if self.target(ctx.answers) is None:
+            return Observation(Status.DONE, f"nothing to write on {forge_kind(ctx.answers)}")
+        path, content = self.target(ctx.answers)  # type: ignore[misc]
         existing = ctx.workspace.read(path) if (ctx.workspace.root / path).exists() else None
         if existing is None:
             return Observation(Status.TODO, f"{path} does not exist yet")
@@ -189,7 +198,7 @@ class WriteFile(Step):
         return Observation(Status.DONE, f"{path} is the guide's", {"path": path})
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
-        path, content = self.target(ctx.answers)
+        path, content = self.target(ctx.answers)  # type: ignore[misc]  # observe said TODO, so there is one
         full = ctx.workspace.root / path
         if full.exists() and full.read_text("utf-8") != content:
             diff = "".join(difflib.unified_diff(full.read_text("utf-8").splitlines(keepends=True),
@@ -214,21 +223,20 @@ class WriteFile(Step):
 
 @dataclass
 class CommitFiles(Step):
-    """Commit and push the files of a `WriteFile` step, for whichever forge this is."""
+    """Commit and push the files other steps wrote, whichever forge this is."""
 
     id: str
     title: str
     message: str = ""
-    file_step: WriteFile | None = None
+    file_steps: Sequence[Any] = field(default_factory=list)  # steps with .paths(answers)
     text: str = ""
     needs: Sequence[str] = ()
 
     def _inner(self, answers: Mapping[str, str]) -> Any:
         from wizard.steps.repo import CommitAndPush
 
-        assert self.file_step is not None
-        return CommitAndPush(self.id, self.title, message=self.message,
-                             paths=[self.file_step.target(answers)[0]], text=self.text)
+        paths = [p for step in self.file_steps for p in step.paths(answers)]
+        return CommitAndPush(self.id, self.title, message=self.message, paths=paths, text=self.text)
 
     def command(self, answers: Mapping[str, str]) -> str:
         return self._inner(answers).command(answers)

@@ -1,0 +1,114 @@
+"""Chapter 14 of "A guide to MLOps": continuous deployment of the model with MLEM to Kubernetes.
+
+Where the guide is broken, the wizard does the right thing (see the step texts): every role
+is granted on its own (the guide's single command lands only one), `roles/container.developer`
+is added because `container.clusterViewer` cannot update a Deployment, and GitLab gets a real
+deploy job instead of "work in progress".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from wizard.engine.chapter import Chapter
+from wizard.engine.step import fmt, load_text
+from wizard.steps.deploy import AddCiJob, CheckDeployTargets
+from wizard.steps.forge import CheckForgeAccess, CommitFiles, StoreKeySecret, WatchRun, WriteFile
+from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+
+TEXT = Path(__file__).parent / "text" / "ch14"
+
+ACCOUNT_ID = "mlem-service-account"
+SECRET_NAME = "MLEM_GCP_SERVICE_ACCOUNT_KEY"
+COMMIT_MESSAGE = "A pipeline will deploy the model on the Kubernetes cluster"
+ROLES = [
+    "roles/storage.objectAdmin",
+    "roles/artifactregistry.createOnPushWriter",
+    "roles/container.clusterViewer",
+    "roles/container.developer",
+]
+
+
+def _template(name: str):  # noqa: ANN202 - a renderer from the answers
+    def render(answers: Mapping[str, str]) -> str:
+        from chapters.templates import template_text
+
+        return fmt(template_text(name), answers)
+
+    return render
+
+
+def _github_edit(text: str, job: str):  # noqa: ANN202
+    from wizard.workspace.ci_yaml import add_github_deploy_job
+
+    return add_github_deploy_job(text, job)
+
+
+def _github_has(text: str, job: str) -> bool:
+    from wizard.workspace.ci_yaml import has_github_deploy_job
+
+    return has_github_deploy_job(text, job)
+
+
+def _gitlab_edit(text: str, job: str):  # noqa: ANN202
+    from wizard.workspace.ci_yaml import add_gitlab_deploy_job
+
+    return add_gitlab_deploy_job(text, job)
+
+
+def _gitlab_has(text: str, job: str) -> bool:
+    from wizard.workspace.ci_yaml import has_gitlab_deploy_job
+
+    return has_gitlab_deploy_job(text, job)
+
+
+KEY = CreateKey(
+    "ch14.create-key", "Create the MLEM service account's key",
+    account_id=ACCOUNT_ID, key_file="~/.config/gcloud/mlem-google-service-account-key.json",
+    stored_by="ch14.store-secret", text=load_text(TEXT, "create-key.md"),
+)
+DEPLOY_WORKFLOW = WriteFile(
+    "ch14.deploy-workflow", "Write the deploy workflow",
+    files={"github": (".github/workflows/deploy.yml", _template("github/deploy.yml"))},
+    text=load_text(TEXT, "deploy-workflow.md"),
+)
+DEPLOY_JOB = AddCiJob(
+    "ch14.deploy-job", "Call it from the pipeline on main",
+    edits={
+        "github": (".github/workflows/mlops.yml", _template("github/mlops-deploy-job.yml"), _github_edit, _github_has),
+        "gitlab": (".gitlab-ci.yml", _template("gitlab/deploy-job.yml"), _gitlab_edit, _gitlab_has),
+    },
+    text=load_text(TEXT, "deploy-job.md"),
+)
+
+CHAPTER = Chapter(
+    number=14,
+    title="Continuous deployment of the model with MLEM",
+    intro=load_text(TEXT, "intro.md"),
+    summary=load_text(TEXT, "summary.md"),
+    requires=[8],
+    steps=[
+        CheckForgeAccess("ch14.forge-access", "Check access to your repository's forge",
+                         text=load_text(TEXT, "forge-access.md")),
+        CheckDeployTargets(
+            "ch14.preflight", "Check what chapters 11–13 created",
+            mlem_files={"model.mlem": 11, ".mlem.yaml": 11, "service_classifier.mlem": 13},
+            apis={"container.googleapis.com": 13, "artifactregistry.googleapis.com": 12},
+            text=load_text(TEXT, "preflight.md"),
+        ),
+        CreateServiceAccount("ch14.create-service-account", "Create the MLEM service account",
+                             account_id=ACCOUNT_ID, display_name="MLEM Service Account",
+                             text=load_text(TEXT, "create-service-account.md")),
+        GrantProjectRoles("ch14.grant-roles", "Give it the four roles deployment needs", account_id=ACCOUNT_ID,
+                          roles=ROLES, text=load_text(TEXT, "grant-roles.md")),
+        KEY,
+        StoreKeySecret("ch14.store-secret", "Store the key as a CI secret", name=SECRET_NAME, key_step=KEY,
+                       text=load_text(TEXT, "store-secret.md")),
+        DEPLOY_WORKFLOW,
+        DEPLOY_JOB,
+        CommitFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,
+                    file_steps=[DEPLOY_WORKFLOW, DEPLOY_JOB], text=load_text(TEXT, "commit.md")),
+        WatchRun("ch14.watch-run", "Watch the deployment run", text=load_text(TEXT, "watch-run.md")),
+    ],
+)
