@@ -136,6 +136,34 @@ class Target:
 
         return self._client("iam", make)
 
+    def container(self) -> Any:
+        def make() -> Any:
+            from google.cloud import container_v1
+            from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerGrpcTransport
+
+            if self.is_sandbox:
+                return container_v1.ClusterManagerClient(
+                    transport=ClusterManagerGrpcTransport(channel=self._grpc_channel())
+                )
+            return container_v1.ClusterManagerClient(credentials=self.credentials())
+
+        return self._client("container", make)
+
+    def artifact_registry(self) -> Any:
+        def make() -> Any:
+            from google.cloud import artifactregistry_v1
+            from google.cloud.artifactregistry_v1.services.artifact_registry.transports import (
+                ArtifactRegistryGrpcTransport,
+            )
+
+            if self.is_sandbox:
+                return artifactregistry_v1.ArtifactRegistryClient(
+                    transport=ArtifactRegistryGrpcTransport(channel=self._grpc_channel())
+                )
+            return artifactregistry_v1.ArtifactRegistryClient(credentials=self.credentials())
+
+        return self._client("artifact_registry", make)
+
     def storage(self, project: str) -> Any:
         def make() -> Any:
             from google.cloud import storage

@@ -74,8 +74,16 @@ def _now() -> str:
 
 
 def seed_world(world: World) -> None:
-    """The learner, their billing account, and the names someone else already took."""
+    """The learner, their billing account, and the names someone else already took.
+
+    Also the "as if chapter 13 were done" preset: the GKE cluster and Artifact Registry
+    repository of chapters 11–13, which the Projects fake puts into the first project the
+    learner creates (see `wizard.sandbox.control_plane.chapter13`).
+    """
+    from wizard.sandbox.control_plane.chapter13 import chapter13_preset
+
     with world.mutate() as data:
+        data.setdefault("sandbox", {}).setdefault("chapter13", chapter13_preset())
         learner = data["learner"]
         data["billing_accounts"].setdefault(BILLING_ACCOUNT_ID, {
             "display_name": BILLING_ACCOUNT_NAME,

@@ -2,7 +2,8 @@
 
 Project IDs are global: an ID taken by anyone (even by a project pending deletion) can
 never be created again, which is the first surprise of chapter 7. A new project exists at
-once but is unreadable until its creation operation finishes.
+once but is unreadable until its creation operation finishes. The learner's first project
+also receives the "as if chapter 13 were done" preset (see `chapter13.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from wizard.sandbox.world import World
 
 from . import clock, iam_policy
 from .access import allocate_number, find_project, is_ready, learner_project, parse_project_name
+from .chapter13 import apply_chapter13_preset
 from .errors import already_exists, failed_precondition, invalid_argument
 from .operations import new_operation_name, record_operation
 from .paging import page
@@ -149,6 +151,8 @@ class ProjectsService:
             if wanted.labels:
                 record["labels"] = dict(wanted.labels)
             data["projects"][wanted.project_id] = record
+            # The learner's first project also gets chapter 13's cluster and registry.
+            apply_chapter13_preset(data, record, now)
             metadata = rm.CreateProjectMetadata(
                 create_time=clock.parse_iso(record["create_time"]), gettable=False, ready=False
             )

@@ -14,7 +14,9 @@ import grpc
 
 from wizard.sandbox.world import World
 
+from .artifact_registry import ArtifactRegistryService
 from .billing import CloudBillingService
+from .gke import ClusterManagerService
 from .iam_admin import IamAdminService
 from .operations import OperationsService
 from .projects import ProjectsService
@@ -22,7 +24,9 @@ from .service_usage import ServiceUsageService
 
 
 def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) -> tuple[grpc.Server, int]:
-    """Serve Projects, Operations, CloudBilling, ServiceUsage and IAM admin; return (server, port).
+    """Serve Projects, Operations, CloudBilling, ServiceUsage, IAM admin, GKE and Artifact Registry.
+
+    Returns (server, port).
 
     `port=0` picks a free port. Stop with `server.stop(grace=None)`.
     """
@@ -38,6 +42,8 @@ def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) ->
         CloudBillingService(world),
         ServiceUsageService(world),
         IamAdminService(world),
+        ClusterManagerService(world),
+        ArtifactRegistryService(world),
     ):
         server.add_generic_rpc_handlers((service.handler(),))
     try:
