@@ -89,3 +89,55 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def sandbox_for_forge(forge: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh pre-chapter-7 world on the test's forge."""
+    root = _fresh_templates.get(forge)
+    if root is None:
+        root = tmp_path_factory.mktemp(f"fresh-{forge}") / "sandbox"
+        init_sandbox(root, forge=forge)
+        _speed_up(root)
+        _fresh_templates[forge] = root
+    copy = tmp_path / "sandbox"
+    shutil.copytree(root, copy, symlinks=True)
+    return copy
+
+
+_fresh_templates: dict[str, Path | None] = {}
+
+
+def _speed_up(root: Path) -> None:
+    with World(root).mutate() as world:
+        world["faults"]["operation_seconds"] = 0.3
+        world["faults"]["service_account_visibility_seconds"] = 0.3
+        world["faults"]["run_seconds"] = 0.5
+
+
+@pytest.fixture(scope="session")
+def chapter8_templates(chapter7_templates, tmp_path_factory: pytest.TempPathFactory):
+    """Per forge, a sandbox where chapters 7 and 8 are done."""
+    from tests.support import run_chapter
+
+    made: dict[str, Path] = {}
+
+    def get(forge: str) -> Path:
+        if forge not in made:
+            root = tmp_path_factory.mktemp(f"after-ch8-{forge}") / "sandbox"
+            shutil.copytree(chapter7_templates(forge), root, symlinks=True)
+            home = root.parent / "home"
+            home.mkdir()
+            result = run_chapter(root, 8, home)
+            assert result.returncode == 0, result.stdout + result.stderr
+            made[forge] = root
+        return made[forge]
+
+    return get
+
+
+@pytest.fixture
+def after_ch8(chapter8_templates, forge: str, tmp_path: Path) -> Path:
+    copy = tmp_path / "sandbox"
+    shutil.copytree(chapter8_templates(forge), copy, symlinks=True)
+    return copy

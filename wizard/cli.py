@@ -58,6 +58,8 @@ REPO = click.option("--repo", type=click.Path(file_okay=False, path_type=Path), 
 SANDBOX = click.option("--sandbox", "sandbox", type=click.Path(file_okay=False, path_type=Path), default=None,
                        help="Work against the embedded sandbox in this folder instead of Google Cloud.")
 CHAPTER = click.option("--chapter", type=int, default=7, show_default=True, help="Chapter of the guide.")
+CHAPTERS = click.option("--chapter", "chapters", type=int, multiple=True, default=[7], show_default=True,
+                        help="Chapter(s) of the guide, in order; repeat to do several (--chapter 7 --chapter 8).")
 
 
 def forge_options(fn: Any) -> Any:
@@ -78,15 +80,16 @@ def _options(**values: Any) -> dict[str, Any]:
 @main.command()
 @REPO
 @SANDBOX
-@CHAPTER
+@CHAPTERS
 @click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML answers file ([gcp] project_id, billing_account, bucket_name, bucket_location).")
+              help="TOML answers file ([gcp] project_id, billing_account, bucket_name, bucket_location; "
+              "[gke] cluster_name, cluster_zone).")
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing: take answers from the file, the checkpoint "
               "and the defaults; a missing answer is an error naming it.")
 @click.option("--plain", is_flag=True, help="Line mode: plain questions and answers, no full screen "
               "(for screen readers and simple terminals).")
 @forge_options
-def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | None, yes: bool, plain: bool,
+def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, yes: bool, plain: bool,
         no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
     """Do a chapter's steps in your repository; resumes where an earlier run stopped.
 
@@ -95,23 +98,23 @@ def run(repo: Path, sandbox: Path | None, chapter: int, answers_file: Path | Non
     from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
 
-    spec = get_chapter(chapter)
+    specs = [get_chapter(number) for number in chapters]
     given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
                        gitlab_url=gitlab_url)
     if yes or plain:
         from wizard import plain as line_mode
 
-        _run_chapter(spec, repo, sandbox, given, ask=None if yes else line_mode.ask, options=options,
-                     interactive=not yes)
+        _run_chapters(specs, repo, sandbox, given, ask=None if yes else line_mode.ask, options=options,
+                      interactive=not yes)
         return
     from wizard.tui.app import run_tui
 
-    run_tui(repo, sandbox, [spec], given, options=options)
+    run_tui(repo, sandbox, specs, given, options=options)
 
 
-def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
-                 options: dict[str, Any] | None = None, interactive: bool = False) -> dict[str, str]:
+def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
+                  options: dict[str, Any] | None = None, interactive: bool = False) -> dict[str, str]:
     from wizard.engine.runner import Runner
     from wizard.engine.step import fmt
     from wizard.session import open_session
@@ -122,14 +125,16 @@ def _run_chapter(spec: Any, repo: Path, sandbox: Path | None, given: dict[str, s
 
             ctx.confirm = line_mode.confirm
             ctx.ask_secret = line_mode.ask_secret
-        click.echo(f"Chapter {spec.number} — {spec.title}")
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
-        runner = Runner(spec, ctx)
-        answers = runner.resolve_answers({**ctx.answers, **given}, ask=ask)
-        runner.run()
-        click.echo("\n" + fmt(spec.summary, answers).strip())
+        answers: dict[str, str] = {}
+        for spec in specs:
+            click.echo(f"\nChapter {spec.number} — {spec.title}")
+            runner = Runner(spec, ctx)
+            answers = runner.resolve_answers({**ctx.answers, **given}, ask=ask)
+            runner.run()
+            click.echo("\n" + fmt(spec.summary, answers).strip())
         return answers
 
 
@@ -237,7 +242,7 @@ def demo(directory: Path | None, headless: bool) -> None:
     directory = Path(directory or default_dir()).expanduser().resolve()
     if headless:
         directory, answers = prepare_demo(directory)
-        _run_chapter(get_chapter(7), directory / "learner-repo", directory, answers, ask=None)
+        _run_chapters([get_chapter(7)], directory / "learner-repo", directory, answers, ask=None)
         click.echo(f"\nThe demo's world is in {directory}. Look at it with "
                    f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
         return
