@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar, RichLog, Static
 
-from wizard.answers import suggest_ids
+from wizard.answers import QUESTIONS, suggest_ids
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError, translate
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
@@ -68,6 +68,7 @@ class WizardApp(App[None]):
         self.ready = False
         self.busy = False
         self._form_for: tuple[str, bool] | None = None
+        self._suggestion: str | None = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -246,16 +247,25 @@ class WizardApp(App[None]):
             if key not in values and choice.default:
                 values[key] = choice.default
         if "gcp.project_id" not in values:
-            values["gcp.project_id"] = suggest_ids("mlops-project", count=1)[0]
-            self.choices.setdefault("gcp.project_id", Choices()).default = values["gcp.project_id"]
+            if self._suggestion is None:  # one suggestion per session, not a new one at every refresh
+                self._suggestion = suggest_ids("mlops-project", count=1)[0]
+            values["gcp.project_id"] = self._suggestion
         if "gcp.bucket_name" not in answers and "gcp.project_id" in values:
             values["gcp.bucket_name"] = f"{values['gcp.project_id']}-data"
         return values
 
     def _can_run_unattended(self, index: int) -> bool:
+        """Run-to-the-end goes on through a step whose answers are given or have a real default
+        (a billing account that is your only one, the guide's location): never through a name the
+        learner has not chosen (project ID, bucket name)."""
         _chapter, step = self.steps[index]
         answers = self.controller.ctx.answers if self.controller.ctx else {}
-        return all(k in answers for k in self._owned_keys(step))
+
+        def known(key: str) -> bool:
+            choice = self.choices.get(key)
+            return key in answers or bool(choice and choice.default) or QUESTIONS[key].default is not None
+
+        return all(known(k) for k in self._owned_keys(step))
 
     async def show_step(self) -> None:
         try:
