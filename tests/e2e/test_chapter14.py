@@ -157,3 +157,12 @@ def test_what_chapters_11_to_13_should_have_made_is_checked_first(what: str, mes
     assert result.returncode == 1
     assert message in result.stderr and "Fix:" in result.stderr
     assert deploy_world(after_ch8)["keys"] is None  # nothing was created
+
+
+def test_the_scripts_of_chapters_8_and_14_are_valid_bash_for_the_forge(after_ch8: Path, forge: str):
+    import subprocess
+
+    for chapter in ("8", "14"):
+        script = wizard("script", "--repo", str(after_ch8 / "learner-repo"), "--chapter", chapter).stdout
+        assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
+        assert ("glab" in script) == (forge == "gitlab") and ("gh secret set" in script) == (forge == "github")

@@ -107,6 +107,7 @@ Checker = Callable[[str, str], bool]
 class AddCiJob(Step):
     """Add a job to the learner's CI file with a round-trip edit: their comments, order and jobs survive."""
 
+    writes_files = True  # its command shows a file's content: real values, not shell variables
     id: str
     title: str
     # forge kind -> (path, render the job's template from the answers, editor, checker)
@@ -126,7 +127,8 @@ class AddCiJob(Step):
 
     def command(self, answers: Mapping[str, str]) -> str:
         path, job, _editor, _checker = self._edit(answers)
-        return f"# add to {path}:\n{job}"
+        lines = "\n".join(f"#   {line}" if line else "#" for line in job.rstrip("\n").splitlines())
+        return f"# add this job to {path} with your editor (the wizard keeps the rest of the file as it is):\n{lines}"
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"add the deploy job to {self._edit(answers)[0]}"

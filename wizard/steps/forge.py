@@ -158,6 +158,7 @@ class StoreKeySecret(Step):
 class WriteFile(Step):
     """A file of the guide (a workflow), written exactly; a different existing file is never overwritten silently."""
 
+    writes_files = True  # its command shows a file's content: real values, not shell variables
     id: str
     title: str
     # forge kind -> (path in the repository, template renderer taking the answers)
