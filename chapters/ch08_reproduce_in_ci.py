@@ -7,11 +7,17 @@ file for GitHub or GitLab, the commit, and the first run. The guide's names are 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
 
+from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
-from wizard.engine.step import fmt, load_text
-from wizard.steps.forge import CheckForgeAccess, CommitFiles, StoreKeySecret, WatchRun, WriteFile
+from wizard.engine.step import load_text
+from wizard.steps.forge import (
+    CheckForgeAccess,
+    CommitFiles,
+    StoreKeySecret,
+    WatchRun,
+    WriteFile,
+)
 from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
 
 TEXT = Path(__file__).parent / "text" / "ch08"
@@ -19,15 +25,6 @@ TEXT = Path(__file__).parent / "text" / "ch08"
 ACCOUNT_ID = "dvc-service-account"
 SECRET_NAME = "DVC_GCP_SERVICE_ACCOUNT_KEY"
 COMMIT_MESSAGE = "A pipeline will run my experiment on each push"
-
-
-def _template(name: str):  # noqa: ANN202 - a renderer for WriteFile
-    def render(answers: Mapping[str, str]) -> str:
-        from chapters.templates import template_text
-
-        return fmt(template_text(name), answers)
-
-    return render
 
 
 KEY = CreateKey(
@@ -38,8 +35,8 @@ KEY = CreateKey(
 WORKFLOW = WriteFile(
     "ch08.workflow", "Write the CI/CD pipeline file",
     files={
-        "github": (".github/workflows/mlops.yml", _template("github/mlops.yml")),
-        "gitlab": (".gitlab-ci.yml", _template("gitlab/gitlab-ci.yml")),
+        "github": (".github/workflows/mlops.yml", renderer("github/mlops.yml")),
+        "gitlab": (".gitlab-ci.yml", renderer("gitlab/gitlab-ci.yml")),
     },
     text=load_text(TEXT, "workflow.md"),
 )

@@ -9,12 +9,18 @@ deploy job instead of "work in progress".
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
 
+from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
-from wizard.engine.step import fmt, load_text
+from wizard.engine.step import load_text
 from wizard.steps.deploy import AddCiJob, CheckDeployTargets
-from wizard.steps.forge import CheckForgeAccess, CommitFiles, StoreKeySecret, WatchRun, WriteFile
+from wizard.steps.forge import (
+    CheckForgeAccess,
+    CommitFiles,
+    StoreKeySecret,
+    WatchRun,
+    WriteFile,
+)
 from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
 
 TEXT = Path(__file__).parent / "text" / "ch14"
@@ -28,15 +34,6 @@ ROLES = [
     "roles/container.clusterViewer",
     "roles/container.developer",
 ]
-
-
-def _template(name: str):  # noqa: ANN202 - a renderer from the answers
-    def render(answers: Mapping[str, str]) -> str:
-        from chapters.templates import template_text
-
-        return fmt(template_text(name), answers)
-
-    return render
 
 
 def _github_edit(text: str, job: str):  # noqa: ANN202
@@ -70,14 +67,14 @@ KEY = CreateKey(
 )
 DEPLOY_WORKFLOW = WriteFile(
     "ch14.deploy-workflow", "Write the deploy workflow",
-    files={"github": (".github/workflows/deploy.yml", _template("github/deploy.yml"))},
+    files={"github": (".github/workflows/deploy.yml", renderer("github/deploy.yml"))},
     text=load_text(TEXT, "deploy-workflow.md"),
 )
 DEPLOY_JOB = AddCiJob(
     "ch14.deploy-job", "Call it from the pipeline on main",
     edits={
-        "github": (".github/workflows/mlops.yml", _template("github/mlops-deploy-job.yml"), _github_edit, _github_has),
-        "gitlab": (".gitlab-ci.yml", _template("gitlab/deploy-job.yml"), _gitlab_edit, _gitlab_has),
+        "github": (".github/workflows/mlops.yml", renderer("github/mlops-deploy-job.yml"), _github_edit, _github_has),
+        "gitlab": (".gitlab-ci.yml", renderer("gitlab/deploy-job.yml"), _gitlab_edit, _gitlab_has),
     },
     text=load_text(TEXT, "deploy-job.md"),
 )

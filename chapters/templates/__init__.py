@@ -24,3 +24,14 @@ def template_text(name: str) -> str:
     if HERE.resolve() not in path.parents:
         raise ValueError(f"'{name}' is not a template name")
     return path.read_text("utf-8")
+
+
+def renderer(name: str):  # noqa: ANN201 - Callable[[Mapping[str, str]], str]
+    """A function filling the template's `{key}` placeholders from the learner's answers, read when called."""
+
+    def render(answers):  # noqa: ANN001, ANN202
+        from wizard.engine.step import fmt
+
+        return fmt(template_text(name), answers)
+
+    return render

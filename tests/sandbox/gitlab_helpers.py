@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from chapters.templates import template_text
 from wizard.sandbox.control_plane import key_material
 from wizard.sandbox.world import LEARNER, World
 
@@ -16,42 +17,7 @@ BUCKET = "mlops-ch8-bucket"
 ACCOUNT = f"dvc-service-account@{GCP_PROJECT}.iam.gserviceaccount.com"
 
 # The chapter 8 seed's .gitlab-ci.yml, as the guide shows it.
-SEED_GITLAB_CI = """\
-stages:
-  - train
-
-variables:
-  # Change pip's cache directory to be inside the project directory since we can
-  # only cache local items.
-  PIP_CACHE_DIR: "$CI_PROJECT_DIR/.cache/pip"
-  # https://dvc.org/doc/user-guide/troubleshooting?tab=GitLab-CI-CD#git-shallow
-  GIT_DEPTH: "0"
-  # Set the path to Google Service Account key for DVC - https://dvc.org/doc/command-reference/remote/add#google-cloud-storage
-  GOOGLE_APPLICATION_CREDENTIALS: "${CI_PROJECT_DIR}/google-service-account-key.json"
-
-train:
-  stage: train
-  image: python:3.10
-  rules:
-    - if: $CI_COMMIT_BRANCH == "main"
-    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
-  cache:
-    paths:
-      # Pip's cache doesn't store the Python packages
-      # https://pip.pypa.io/en/stable/reference/pip_install/#caching
-      - .cache/pip
-      - .venv/
-  before_script:
-    # Set the Google Service Account key
-    - echo "${DVC_GCP_SERVICE_ACCOUNT_KEY}" | base64 -d > $GOOGLE_APPLICATION_CREDENTIALS
-    # Install dependencies
-    - python3 -m venv .venv
-    - source .venv/bin/activate
-    - pip install --requirement requirements.txt
-  script:
-    # Run the experiment
-    - dvc repro --pull --allow-missing # (1)!
-"""
+SEED_GITLAB_CI = template_text("gitlab/gitlab-ci.yml")  # the guide's file, as the wizard writes it
 
 DVC_CONFIG = f"""\
 [core]
