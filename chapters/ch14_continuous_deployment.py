@@ -106,6 +106,8 @@ CHAPTER = Chapter(
         DEPLOY_JOB,
         CommitFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,
                     file_steps=[DEPLOY_WORKFLOW, DEPLOY_JOB], text=load_text(TEXT, "commit.md")),
-        WatchRun("ch14.watch-run", "Watch the deployment run", text=load_text(TEXT, "watch-run.md")),
+        WatchRun("ch14.watch-run", "Watch the deployment run", text=load_text(TEXT, "watch-run.md"),
+                 rerun={"github": "gh workflow run deploy.yml --ref main   # workflow_dispatch",
+                        "gitlab": "glab ci run --branch main"}),
     ],
 )

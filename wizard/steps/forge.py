@@ -261,12 +261,15 @@ class WatchRun(Step):
     text: str = ""
     mutating: bool = False
     timeout: float = 1800.0
+    # forge kind -> how to start the workflow again without a commit (e.g. workflow_dispatch)
+    rerun: Mapping[str, str] = field(default_factory=dict)
     needs: Sequence[str] = ()
 
     def command(self, answers: Mapping[str, str]) -> str:
-        if forge_kind(answers) == "gitlab":
-            return "glab ci status --live"
-        return "gh run watch"
+        kind = forge_kind(answers)
+        watch = "glab ci status --live" if kind == "gitlab" else "gh run watch"
+        again = self.rerun.get(kind)
+        return watch + (f"\n# to run it again without a commit:\n{again}" if again else "")
 
     def _sha(self, ctx: Context) -> str | None:
         ws = ctx.workspace
@@ -305,6 +308,9 @@ class WatchRun(Step):
                 shown = state
             if run is not None and run.status == "completed":
                 if run.conclusion == "success":
+                    again = self.rerun.get(forge.kind)
+                    if again:
+                        ctx.progress(f"To run it again later without a commit: {again}")
                     return {"run": run.url}
                 hint = forge.run_log_hint(run)
                 raise WizardError(
