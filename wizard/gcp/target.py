@@ -1,7 +1,7 @@
 """Where Google Cloud calls go: real Google (application default credentials) or the sandbox.
 
 One code path for both; only endpoints and credentials differ. Clients are built lazily
-and cached, because importing the five Google clients costs about a third of a second
+and cached, because importing the Google clients costs about a third of a second
 and the TUI must paint before that.
 """
 
