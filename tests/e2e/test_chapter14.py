@@ -166,3 +166,31 @@ def test_the_scripts_of_chapters_8_and_14_are_valid_bash_for_the_forge(after_ch8
         script = wizard("script", "--repo", str(after_ch8 / "learner-repo"), "--chapter", chapter).stdout
         assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
         assert ("glab" in script) == (forge == "gitlab") and ("gh secret set" in script) == (forge == "github")
+
+
+def test_the_guides_roles_alone_cannot_deploy(after_ch8: Path, forge: str, home: Path, tmp_path: Path):
+    """Without roles/container.developer (the guide's set), the deployment run fails, saying why."""
+    assert run_chapter(after_ch8, 14, home).returncode == 0
+    with World(after_ch8).mutate() as world:
+        for binding in world["projects"][PROJECT]["iam_policy"]["bindings"]:
+            if binding["role"] == "roles/container.developer":
+                binding["members"] = [m for m in binding["members"] if MLEM not in m]
+    repo = after_ch8 / "learner-repo"
+    (repo / "NOTES.md").write_text("a change to deploy\n")
+    git(repo, "add", "NOTES.md")
+    git(repo, "commit", "-qm", "Notes")
+    from wizard.sandbox.server import Sandbox
+
+    with Sandbox.start(after_ch8):
+        git(repo, "push", "-q", "origin", "main")
+    head = git(repo, "rev-parse", "HEAD")
+    data = World(after_ch8).read()["forges"][forge]
+    runs = (data["repos"]["learner/mlops-guide"]["runs"] if forge == "github"
+            else data["projects"]["learner/mlops-guide"]["pipelines"])
+    (run,) = [r for r in runs if r["sha"] == head]
+    log = "\n".join(run["log"] + [line for job in run.get("jobs", []) for line in job.get("log", [])])
+    assert "cannot patch resource \"deployments\"" in log and "container.developer" in log
+
+    healed = run_chapter(after_ch8, 14, home)  # the wizard grants the role again; the next run would pass
+    assert MLEM in str(inspect(after_ch8)["projects"][PROJECT]["iam_bindings"]["roles/container.developer"])
+    assert "ended with failure" in healed.stderr  # the failed run of this commit is reported, with its link

@@ -19,6 +19,12 @@ STORAGE_READ_ROLES = {
 }
 
 
+# A job that deploys with MLEM must update the Deployment and push the image.
+DEPLOY_ROLES = {"roles/container.developer", "roles/container.admin", "roles/owner", "roles/editor"}
+PUSH_ROLES = {"roles/artifactregistry.createOnPushWriter", "roles/artifactregistry.writer",
+              "roles/artifactregistry.repoAdmin", "roles/artifactregistry.admin", "roles/owner", "roles/editor"}
+
+
 @dataclass(frozen=True)
 class KeyFacts:
     """What can be learnt from a secret's value without keeping it."""
@@ -52,8 +58,19 @@ def key_facts(value: str | bytes) -> KeyFacts:
     return KeyFacts(True, data["private_key_id"], data["client_email"], data.get("project_id"), digest)
 
 
-def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bucket_project: str | None = None) -> str | None:
-    """None when the key would work in CI, else the line a CI log would show."""
+def _roles(world: dict[str, Any], project_id: str, email: str) -> set[str]:
+    project = world.get("projects", {}).get(project_id, {})
+    member = f"serviceAccount:{email}"
+    return {b["role"] for b in project.get("iam_policy", {}).get("bindings", []) if member in b.get("members", [])}
+
+
+def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bucket_project: str | None = None,
+              deploys: bool = False) -> str | None:
+    """None when the key would work in CI, else the line a CI log would show.
+
+    `deploys`: the job runs `mlem deployment run` on GKE, which pushes the image to Artifact
+    Registry and updates a Deployment — `roles/container.clusterViewer` alone cannot.
+    """
     if facts is None:
         return "the secret is not set"
     if isinstance(facts, KeyFacts):
@@ -76,5 +93,14 @@ def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bu
             if not roles & STORAGE_READ_ROLES:
                 return (f"403: {email} does not have storage.objects.get access to the bucket "
                         f"(no storage role on project {bucket_project})")
+        if deploys:
+            roles = _roles(world, project_id, email)
+            if not roles & PUSH_ROLES:
+                return (f'denied: Permission "artifactregistry.repositories.uploadArtifacts" denied for {email} '
+                        "(no Artifact Registry writer role)")
+            if not roles & DEPLOY_ROLES:
+                return (f'Error from server (Forbidden): deployments.apps is forbidden: User "{email}" cannot '
+                        'patch resource "deployments" in API group "apps": requires container.deployments.update '
+                        "(roles/container.clusterViewer is read-only; grant roles/container.developer)")
         return None
     return f"invalid_grant: the service account {email or '(none)'} does not exist"

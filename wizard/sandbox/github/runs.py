@@ -151,7 +151,7 @@ def judge(data: dict[str, Any], repo: dict[str, Any], pending: Pending) -> tuple
                 failures.append(f"{label}: the secret {name} is not set in {pending.full}")
             continue
         if use.as_google_key:
-            reason = check_key(data, secret, bucket_project)
+            reason = check_key(data, secret, bucket_project, deploys=use.deploys)
             if reason:
                 failures.append(f"{label}: {reason}")
             else:

@@ -166,6 +166,7 @@ class SecretUse:
     name: str  # the name the workflow file uses
     as_google_key: bool = False
     step: str = ""
+    deploys: bool = False  # the job deploys to GKE with MLEM: the key needs deployment roles
 
 
 @dataclass
@@ -230,6 +231,10 @@ def _plan_jobs(workflow: Workflow, files: dict[str, Workflow], ref: str, event: 
         if isinstance(uses, str):
             _plan_call(workflow, files, ref, event, mapping, label, job, uses, result, depth)
             continue
+        steps = [step for step in job.get("steps") or [] if isinstance(step, dict)]
+        deploys = any("mlem deployment" in str(step.get("run", "")) or
+                      str(step.get("uses", "")).startswith("google-github-actions/get-gke-credentials")
+                      for step in steps)
         for number, step in enumerate(job.get("steps") or [], start=1):
             if not isinstance(step, dict):
                 continue
@@ -240,7 +245,8 @@ def _plan_jobs(workflow: Workflow, files: dict[str, Workflow], ref: str, event: 
             for name in secret_names(step):
                 if name in AUTOMATIC_SECRETS:
                     continue
-                result.uses.append(SecretUse(label, _resolve(name, mapping), name, name in key_names, step_name))
+                result.uses.append(SecretUse(label, _resolve(name, mapping), name, name in key_names, step_name,
+                                             deploys))
         for name in secret_names({k: v for k, v in job.items() if k != "steps"}):
             if name not in AUTOMATIC_SECRETS:
                 result.uses.append(SecretUse(label, _resolve(name, mapping), name))
