@@ -254,9 +254,12 @@ class Cloud:
         self.iam.delete_service_account_key(name=name)
 
     def grant_storage_viewer(self) -> None:
+        self.grant("roles/storage.objectViewer")
+
+    def grant(self, role: str) -> None:
         with self.world.mutate() as data:
             data["projects"][GCP_PROJECT]["iam_policy"]["bindings"].append(
-                {"role": "roles/storage.objectViewer", "members": [f"serviceAccount:{SA_EMAIL}"]})
+                {"role": role, "members": [f"serviceAccount:{SA_EMAIL}"]})
 
 
 @pytest.fixture
@@ -579,6 +582,12 @@ def test_reusable_workflows_have_their_secrets_checked_and_never_run_on_push(san
 
     sandbox.repo().create_secret("MLEM_GCP_SERVICE_ACCOUNT_KEY", cloud.create_key())
     (run,) = sandbox.finished_runs(sandbox.commit_and_push({}, "Again"))
+    assert run.conclusion == "failure"  # a deploy job needs more than reading the bucket
+    assert "uploadArtifacts" in sandbox.world_repo()["runs"][-1]["log"][-1]
+
+    cloud.grant("roles/artifactregistry.createOnPushWriter")
+    cloud.grant("roles/container.developer")
+    (run,) = sandbox.finished_runs(sandbox.commit_and_push({}, "With the deployment roles"))
     assert run.conclusion == "success"
 
     broken = sandbox.commit_and_push({".github/workflows/deploy.yml": None}, "Lose the called workflow")
