@@ -154,6 +154,7 @@ def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, no_key
     spec = get_chapter(chapter)
     options = _options(no_key_file=no_key_file, github_url=github_url, gitlab_url=gitlab_url)
     with open_session(repo, sandbox, lock=False, options=options) as ctx:
+        # Before any answer is given, nothing of the chapter has started: say so rather than observe.
         missing = [key for key in spec.needs() if key not in ctx.answers]
         reports = Runner(spec, ctx).observe_all() if not missing else []
         rows = [

@@ -35,6 +35,7 @@ from github import (
 from google.cloud import iam_admin_v1
 from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 
+from chapters.templates import template_text
 from tests.sandbox.github_contract import Recorder, contract
 from wizard.sandbox.control_plane import start_control_plane
 from wizard.sandbox.forge import ForgeHandle, create_repo, repo_path, start_forge
@@ -61,41 +62,7 @@ RUN_SECONDS = 0.3
 NO_THROTTLE = {"seconds_between_requests": 0, "seconds_between_writes": 0}
 
 # The chapter 8 seed's .github/workflows/mlops.yml, as the guide shows it.
-MLOPS_YML = """\
-name: MLOps
-
-on:
-  # Runs on pushes targeting main branch
-  push:
-    branches:
-      - main
-
-  # Runs on pull requests
-  pull_request:
-
-  # Allows you to run this workflow manually from the Actions tab
-  workflow_dispatch:
-
-jobs:
-  train:
-    runs-on: ubuntu-latest
-    steps:
-      - name: Checkout repository
-        uses: actions/checkout@v3
-      - name: Setup Python
-        uses: actions/setup-python@v4
-        with:
-          python-version: '3.10'
-          cache: pip
-      - name: Install dependencies
-        run: pip install --requirement requirements-freeze.txt
-      - name: Login to Google Cloud
-        uses: 'google-github-actions/auth@v1'
-        with:
-          credentials_json: '${{ secrets.DVC_GCP_SERVICE_ACCOUNT_KEY }}'
-      - name: Train model
-        run: dvc repro --pull --allow-missing
-"""
+MLOPS_YML = template_text("github/mlops.yml")  # the guide's workflow, as the wizard writes it
 
 # Chapter 14: a reusable workflow that only runs when called, and the job that calls it.
 DEPLOY_YML = """\

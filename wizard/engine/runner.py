@@ -102,8 +102,12 @@ class Runner:
                 raise translate(exc, f"checking '{step.title}'") from exc
 
     def observe_all(self) -> list[StepReport]:
+        """Each step observed live; a step whose answers are not given yet is simply to do."""
         reports = []
         for step in self.chapter.steps:
+            if any(key not in self.ctx.answers for key in step.needs):
+                reports.append(StepReport(step, observation=Observation(Status.TODO, "waiting for your answers")))
+                continue
             self.ctx.step_id = step.id
             try:
                 reports.append(StepReport(step, observation=step.observe(self.ctx)))
@@ -150,9 +154,3 @@ class Runner:
         return [self.run_step(step) for step in self.chapter.steps]
 
 
-def status_label(report: StepReport) -> str:
-    """done / todo / drifted / unknown, as `mlops-wizard status` prints it."""
-    return report.label
-
-
-__all__ = ["Runner", "StepReport", "DEFAULT_RESOLVERS", "Status"]

@@ -114,5 +114,3 @@ def fmt(template: str, answers: Mapping[str, str]) -> str:
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)*)\}")
-
-ProgressCallback = Callable[[str, float | None], None]

@@ -105,20 +105,16 @@ class GitHubForge:
                           can_manage_secrets, problems)
 
     def get_secret(self, name: str) -> SecretInfo | None:
-        from github import UnknownObjectException
+        from github import GithubException, UnknownObjectException
 
         repo = self._repository()
         try:
             secret = repo.get_secret(name)
-            updated = secret.updated_at
+            updated = secret.updated_at  # the lazy object is fetched here
         except UnknownObjectException:
-            return None
-        except Exception as exc:  # noqa: BLE001 - explained below
-            from github import GithubException
-
-            if isinstance(exc, GithubException):
-                raise _explain(exc, f"reading the secret {name}", self) from None
-            raise
+            return None  # the repository exists (opened above): the secret does not
+        except GithubException as exc:
+            raise _explain(exc, f"reading the secret {name}", self) from None
         return SecretInfo(name=name, updated_at=updated.isoformat() if updated else None)
 
     def put_secret(self, name: str, value: str) -> None:

@@ -116,10 +116,9 @@ class CreateKey(Step):
         return f"key:{self.account_id}"
 
     def command(self, answers: Mapping[str, str]) -> str:
-        return (f"mkdir -p {os.path.dirname(self.key_file)}\n"
-                f"gcloud iam service-accounts keys create {self.key_file} \\\n"
-                f"    --iam-account={self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com").replace(
-                    "{gcp.project_id}", answers.get("gcp.project_id", "{gcp.project_id}"))
+        return fmt(f"mkdir -p {os.path.dirname(self.key_file)}\n"
+                   f"gcloud iam service-accounts keys create {self.key_file} \\\n"
+                   f"    --iam-account={self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com", answers)
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"create a key for {self.account_id}"
@@ -186,6 +185,16 @@ class CreateKey(Step):
             return None
         return ctx.store.step(self.stored_by).get("outputs", {}).get("key_id")
 
+    def _usable_key(self, ctx: Context, keys: set[str]) -> str | None:
+        """The id of the key this machine has (file or memory) — or, with no key file, the one in the CI
+        secret — if Google still has it."""
+        kid = self.key_id_of(self.material(ctx))
+        if kid in keys:
+            return kid
+        if ctx.options.get("no_key_file") and self._stored_key(ctx) in keys:
+            return self._stored_key(ctx)  # no file kept, as asked: the key lives in the CI secret
+        return None
+
     def observe(self, ctx: Context) -> Observation:
         project_id = ctx.answer("gcp.project_id")
         email = _email(ctx, self.account_id)
@@ -193,10 +202,8 @@ class CreateKey(Step):
             return Observation(Status.TODO, "the service account does not exist yet")
         keys = {k.key_id for k in iam.user_keys(ctx.target, project_id, email)}
         ours = set(self._recorded(ctx).get("created_keys", []))
-        kid = self.key_id_of(self.material(ctx))
-        if kid is None and ctx.options.get("no_key_file") and self._stored_key(ctx) in keys:
-            kid = self._stored_key(ctx)  # no file kept, as asked: the key lives in the CI secret
-        if kid is None or kid not in keys:
+        kid = self._usable_key(ctx, keys)
+        if kid is None:
             return Observation(Status.TODO, "no usable key on this machine yet")
         leftovers = (ours & keys) - {kid}
         if leftovers:
@@ -209,13 +216,8 @@ class CreateKey(Step):
         project_id = ctx.answer("gcp.project_id")
         email = _email(ctx, self.account_id)
         keys = iam.user_keys(ctx.target, project_id, email)
-        recorded = self._recorded(ctx)
-        ours = set(recorded.get("created_keys", []))
-        kid = self.key_id_of(self.material(ctx))
-        if kid not in {k.key_id for k in keys}:
-            kid = None
-        if kid is None and ctx.options.get("no_key_file") and self._stored_key(ctx) in {k.key_id for k in keys}:
-            kid = self._stored_key(ctx)
+        ours = set(self._recorded(ctx).get("created_keys", []))
+        kid = self._usable_key(ctx, {k.key_id for k in keys})
         doomed = {k.key_id for k in keys if k.key_id in ours}
         if ctx.previous.get("status") in {"started", "failed"} and ctx.previous.get("at"):
             # A key created after an interrupted attempt began, and never recorded, is an orphan.

@@ -20,7 +20,7 @@ from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar
 
 from wizard.answers import QUESTIONS, suggest_ids
 from wizard.engine.chapter import Chapter
-from wizard.engine.errors import WizardError, translate
+from wizard.engine.errors import translate
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
 from wizard.engine.step import Step, fmt
 from wizard.tui.controller import Choices, Controller
@@ -410,5 +410,3 @@ def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given
             prepare: Callable[[], Mapping[str, str] | None] | None = None, options: Mapping[str, object] | None = None) -> None:
     WizardApp(repo, sandbox, chapters, given, prepare, options=options).run()
 
-
-__all__ = ["WizardApp", "run_tui", "WizardError"]

@@ -69,21 +69,7 @@ class Controller:
     # -- reading the world -----------------------------------------------------------------
     def observe(self, chapter: Chapter) -> list[StepReport]:
         assert self.ctx is not None
-        missing = [k for k in chapter.needs() if k not in self.ctx.answers]
-        runner = Runner(chapter, self.ctx)
-        if not missing:
-            return runner.observe_all()
-        reports = []
-        for step in chapter.steps:
-            if any(k not in self.ctx.answers for k in step.needs):
-                reports.append(StepReport(step, observation=Observation(_todo(), "waiting for your answers")))
-            else:
-                self.ctx.step_id = step.id
-                try:
-                    reports.append(StepReport(step, observation=step.observe(self.ctx)))
-                except Exception as exc:  # noqa: BLE001
-                    reports.append(StepReport(step, error=translate(exc, f"observing '{step.title}'")))
-        return reports
+        return Runner(chapter, self.ctx).observe_all()
 
     def choices(self, keys: Sequence[str]) -> dict[str, Choices]:
         """Defaults and options for the questions, with the read calls some need (billing accounts)."""
@@ -125,8 +111,3 @@ class Controller:
                 raise translate(exc, f"checking '{step.title}'") from exc
         return runner.run_step(step)
 
-
-def _todo() -> Any:
-    from wizard.engine.step import Status
-
-    return Status.TODO

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
@@ -157,11 +156,7 @@ class Workspace:
 
     def dvc_cloud_status(self, remote: str, env: Mapping[str, str]) -> dict[str, object]:
         """`dvc status --cloud --json`: {} when the remote holds everything the workspace needs."""
-        try:
-            out = self.dvc("status", "--cloud", "--remote", remote, "--json", env=env)
-        except subprocess.CalledProcessError:
-            raise
-        text = out.strip()
+        text = self.dvc("status", "--cloud", "--remote", remote, "--json", env=env).strip()
         start = text.find("{")
         return json.loads(text[start:]) if start >= 0 else {}
 
