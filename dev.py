@@ -49,7 +49,9 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "mlops-wizard"), "demo", *argv[1:]])
     if argv[0] == "bench":
         return subprocess.call([str(BIN / "python"), str(ROOT / "bench" / "launch.py"), *argv[1:]], cwd=ROOT)
-    code = subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]], cwd=ROOT)
+    # Every core, unless told otherwise (`-n 0` for one process, e.g. to use a debugger).
+    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "auto"]
+    code = subprocess.call([str(BIN / "python"), "-m", "pytest", *workers, *argv[1:]], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass.", file=sys.stderr)
         return 1

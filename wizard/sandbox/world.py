@@ -113,7 +113,8 @@ class World:
         """A deep copy of the current world, safe to inspect without the lock."""
         with self._lock:
             data = copy.deepcopy(self._current())
-            _add_counts(data, self._pending)
+            if self._working is None:  # a mutation in progress has them already
+                _add_counts(data, self._pending)
             return data
 
     def view(self) -> dict[str, Any]:
@@ -134,10 +135,10 @@ class World:
                 yield self._working
                 return
             data = copy.deepcopy(self._load())
+            _add_counts(data, self._pending)  # the block sees (and may reset) every count
             self._working = data
             try:
                 yield data
-                _add_counts(data, self._pending)
                 self._save(data)
                 self._pending.clear()
                 self._data = data
