@@ -3,7 +3,7 @@
 
     python3 dev.py demo    # the wizard's demo on the embedded sandbox
     python3 dev.py test    # the whole test suite
-    python3 dev.py bench   # benchmarks (launch to first painted screen), figures printed
+    python3 dev.py bench   # benchmarks, each figure a ratio against its reference (--large: 10,000 files)
 
 Both create `.venv` and install the project with its test extras the first time (and again
 whenever pyproject.toml changes).
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "demo":
         return subprocess.call([str(BIN / "mlops-wizard"), "demo", *argv[1:]])
     if argv[0] == "bench":
-        return subprocess.call([str(BIN / "python"), str(ROOT / "bench" / "launch.py"), *argv[1:]], cwd=ROOT)
+        return subprocess.call([str(BIN / "python"), str(ROOT / "bench" / "all.py"), *argv[1:]], cwd=ROOT)
     # Every core, unless told otherwise (`-n 0` for one process, e.g. to use a debugger).
     workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "auto"]
     code = subprocess.call([str(BIN / "python"), "-m", "pytest", *workers, *argv[1:]], cwd=ROOT)

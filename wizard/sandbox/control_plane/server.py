@@ -8,15 +8,15 @@ server on the same folder carries on where it left off.
 
 from __future__ import annotations
 
+import threading
 from concurrent import futures
+from typing import Any, Callable
 
 import grpc
 
 from wizard.sandbox.world import World
 
-from .artifact_registry import ArtifactRegistryService
 from .billing import CloudBillingService
-from .gke import ClusterManagerService
 from .iam_admin import IamAdminService
 from .operations import OperationsService
 from .projects import ProjectsService
@@ -42,10 +42,12 @@ def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) ->
         CloudBillingService(world),
         ServiceUsageService(world),
         IamAdminService(world),
-        ClusterManagerService(world),
-        ArtifactRegistryService(world),
     ):
         server.add_generic_rpc_handlers((service.handler(),))
+    server.add_generic_rpc_handlers((
+        _OnFirstCall("google.container.v1.ClusterManager", lambda: _gke(world)),
+        _OnFirstCall("google.devtools.artifactregistry.v1.ArtifactRegistry", lambda: _artifact_registry(world)),
+    ))
     try:
         bound = server.add_insecure_port(f"{host}:{port}")
         if not bound:  # older grpcio reports a failed bind as port 0
@@ -55,3 +57,36 @@ def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) ->
         raise
     server.start()
     return server, bound
+
+
+class _OnFirstCall(grpc.GenericRpcHandler):
+    """A service built when it is first called.
+
+    The GKE and Artifact Registry fakes are typed by their client libraries, which take
+    about a second to import; only chapter 14 calls them, so the sandbox starts without."""
+
+    def __init__(self, full_service_name: str, build: Callable[[], grpc.GenericRpcHandler]) -> None:
+        self._prefix = f"/{full_service_name}/"
+        self._build = build
+        self._handler: grpc.GenericRpcHandler | None = None
+        self._lock = threading.Lock()
+
+    def service(self, handler_call_details: Any) -> Any:
+        if not str(handler_call_details.method).startswith(self._prefix):
+            return None
+        with self._lock:
+            if self._handler is None:
+                self._handler = self._build()
+        return self._handler.service(handler_call_details)
+
+
+def _gke(world: World) -> grpc.GenericRpcHandler:
+    from .gke import ClusterManagerService
+
+    return ClusterManagerService(world).handler()
+
+
+def _artifact_registry(world: World) -> grpc.GenericRpcHandler:
+    from .artifact_registry import ArtifactRegistryService
+
+    return ArtifactRegistryService(world).handler()
