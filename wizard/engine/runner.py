@@ -7,7 +7,7 @@ what is not yet true.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 from wizard.answers import QUESTIONS, Question, check_answer, validate_all
@@ -102,18 +102,24 @@ class Runner:
                 raise translate(exc, f"checking '{step.title}'") from exc
 
     def observe_all(self) -> list[StepReport]:
-        """Each step observed live; a step whose answers are not given yet is simply to do."""
-        reports = []
-        for step in self.chapter.steps:
+        """Each step observed live; a step whose answers are not given yet is simply to do.
+
+        Observations only read, and each waits mostly on a network answer or a git/dvc
+        process: they run side by side, so a chapter's status takes about its slowest step."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def observe(step: Step) -> StepReport:
             if any(key not in self.ctx.answers for key in step.needs):
-                reports.append(StepReport(step, observation=Observation(Status.TODO, "waiting for your answers")))
-                continue
-            self.ctx.step_id = step.id
+                return StepReport(step, observation=Observation(Status.TODO, "waiting for your answers"))
+            ctx = replace(self.ctx, step_id=step.id)  # the same clients and workspace, its own step id
             try:
-                reports.append(StepReport(step, observation=step.observe(self.ctx)))
+                return StepReport(step, observation=step.observe(ctx))
             except Exception as exc:  # noqa: BLE001
-                reports.append(StepReport(step, error=translate(exc, f"observing '{step.title}'")))
-        return reports
+                return StepReport(step, error=translate(exc, f"observing '{step.title}'"))
+
+        steps = list(self.chapter.steps)
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(steps))), thread_name_prefix="observe") as pool:
+            return list(pool.map(observe, steps))
 
     def run_step(self, step: Step) -> Observation:
         ctx, store = self.ctx, self.ctx.store

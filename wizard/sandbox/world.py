@@ -163,7 +163,10 @@ class World:
     def _flush_later(self) -> None:
         with self._lock:
             self._flush_timer = None
-        self.flush()
+        try:
+            self.flush()
+        except OSError:  # the sandbox folder went away: the counts go with it
+            pass
 
     def flush(self) -> None:
         """Write the counted requests now (the sandbox calls this when it stops)."""

@@ -281,7 +281,11 @@ class WizardApp(App[None]):
                                                     f" of {len(chapter.steps)} — {step.title}")
         self.query_one("#step-status", Static).update(f"Status: {status}" + (f" — {self.details[step.id]}"
                                                                               if self.details[step.id] else ""))
-        await (await self._step_text()).update(fmt(step.text, values) or "")
+        text = fmt(step.text, values) or ""
+        view = await self._step_text()
+        if getattr(view, "shown_text", None) != text:  # a Markdown render costs ~0.2 s: once per change
+            await view.update(text)
+            view.shown_text = text  # type: ignore[attr-defined]
         self.query_one("#step-command", Static).update(step.command(values) or "(nothing to type: a check only)")
         keys = self._owned_keys(step)
         locked = status in {"done", "running"}
