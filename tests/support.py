@@ -66,7 +66,8 @@ def fingerprint(sandbox: Path) -> dict[str, Any]:
             for name, b in world["buckets"].items()
         },
         "remote_log": remote_messages(sandbox),
-        "files": {name: (repo / name).read_text() for name in (".dvc/config", "requirements.txt", "requirements-freeze.txt")},
+        "files": {name: (repo / name).read_text()
+                  for name in (".dvc/config", "requirements.txt", "requirements-freeze.txt")},
         "worktree": git(repo, "status", "--porcelain"),
         "local_is_remote": git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", "origin/main"),
         "stray_temp_files": sorted(str(p.relative_to(repo)) for p in repo.rglob(".*.tmp") if ".venv" not in p.parts),

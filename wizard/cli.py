@@ -134,9 +134,11 @@ def forge_options(fn: Any) -> Any:
     fn = click.option("--gitlab-url", default=None, help="Your self-managed GitLab, e.g. https://gitlab.example.org.")(fn)
     fn = click.option("--github-url", default=None, help="Your GitHub Enterprise, e.g. https://github.example.org.")(fn)
     fn = click.option("--overwrite-workflow", is_flag=True,
-                      help="Replace an existing, different workflow file with the guide's (it stays in git history).")(fn)
+                      help="Replace an existing, different workflow file with the guide's "
+                      "(it stays in git history).")(fn)
     fn = click.option("--no-key-file", is_flag=True,
-                      help="Keep the service account key only in memory and in the CI secret, not in ~/.config/gcloud.")(fn)
+                      help="Keep the service account key only in memory and in the CI secret, "
+                      "not in ~/.config/gcloud.")(fn)
     return fn
 
 
@@ -291,7 +293,8 @@ def sandbox_inspect(directory: Path, as_json: bool) -> None:
         return
     for pid, project in world["projects"].items():
         if project["owner"] == world["learner"]:
-            click.echo(f"project {pid}: billing {project['billing_account']}, services {', '.join(project['services'])}")
+            services = ", ".join(project["services"])
+            click.echo(f"project {pid}: billing {project['billing_account']}, services {services}")
     for name, bucket in world["buckets"].items():
         if bucket["owner"] == world["learner"]:
             click.echo(f"bucket {name}: {bucket['location']}, {len(bucket['objects'])} objects")
@@ -314,9 +317,8 @@ def demo(directory: Path | None, headless: bool) -> None:
         click.echo(f"\nThe demo's world is in {directory}. Look at it with "
                    f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
         return
-    from wizard.tui.app import run_tui
-
     from wizard.engine.chapter import load_chapters
+    from wizard.tui.app import run_tui
 
     run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
             prepare=lambda: prepare_demo(directory)[1])

@@ -110,7 +110,7 @@ def grant_role(target: Any, project_id: str, member: str, role: str, say: Say, a
     from google.api_core import exceptions
 
     delay = target.poll_initial
-    for attempt in range(attempts):
+    for _attempt in range(attempts):
         policy = target.projects().get_iam_policy(
             request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
             retry=target.retry(),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 
-def _load_libc() -> "ctypes.CDLL | None":
+def _load_libc() -> ctypes.CDLL | None:
     # Loaded in the parent: a child must not dlopen between fork and exec.
     if not sys.platform.startswith("linux"):
         return None
