@@ -357,7 +357,7 @@ def start_forge(world: World, repos_dir: Path, host: str = "127.0.0.1", port: in
     """Serve the repositories in `repos_dir` (and any mounted apps) on `host:port`."""
     repos_dir = Path(repos_dir)
     repos_dir.mkdir(parents=True, exist_ok=True)
-    listeners: list[Callable[[str, str], None]] = []
+    listeners: list[Callable[[str, str], object]] = []
 
     def pushed(owner: str, name: str) -> None:
         for listener in list(listeners):
