@@ -22,11 +22,12 @@ def write_answers(path: Path, **values: str) -> Path:
     return path
 
 
-def wizard(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """Run the real `mlops-wizard` command in a new process."""
+def wizard(*args: str, env: dict[str, str] | None = None, timeout: float = 240,
+           python: str = sys.executable) -> subprocess.CompletedProcess[str]:
+    """Run the real `mlops-wizard` command in a new process (by default with the interpreter it is installed in)."""
     full_env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True,
+    return subprocess.run([python, "-m", "wizard", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
