@@ -146,7 +146,8 @@ class World:
                 self._working = None
 
     def _save(self, data: dict[str, Any]) -> None:
-        atomic_write_json(self.path, data)
+        # 0600: the world holds the fake forges' tokens and the CI variables' values (keys).
+        atomic_write_json(self.path, data, mode=0o600)
         self._stamp = self._file_stamp()
 
     def count(self, service: str, write: bool) -> None:
