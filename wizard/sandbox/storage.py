@@ -182,7 +182,7 @@ def _service_disabled(project_number: str) -> GoogleError:
         f"is disabled. Enable it by visiting {url} then retry. If you enabled this API "
         "recently, wait a few minutes for the action to propagate to our systems and retry."
     )
-    details = [
+    details: list[dict[str, Any]] = [
         {
             "@type": _IAM_DETAIL,
             "reason": "SERVICE_DISABLED",
@@ -288,6 +288,8 @@ def split_multipart_related(body: bytes, content_type: str) -> list[tuple[dict[s
 
 class _ExactRequest(gse_server.Request):
     """The emulator's request, with multipart uploads split exactly instead of by the e-mail parser."""
+
+    _data: Any  # the emulator's (untyped) parsed body, or its _UNSET marker
 
     @property
     def data(self) -> Any:
@@ -647,7 +649,7 @@ class StorageHandle:
             self._gate.storage.close()
             self._gate.world.flush()
 
-    def __enter__(self) -> "StorageHandle":
+    def __enter__(self) -> StorageHandle:
         return self
 
     def __exit__(self, *exc: Any) -> None:

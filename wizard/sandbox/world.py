@@ -146,7 +146,8 @@ class World:
                 self._working = None
 
     def _save(self, data: dict[str, Any]) -> None:
-        atomic_write_json(self.path, data)
+        # 0600: the world holds the fake forges' tokens and the CI variables' values (keys).
+        atomic_write_json(self.path, data, mode=0o600)
         self._stamp = self._file_stamp()
 
     def count(self, service: str, write: bool) -> None:
@@ -204,7 +205,7 @@ def _add_counts(data: dict[str, Any], pending: dict[str, list[int]]) -> None:
 
 
 # Worlds of this process, so that counts still in memory reach the file when it exits normally.
-_LIVE: "weakref.WeakSet[World]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[World] = weakref.WeakSet()
 
 
 @atexit.register

@@ -130,7 +130,7 @@ class CreateKey(Step):
             return None
         if ctx.target.is_sandbox:
             # A rehearsal never touches the learner's real ~/.config/gcloud: its keys stay in the sandbox.
-            path = (Path(ctx.target.sandbox_dir) / "gcloud" / Path(self.key_file).name).resolve()
+            path = (Path(str(ctx.target.sandbox_dir)) / "gcloud" / Path(self.key_file).name).resolve()
         else:
             path = Path(os.path.expanduser(self.key_file)).resolve()
         root = ctx.workspace.root.resolve()
@@ -231,6 +231,8 @@ class CreateKey(Step):
             material = iam.create_key(ctx.target, project_id, email)
             ctx.memory[self.memory_key] = material
             kid = self.key_id_of(material)
+            if kid is None:  # pragma: no cover - Google's keys always name their id
+                raise WizardError(what="The new key has no private_key_id.", fix="Retry.", retryable=True)
             if ctx.store is not None:
                 ctx.store.record(self.id, {"created_keys": sorted(ours | {kid}), "key_id": kid})
             ctx.crash_point("after-call")
