@@ -124,7 +124,7 @@ def main() -> int:
                   f"(bare Textual app {bares[-1] * 1000:.0f} ms), "
                   f"world observed {ready['ready_s'] * 1000:.0f} ms, heavy clients loaded at first paint: "
                   f"{first['heavy_loaded'] or 'none'}, peak RSS {first['peak_rss_mb']:.0f} MB")
-    ratios = [paint / bare for paint, bare in zip(paints, bares)]
+    ratios = [paint / bare for paint, bare in zip(paints, bares, strict=True)]
     print(f"\nlaunch → first painted screen: median {statistics.median(paints) * 1000:.0f} ms "
           f"(min {min(paints) * 1000:.0f}, max {max(paints) * 1000:.0f}); bare Textual app median "
           f"{statistics.median(bares) * 1000:.0f} ms; paired ratio median {statistics.median(ratios):.2f}x "
