@@ -79,11 +79,14 @@ def answers(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def reference_world(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The world after one uninterrupted headless run of chapter 7, to compare other runs with."""
-    root = copy_sandbox(template, tmp_path_factory.mktemp("reference") / "sandbox")
-    answers = write_answers(root.parent / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
-    result = run_chapter7(root, answers)
-    assert result.returncode == 0, result.stderr
-    return fingerprint(root)
+
+    def build(root: Path) -> None:
+        copy_sandbox(template, root)
+        answers = write_answers(root.parent / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
+        result = run_chapter7(root, answers)
+        assert result.returncode == 0, result.stderr
+
+    return fingerprint(_shared_template(tmp_path_factory, "reference", build))
 
 
 @pytest.fixture(scope="session")
