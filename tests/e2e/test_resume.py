@@ -30,9 +30,7 @@ CRASH_POINTS = [
 
 # Slow the cloud down where the interesting part is that Google has not finished yet when
 # the learner comes back: the resumed run must wait for it and adopt it, not call it taken.
-# Long enough that a resumed wizard starting on a busy machine (parallel test workers:
-# 3 s and more) still finds the project's creation unfinished.
-SLOW = {"ch07.create-project:after-call": 8.0, "ch07.enable-apis:after-call": 4.0}
+SLOW = {"ch07.create-project:after-call": 4.0, "ch07.enable-apis:after-call": 4.0}
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)
