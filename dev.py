@@ -65,7 +65,10 @@ def lint() -> int:
 
 def _pytest(args: list[str], env: dict[str, str] | None = None, coverage: bool = False) -> int:
     python = str(BIN / "python")
-    command = [python, "-m", "coverage", "run", "-m", "pytest", *args] if coverage else [python, "-m", "pytest", *args]
+    # Every core, unless told otherwise (`-n 0` for one process, e.g. to use a debugger).
+    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "auto"]
+    pytest = ["-m", "pytest", *workers, *args]
+    command = [python, "-m", "coverage", "run", *pytest] if coverage else [python, *pytest]
     code = subprocess.call(command, cwd=ROOT, env=env)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass.", file=sys.stderr)

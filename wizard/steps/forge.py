@@ -300,7 +300,8 @@ class WatchRun(Step):
                               retryable=True)
         forge = open_forge(ctx)
         limit = 120.0 if ctx.target.is_sandbox else self.timeout
-        deadline, shown, delay = time.monotonic() + limit, "", 0.2 if ctx.target.is_sandbox else 3.0
+        deadline, shown, delay = time.monotonic() + limit, "", 0.25 if ctx.target.is_sandbox else 3.0
+        longest = 1.0 if ctx.target.is_sandbox else 15.0  # polls back off: runs take minutes on a real forge
         while True:
             runs = forge.runs_for(sha)
             run = runs[0] if runs else None
@@ -330,3 +331,4 @@ class WatchRun(Step):
                     retryable=True,
                 )
             time.sleep(delay)
+            delay = min(delay * 1.5, longest)
