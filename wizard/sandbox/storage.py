@@ -343,8 +343,6 @@ class _Gate:
             logger.exception("sandbox storage: %s %s failed", method, request.path)
             self._error(response, GoogleError(500, "We encountered an internal error. Please try again.",
                                               "backendError"))
-        if request._data is gse_server._UNSET:  # the body was never read: the connection cannot go on
-            http_handler.close_connection = True
         try:
             response.close()
         except (BrokenPipeError, ConnectionResetError):
@@ -598,12 +596,9 @@ class _Gate:
 
 # -- the server -------------------------------------------------------------------------------
 class _RequestHandler(gse_server.RequestHandler):
-    """The emulator's request handler, with every method routed through the gate.
+    """The emulator's request handler, with every method routed through the gate."""
 
-    HTTP/1.1 keeps connections open between requests, as Google's front ends do: DVC's
-    thousands of small uploads then skip a TCP handshake each."""
-
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.0"
 
     def __init__(self, gate: _Gate, *args: Any, **kwargs: Any) -> None:
         self.gate = gate
