@@ -33,6 +33,7 @@ class SecretInfo:
     masked: bool | None = None
     protected: bool | None = None
     raw: bool | None = None
+    hidden: bool | None = None  # GitLab "masked and hidden": the value is never returned (value is None)
 
 
 @dataclass(frozen=True)

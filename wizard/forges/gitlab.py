@@ -27,6 +27,12 @@ ROLES = {0: "No access", 5: "Minimal access", 10: "Guest", 15: "Planner", 20: "R
 # The guide's settings for the key variable: Protect off, Mask on, Expand variable reference off.
 GUIDE_VARIABLE = {"masked": True, "protected": False, "raw": True, "variable_type": "env_var"}
 
+# GitLab's variables carry no update time, so the wizard writes one in the description when it
+# stores a variable: for a hidden variable (whose value GitLab never returns) it is, with the key
+# id recorded in the checkpoint, how the wizard knows the variable still holds what it stored.
+NOTE_PREFIX = "Stored by mlops-wizard at "
+_NOTE = re.compile(r"^Stored by mlops-wizard at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)$")
+
 # GitLab pipeline status -> (GitHub-style status, conclusion once completed).
 _STATUS: dict[str, tuple[str, str | None]] = {
     "created": ("queued", None), "waiting_for_resource": ("queued", None), "preparing": ("queued", None),
@@ -286,12 +292,17 @@ class GitLabForge:
 
         doing = f"storing the CI/CD variable {name}"
         project = self._get_project()
-        wanted = {"value": value, **GUIDE_VARIABLE}
+        wanted = {"value": value, **GUIDE_VARIABLE, "description": NOTE_PREFIX + _now()}
         current = self.get_secret(name)
         if current is not None:
             if (current.value, current.masked, current.protected, current.raw) == (value, True, False, True) \
                     and current.value is not None:
                 return  # already as the guide wants it: no write
+            if current.hidden:
+                # A "masked and hidden" variable stays so: GitLab refuses any change of its visibility
+                # ("The visibility setting cannot be changed for masked and hidden variables."), so its
+                # value is replaced without sending `masked` at all.
+                wanted = {k: v for k, v in wanted.items() if k != "masked"}
             self._update_variable(project, name, wanted, doing)
             return
         try:
@@ -426,8 +437,15 @@ def _secret_info(name: str, var: Any) -> SecretInfo:
         value = getattr(var, attr, None)
         return None if value is None else bool(value)
 
-    return SecretInfo(name=name, updated_at=None, value=getattr(var, "value", None), masked=flag("masked"),
-                      protected=flag("protected"), raw=flag("raw"))
+    note = _NOTE.match(str(getattr(var, "description", None) or ""))
+    return SecretInfo(name=name, updated_at=note.group(1) if note else None, value=getattr(var, "value", None),
+                      masked=flag("masked"), protected=flag("protected"), raw=flag("raw"), hidden=flag("hidden"))
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _clip(text: str, limit: int = 400) -> str:

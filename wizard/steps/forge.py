@@ -111,24 +111,45 @@ class StoreKeySecret(Step):
             return Observation(Status.TODO, f"{self.name} is not set yet")
         if kid is None:
             return Observation(Status.TODO, "the key to store does not exist yet")
-        if forge.kind == "gitlab":
-            try:
-                stored = json.loads(base64.b64decode(secret.value or "", validate=True)).get("private_key_id")
-            except ValueError:
-                stored = None
-            wrong = [flag for flag, ok in (("masked", secret.masked), ("not protected", secret.protected is False),
-                                            ("raw", secret.raw)) if not ok]
-            if stored != kid:
-                return Observation(Status.TODO, f"{self.name} holds another key")
+        if forge.kind == "gitlab" and not secret.hidden:
+            return self._observe_value(secret, kid)
+        return self._observe_recorded(ctx, secret, kid)
+
+    def _observe_value(self, secret: Any, kid: str) -> Observation:
+        """A visible GitLab variable: its value is decoded and compared with the key."""
+        try:
+            stored = json.loads(base64.b64decode(secret.value or "", validate=True)).get("private_key_id")
+        except ValueError:
+            stored = None
+        if stored != kid:
+            return Observation(Status.TODO, f"{self.name} holds another key")
+        wrong = self._wrong_flags(secret)
+        if wrong:
+            return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
+        return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (masked, raw, not protected)",
+                           {"key_id": kid})
+
+    @staticmethod
+    def _wrong_flags(secret: Any) -> list[str]:
+        return [flag for flag, ok in (("masked", secret.masked), ("not protected", secret.protected is False),
+                                      ("raw", secret.raw)) if not ok]
+
+    def _observe_recorded(self, ctx: Context, secret: Any, kid: str) -> Observation:
+        """A value the forge never shows (a GitHub secret, a hidden GitLab variable).
+
+        What it holds is known from what the wizard recorded when it stored it: the key id and
+        the secret's update time (GitLab keeps none, so the wizard writes it in the variable's
+        description). A secret changed since is stored again.
+        """
+        recorded = ctx.store.step(self.id).get("outputs", {}) if ctx.store else {}
+        hidden = " (hidden)" if secret.hidden else ""
+        if recorded.get("key_id") == kid and secret.updated_at and recorded.get("updated_at") == secret.updated_at:
+            wrong = self._wrong_flags(secret) if secret.hidden else []
             if wrong:
                 return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
-            return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (masked, raw, not protected)",
-                               {"key_id": kid})
-        recorded = ctx.store.step(self.id).get("outputs", {}) if ctx.store else {}
-        if recorded.get("key_id") == kid and recorded.get("updated_at") == secret.updated_at:
-            return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (stored {secret.updated_at})",
+            return Observation(Status.DONE, f"{self.name}{hidden} holds key {kid[:8]}… (stored {secret.updated_at})",
                                {"key_id": kid, "updated_at": secret.updated_at})
-        return Observation(Status.TODO, f"{self.name} exists but may hold another key")
+        return Observation(Status.TODO, f"{self.name}{hidden} exists but may hold another key")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         forge = open_forge(ctx)

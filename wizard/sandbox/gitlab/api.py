@@ -245,7 +245,7 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
             if key not in variables:
                 raise not_found("Variable")
             var = self._variable_fields(call.params, {**variables[key], "key": key})
-            errors = store.validate_variable(var, False)
+            errors = store.validate_variable(var, False) or store.validate_hidden_update(variables[key], var)
             if errors:
                 raise message(400, errors)
             variables[key] = store.variable_record(var)

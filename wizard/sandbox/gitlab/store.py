@@ -143,6 +143,25 @@ def validate_variable(var: dict[str, Any], key_taken: bool) -> dict[str, list[st
     return errors
 
 
+def validate_hidden_update(stored: dict[str, Any], var: dict[str, Any]) -> dict[str, list[str]]:
+    """GitLab's rule for "masked and hidden" variables on update ({} when the update is allowed).
+
+    Source: GitLab's app/models/concerns/ci/hidable_variable.rb (validate_masked_and_hidden_on_update)
+    and spec/requests/api/ci/variables_spec.rb, which expects 400 with
+    `{"message": {"base": ["The visibility setting cannot be changed for masked and hidden variables."]}}`.
+    Only a variable created with `masked_and_hidden` is hidden; its value may still be replaced.
+    """
+    masked_changed = bool(stored.get("masked")) != bool(var.get("masked"))
+    hidden_changed = bool(stored.get("hidden")) != bool(var.get("hidden"))
+    if not masked_changed and not hidden_changed:
+        return {}
+    if not var.get("hidden") and not hidden_changed:
+        return {}
+    if hidden_changed:
+        return {"base": ["Only new variables can be set as masked and hidden."]}
+    return {"base": ["The visibility setting cannot be changed for masked and hidden variables."]}
+
+
 def variable_record(var: dict[str, Any]) -> dict[str, Any]:
     """What the world keeps: the value (GitLab's own database) and facts about the key it holds."""
     var = {k: v for k, v in var.items() if k != "key"}
