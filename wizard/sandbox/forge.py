@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +87,36 @@ class ForgeResponse:
 
 
 App = Callable[[ForgeRequest], ForgeResponse]
+
+
+# -- rate limits ------------------------------------------------------------------------------
+def rate_limited(world: World, service: str) -> tuple[float, str] | None:
+    """(seconds until the limit resets, "primary" or "secondary") when this API request is refused.
+
+    The knob `world["faults"]["rate_limit"] = {"after": N, "seconds": S, "kind": "primary" |
+    "secondary", "services": ["github", "gitlab"]}`: after N more API requests, requests to the
+    named services (default both) are refused for S seconds, then the knob clears itself, as a
+    real limit resets. Each forge answers in its own words (GitHub 403 with X-RateLimit-*,
+    GitLab 429 with RateLimit-* and Retry-After).
+    """
+    knob = world.read().get("faults", {}).get("rate_limit")
+    if not knob or service not in knob.get("services", ["github", "gitlab"]):
+        return None
+    with world.mutate() as data:
+        knob = data.get("faults", {}).get("rate_limit")
+        if not knob:
+            return None
+        now = time.time()
+        until = knob.get("until")
+        if until is None:
+            if int(knob.get("after", 0)) > 0:
+                knob["after"] = int(knob["after"]) - 1
+                return None
+            until = knob["until"] = now + float(knob.get("seconds", 60))
+        if now >= float(until):
+            del data["faults"]["rate_limit"]
+            return None
+        return float(until) - now, str(knob.get("kind", "primary"))
 
 
 # -- repositories -----------------------------------------------------------------------------
