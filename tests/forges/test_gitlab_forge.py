@@ -348,3 +348,21 @@ hosts:
     for text in ("", "hosts:\n", "hosts: [1, 2]\n", "just a string", "hosts:\n  gitlab.com: nope\n",
                  "hosts: {gitlab.com: {token: null}}", ": : :\n  - ["):
         assert glab_config_token(text, "gitlab.com") is None
+
+
+# -- rate limits ----------------------------------------------------------------------------------
+def test_a_rate_limit_that_resets_soon_is_waited_for(lab: Lab) -> None:
+    lab.faults(rate_limit={"after": 1, "seconds": 1.2})
+    started = time.monotonic()
+    assert lab.gitlab().check_token().problems == []  # python-gitlab slept Retry-After, then went on
+    assert time.monotonic() - started >= 1.0
+
+
+def test_a_rate_limit_that_resets_later_says_when(lab: Lab) -> None:
+    lab.faults(rate_limit={"after": 0, "seconds": 3600})
+    started = time.monotonic()
+    with pytest.raises(WizardError) as caught:
+        lab.gitlab().get_secret(KEY)
+    assert time.monotonic() - started < 10
+    assert caught.value.retryable and "GitLab limited the rate of requests" in caught.value.what
+    assert "resets at" in caught.value.why and "(in 60 min)" in caught.value.why

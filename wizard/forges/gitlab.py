@@ -19,6 +19,7 @@ from typing import Any
 
 from wizard.engine.errors import WizardError
 from wizard.forges.base import RunInfo, SecretInfo, TokenCheck
+from wizard.forges.limits import MAX_RATE_LIMIT_WAIT, explain_rate_limit, reset_in
 
 DEVELOPER, MAINTAINER = 30, 40
 ROLES = {0: "No access", 5: "Minimal access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
@@ -79,8 +80,14 @@ class GitLabForge:
         if self._client is None:
             import gitlab
 
+            import requests
+
+            # python-gitlab obeys 429 by sleeping whatever Retry-After says; a wait longer than a
+            # learner can watch is stopped here and explained instead (see wizard.forges.limits).
+            session = requests.Session()
+            session.hooks["response"].append(_refuse_long_rate_limit_waits)
             self._client = gitlab.Gitlab(self.url, private_token=self._token, retry_transient_errors=False,
-                                         timeout=30, ssl_verify=self.ssl_verify)
+                                         timeout=30, ssl_verify=self.ssl_verify, session=session)
         return self._client
 
     def _call(self, fn: Callable[[], Any], doing: str) -> Any:
@@ -117,6 +124,10 @@ class GitLabForge:
         import gitlab
         import requests
 
+        if isinstance(exc, LongRateLimit):
+            return explain_rate_limit("GitLab", 429, exc.text, exc.headers, doing) or WizardError(
+                what=f"GitLab limited the rate of requests while {doing}.", why=exc.text,
+                fix="Wait and run the wizard again; nothing was lost.", retryable=True)
         if isinstance(exc, gitlab.GitlabError) and exc.response_code is not None:
             code = exc.response_code
             text = self._scrub(_gitlab_message(exc))
@@ -148,13 +159,10 @@ class GitLabForge:
                 )
             if code == 404:
                 return self._not_found(doing)
-            if code == 429:
-                return WizardError(
-                    what=f"GitLab limited the rate of requests while {doing}.",
-                    why=text or "429 Too Many Requests.",
-                    fix="Wait a minute and retry; nothing was lost.",
-                    retryable=True,
-                )
+            if code == 429:  # still limited after python-gitlab's own waits
+                return explain_rate_limit("GitLab", 429, text or "429 Too Many Requests.", {}, doing) or WizardError(
+                    what=f"GitLab limited the rate of requests while {doing}.", why=text,
+                    fix="Wait a minute and retry; nothing was lost.", retryable=True)
             if code >= 500:
                 return WizardError(
                     what=f"GitLab at {self.url} is not answering properly while {doing} ({code}).",
@@ -407,6 +415,23 @@ class GitLabForge:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+class LongRateLimit(Exception):
+    """GitLab's 429 asked for a wait longer than MAX_RATE_LIMIT_WAIT."""
+
+    def __init__(self, text: str, headers: dict[str, str]) -> None:
+        super().__init__(text)
+        self.text, self.headers = text, headers
+
+
+def _refuse_long_rate_limit_waits(response: Any, *args: Any, **kwargs: Any) -> Any:
+    if response.status_code == 429:
+        headers = {str(k): str(v) for k, v in response.headers.items()}
+        wait = reset_in(headers)
+        if wait is not None and wait > MAX_RATE_LIMIT_WAIT:
+            raise LongRateLimit((response.text or "429 Too Many Requests").strip()[:200], headers)
+    return response
+
+
 def _body(exc: BaseException) -> dict[str, Any]:
     raw = getattr(exc, "response_body", None)
     if not raw:

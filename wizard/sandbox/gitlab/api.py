@@ -8,12 +8,15 @@ pagination headers python-gitlab reads. See the package docstring for the list.
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from wizard.sandbox.forge import ForgeRequest, ForgeResponse
+from wizard.sandbox.forge import ForgeRequest, ForgeResponse, rate_limited
 from wizard.sandbox.gitlab import repo as git_repo
 from wizard.sandbox.gitlab import store
 from wizard.sandbox.gitlab.base import (
@@ -96,6 +99,16 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         return route.handler(call, **match.groupdict())
 
     def _inject(self, operation: str) -> None:
+        limited = rate_limited(self.world, "gitlab")
+        if limited is not None:
+            # GitLab's rate-limit answer: 429 "Retry later" with RateLimit-* and Retry-After
+            # (https://docs.gitlab.com/ee/administration/settings/user_and_ip_rate_limits.html#response-headers).
+            seconds = limited[0]
+            reset = math.ceil(time.time() + seconds)
+            raise GitLabError(429, "Retry later\n", [
+                ("RateLimit-Limit", "600"), ("RateLimit-Observed", "601"), ("RateLimit-Remaining", "0"),
+                ("RateLimit-Reset", str(reset)), ("RateLimit-ResetTime", formatdate(reset, usegmt=True)),
+                ("Retry-After", str(max(1, math.ceil(seconds))))])
         code = self.world.take_failure(f"gitlab.{operation}")
         if not code:
             return
