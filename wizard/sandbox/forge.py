@@ -170,9 +170,12 @@ class GitApp:
     """Serves `repos_dir` with `git http-backend`."""
 
     def __init__(self, repos_dir: Path, on_push: Callable[[str, str], None]) -> None:
+        from wizard.sandbox.push_rules import install_hooks
+
         self.repos_dir = Path(repos_dir).resolve()
         self.on_push = on_push
         self.backend = _http_backend()
+        install_hooks(self.repos_dir)
 
     def __call__(self, request: ForgeRequest) -> ForgeResponse:
         match = _GIT_PATH.match(request.path)
@@ -186,6 +189,21 @@ class GitApp:
         if not repo_exists(self.repos_dir, owner, name):
             # What GitHub answers; git prints "repository '…' not found".
             return ForgeResponse.text("Repository not found.\n", 404)
+        hook_env: dict[str, str] = {}
+        if push:
+            # Who may push what: credentials and write access here, protected branches and
+            # workflow files in the pre-receive hook (see push_rules).
+            from wizard.sandbox import push_rules
+
+            full = f"{owner}/{name}"
+            refused = push_rules.http_refusal(request.world.read(), full, request.header("authorization"))
+            if refused is not None:
+                status, headers, text = refused
+                response = ForgeResponse.text(text, status)
+                response.headers.extend(headers)
+                return response
+            token = push_rules.basic_token(request.header("authorization"))
+            hook_env = push_rules.hook_env(self.repos_dir, request.world.root, full, token)
         relative = repo_path(Path(""), owner, name).as_posix()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -203,6 +221,7 @@ class GitApp:
             "REMOTE_ADDR": "127.0.0.1",
             "REMOTE_USER": "learner",
         }
+        env.update(hook_env)
         for header, variable in (("content-encoding", "HTTP_CONTENT_ENCODING"),
                                  ("git-protocol", "GIT_PROTOCOL")):
             value = request.header(header)

@@ -288,12 +288,14 @@ def protect_branch(data: dict[str, Any], full: str, branch: str = "main", enforc
         "required_pull_request_reviews": True, "enforce_admins": enforce_admins}
 
 
-def push_refusal(data: dict[str, Any], token: str | None, full: str, branch: str,
+def push_refusal(data: dict[str, Any], token: str | None, full: str, branch: str | None,
                  changed: list[str]) -> tuple[int, str] | None:
     """Why GitHub would refuse this push over HTTPS, as (HTTP status or 0 for a ref rejection, message).
 
-    None when it is accepted. Anonymous pushes are the sandbox's convenience (the owner pushes),
-    unless `faults.git_auth` asks for credentials as GitHub does.
+    None when it is accepted. `branch` None: the HTTP stage (who pushes, with what access);
+    else one branch update with the paths it changes (the pre-receive stage). Anonymous
+    pushes are the sandbox's convenience (the owner pushes), unless `faults.git_auth` asks
+    for credentials as GitHub does.
     """
     repo = github(data)["repos"].get(full)
     if repo is None:
@@ -306,6 +308,8 @@ def push_refusal(data: dict[str, Any], token: str | None, full: str, branch: str
     if caller.level(full, repo) != "write":
         # git prints "remote: Permission to OWNER/REPO.git denied to LOGIN." then 403.
         return 403, f"Permission to {full}.git denied to {caller.login}."
+    if branch is None:
+        return None
     rule = (repo.get("protected_branches") or {}).get(branch)
     if rule and rule.get("required_pull_request_reviews"):
         admin = caller.role(full, repo) == "admin"

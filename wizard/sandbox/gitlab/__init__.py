@@ -14,7 +14,9 @@ World schema, `world["forges"]["gitlab"]`:
     tokens:   {token: {username, scopes, active, revoked, expires_at (YYYY-MM-DD), id, name, created_at}}
     users:    {username: {id, name, email, created_at}}
     projects: {"learner/mlops-guide": {
-        id, name, namespace, default_branch, visibility, protected_branches: ["main"], created_at,
+        id, name, namespace, default_branch, visibility, created_at,
+        protected_branches: ["main"] (Maintainers may push) | {"main": {"push_access_level": 0|30|40}},
+        members: {username: access_level} (the namespace's user is Owner),
         variables: {KEY: {value, masked, protected, raw, variable_type, environment_scope, description,
                           hidden?, valid_json_key, private_key_id, client_email, project_id, sha256, problem}},
         pipelines: [{id, iid, sha, ref, source, status, created_at, updated_at, run_seconds, user, tag,
@@ -30,6 +32,7 @@ the fake server's database); nothing else may print it.
 
 Endpoints: GET /user; GET /personal_access_tokens/self; GET /projects/:id;
 GET|POST /projects/:id/variables; GET|PUT|DELETE /projects/:id/variables/:key;
+GET /projects/:id/repository/branches/:branch (with `can_push`);
 GET|HEAD|POST|PUT|DELETE /projects/:id/repository/files/:file_path; GET …/files/:file_path/raw;
 GET|POST /projects/:id/repository/commits; GET /projects/:id/repository/commits/:sha;
 GET /projects/:id/pipelines (sha, ref, status, source, scope, order_by, sort);
@@ -40,7 +43,7 @@ Injected failures (`world["faults"]["fail"]["gitlab.<name>"] = CODE`, until clea
 UNAVAILABLE, INTERNAL, BAD_GATEWAY, GATEWAY_TIMEOUT, TOO_MANY_REQUESTS, FORBIDDEN, NOT_FOUND,
 UNAUTHORIZED, CONFLICT or the HTTP number): user.get, personal_access_tokens.get,
 projects.get, variables.list, variables.create, variables.get, variables.update,
-variables.delete, files.get, files.raw, files.create, files.update, files.delete,
+variables.delete, branches.get, files.get, files.raw, files.create, files.update, files.delete,
 commits.list, commits.create, commits.get, pipelines.list, pipelines.latest, pipelines.get,
 pipelines.create, pipelines.retry, jobs.list, jobs.get, jobs.trace; and `gitlab.pipeline.run`
 (any value): every pipeline created meanwhile fails its first job with a runner system failure.
