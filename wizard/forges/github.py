@@ -103,9 +103,13 @@ class GitHubForge:
         permissions = repo.permissions
         problems: list[str] = []
         can_push = bool(permissions and (permissions.push or permissions.admin))
+        if not can_push and scopes is None and (self._fine_grained_missing() or not self._listed()):
+            problems.append(f"The fine-grained token cannot push to {self.repo_path}: select this repository in the "
+                            "token, with Contents, Secrets and Workflows set to Read and write.")
+            return TokenCheck(login, None, False, False, False, problems)
         if not can_push:
-            problems.append(f"{login} has no write access to {self.repo_path}: its owner must add {login} as a "
-                            "collaborator with the Write role (or more).")
+            problems.append(f"{login} cannot push to {self.repo_path}: write access is needed (its owner can add "
+                            f"{login} as a collaborator with the Write role or more).")
         if scopes is not None:
             if "repo" not in scopes:
                 problems.append("The token lacks the `repo` scope, which GitHub requires to store an Actions secret "
@@ -125,6 +129,27 @@ class GitHubForge:
             can_push = can_push and not any(m.startswith("Contents") for m in missing)
         return TokenCheck(login, list(scopes) if scopes is not None else None, can_push, can_write_workflows,
                           can_manage_secrets, problems)
+
+    def with_token(self, token: str) -> "GitHubForge":
+        """The same repository seen with another token (git's own credential, say)."""
+        return GitHubForge(self.api_url, token, self.repo_path, self.web_url, fast=self._fast)
+
+    def push_problems(self, branch: str) -> list[str]:
+        """What stops this token from pushing the chapter's commit (workflow files included).
+
+        GitHub does not say in advance whether a protected branch will take a push from a
+        non-administrator: that one is explained when the push is refused.
+        """
+        check = self.check_token()
+        problems = []
+        if not check.can_push:
+            problems.append(f"{check.login} cannot push to {self.repo_path} with it (write access and, for a classic "
+                            "token, the `repo` scope are needed)")
+        elif not check.can_write_workflows:
+            problems.append("it lacks the `workflow` scope" if check.scopes is not None
+                            else 'it lacks "Workflows: Read and write"')
+            problems[-1] += ", so GitHub would refuse the push of .github/workflows/ files"
+        return problems
 
     def _fine_grained_missing(self) -> list[str]:
         """The permissions a fine-grained token lacks here, as GitHub's settings page names them."""
@@ -149,6 +174,11 @@ class GitHubForge:
             if status in (401, 403):
                 missing += permission_names(f"{permission}=write")
         return missing
+
+    def _listed(self) -> bool:
+        """Whether a fine-grained token reaches the repository beyond public reads (it lists secrets)."""
+        status, _ = self._probe("GET", f"/repos/{self.repo_path}/actions/secrets/public-key", None)
+        return status == 200
 
     def _probe(self, verb: str, url: str, body: Any) -> tuple[int, dict[str, str]]:
         """(status, headers) of a request that changes nothing; a refusal is an answer, not an error."""

@@ -268,6 +268,49 @@ class GitLabForge:
                             "manage CI/CD variables; ask an Owner to make you Maintainer (Manage > Members).")
         return TokenCheck(login, scopes, can_push, can_push, can_manage, problems)
 
+    def with_token(self, token: str) -> "GitLabForge":
+        """The same project seen with another token (git's own credential, say)."""
+        return GitLabForge(self.url, token, self.repo_path, self.ssl_verify)
+
+    def push_problems(self, branch: str) -> list[str]:
+        """What stops this token's user from pushing to `branch`: scopes, role, protected branch.
+
+        GitLab answers the last one itself: the branches API's `can_push` is "whether the current
+        user can push to the branch" (https://docs.gitlab.com/ee/api/branches.html).
+        """
+        import gitlab
+
+        gl = self._gl()
+        problems: list[str] = []
+        try:
+            me = gl.personal_access_tokens.get("self")
+            scopes = [str(x) for x in (getattr(me, "scopes", None) or [])]
+            if not {"api", "write_repository"} & set(scopes):
+                problems.append("it lacks the `write_repository` scope (or `api`) that git needs to push over HTTPS")
+                return problems
+        except gitlab.GitlabError as exc:
+            if exc.response_code not in (403, 404):
+                raise self._explain(exc, "checking the token git pushes with") from None
+        except Exception as exc:  # noqa: BLE001
+            raise self._explain(exc, "checking the token git pushes with") from None
+        project = self._get_project()
+        try:
+            found = project.branches.get(branch)
+        except gitlab.GitlabGetError as exc:
+            if exc.response_code == 404:
+                return problems  # a branch not pushed yet: nothing protects it
+            raise self._explain(exc, f"reading the branch {branch}") from None
+        except Exception as exc:  # noqa: BLE001
+            raise self._explain(exc, f"reading the branch {branch}") from None
+        if getattr(found, "can_push", True) is False:
+            if getattr(found, "protected", False):
+                problems.append(f"{branch} is a protected branch this account may not push to (by default only "
+                                "Maintainers may): ask a Maintainer to allow Developers to push to it (Settings > "
+                                "Repository > Protected branches) or to make you Maintainer")
+            else:
+                problems.append(f"this account may not push to {self.repo_path} (it needs the Developer role or more)")
+        return problems
+
     def _access_level(self, project: Any, user_id: Any) -> int:
         """The user's role on the project: the higher of project and group access, else from the members."""
         permissions = getattr(project, "permissions", None) or {}

@@ -48,9 +48,40 @@ class CheckForgeAccess(Step):
                 fix=create_token_help(ctx.forge) + " If your role on the repository is too low, ask its owner for "
                 "write access (GitHub) or the Maintainer role (GitLab).",
             )
+        self._check_push(ctx, forge)
         scopes = "fine-grained" if check.scopes is None else "scopes " + ", ".join(check.scopes)
         return Observation(Status.DONE, f"token of {check.login} from {source} ({scopes}) can push, "
                            "change workflows and manage secrets")
+
+    def _check_push(self, ctx: Context, forge: Any) -> None:
+        """Git pushes with its own credential, not the API token: ask the forge what that one may do.
+
+        Found without prompting (`git credential fill`); none (ssh, no helper) means the push is
+        checked as the API token's user where the forge can tell (GitLab's `can_push`).
+        """
+        from wizard.forges.push import git_credential
+
+        if "push_checked" in ctx.memory:
+            return
+        ws = ctx.workspace
+        branch = ws.branch()
+        credential = git_credential(ws.root, ws.origin_url(), ctx.target.tool_env())
+        if credential and credential != getattr(forge, "_token", None):
+            pusher, whose = forge.with_token(credential), "The token git pushes with (from its credential helper)"
+        elif forge.kind == "gitlab":
+            pusher, whose = forge, f"The account of the token from {ctx.memory.get('forge_token_source', '')}"
+        else:
+            ctx.memory["push_checked"] = True
+            return
+        problems = pusher.push_problems(branch)
+        if problems:
+            raise WizardError(
+                what=f"A push to {branch} of {forge.repo_path} would be refused: nothing was changed.",
+                why=f"{whose}: " + "; ".join(problems) + ".",
+                fix="Fix that first (the forge's settings, or the token git uses: `git credential reject` forgets "
+                "a stored one), then run the wizard again.",
+            )
+        ctx.memory["push_checked"] = True
 
     def preflight(self, ctx: Context) -> None:
         self._check(ctx, ask=True)
