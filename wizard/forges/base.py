@@ -46,6 +46,7 @@ class RunInfo:
     conclusion: str | None  # success / failure / cancelled… once completed, else None
     url: str
     name: str = ""
+    workflow: str = ""  # GitHub: the workflow file (".github/workflows/mlops.yml"); GitLab: ""
 
 
 class Forge(Protocol):

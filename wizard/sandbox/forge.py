@@ -87,6 +87,36 @@ class ForgeResponse:
 
 
 App = Callable[[ForgeRequest], ForgeResponse]
+Page = Callable[[ForgeRequest], "ForgeResponse | None"]  # a web page, or None when the path is not its
+
+# How long a simulated CI run takes unless `world["faults"]["run_seconds"]` says otherwise: long
+# enough to watch it go queued → in progress → done (tests set it low).
+DEFAULT_RUN_SECONDS = 8.0
+
+
+def run_seconds_of(data: dict[str, Any]) -> float:
+    return max(0.0, float(data.get("faults", {}).get("run_seconds", DEFAULT_RUN_SECONDS)))
+
+
+def failing_names(data: dict[str, Any]) -> set[str]:
+    """`world["faults"]["fail_runs"]`: names of workflows or jobs whose runs are made to fail (rehearsals)."""
+    names = data.get("faults", {}).get("fail_runs") or []
+    return {str(n) for n in ([names] if isinstance(names, str) else names)}
+
+
+FAIL_RUNS_WHY = ("the sandbox's `faults.fail_runs` names {name!r}, so this run fails on purpose: a rehearsal of "
+                 "a failed run (remove the name from world.json's faults to let it succeed)")
+
+
+def html_page(title: str, body: str, refresh: bool = False) -> ForgeResponse:
+    """A plain web page (the sandbox's stand-in for the forge's run pages)."""
+    import html
+
+    meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
+    text = (f"<!doctype html><html><head><meta charset=\"utf-8\">{meta}<title>{html.escape(title)}</title>"
+            f"<style>body{{font-family:sans-serif;margin:2em}}pre{{background:#111;color:#eee;padding:1em}}</style>"
+            f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return ForgeResponse(200, [("Content-Type", "text/html; charset=utf-8")], text.encode("utf-8"))
 
 
 # -- rate limits ------------------------------------------------------------------------------
@@ -174,12 +204,17 @@ class GitApp:
 
         self.repos_dir = Path(repos_dir).resolve()
         self.on_push = on_push
+        self.pages: list[Page] = []  # web pages (runs, pipelines) the fake forges serve beside git
         self.backend = _http_backend()
         install_hooks(self.repos_dir)
 
     def __call__(self, request: ForgeRequest) -> ForgeResponse:
         match = _GIT_PATH.match(request.path)
         if not match:
+            for page in list(self.pages):
+                response = page(request)
+                if response is not None:
+                    return response
             return ForgeResponse.text("Not Found\n", 404)
         owner, name, rest = match["owner"], match["name"], match["rest"]
         push = rest == "git-receive-pack" or (
@@ -387,6 +422,12 @@ class ForgeHandle:
 
     def on_push(self, listener: Callable[[str, str], None]) -> None:
         self._push_listeners.append(listener)
+
+    def add_page(self, page: Page) -> None:
+        """Serve web pages beside git (the links the wizard prints: runs, pipelines, their logs)."""
+        git = self.dispatcher.git
+        if isinstance(git, GitApp):
+            git.pages.append(page)
 
     def stop(self) -> None:
         if self._thread.is_alive():

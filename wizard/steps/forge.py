@@ -306,7 +306,12 @@ class CommitFiles(Step):
 
 @dataclass
 class WatchRun(Step):
-    """Read-only: follow the CI run of the pushed commit until it ends; success is the proof."""
+    """Read-only: follow the CI run of this chapter's commit until it ends; success is the proof.
+
+    The commit is the one with the chapter's message (`commit_message`), as pushed — never an
+    earlier chapter's commit that happens to be the branch head. Where a commit has several
+    runs, `workflows` names (per forge) the workflow file whose run carries the chapter's job.
+    """
 
     id: str
     title: str
@@ -316,6 +321,9 @@ class WatchRun(Step):
     # forge kind -> how to start the workflow again without a commit (e.g. workflow_dispatch)
     rerun: Mapping[str, str] = field(default_factory=dict)
     needs: Sequence[str] = ()
+    commit_message: str = ""  # the commit this chapter pushed; "" means the branch head
+    workflows: Mapping[str, str] = field(default_factory=dict)  # forge kind -> workflow file of the run
+    subject: str = "The CI run"  # what the run does, in the learner's words ("The deployment run")
 
     def command(self, answers: Mapping[str, str]) -> str:
         kind = forge_kind(answers)
@@ -327,14 +335,27 @@ class WatchRun(Step):
         ws = ctx.workspace
         head = ws.head()
         remote = ws.remote_head(ws.branch())
-        return head if remote == head else None
+        if not self.commit_message:
+            return head if remote == head else None
+        commit = ws.git("log", "-n", "1", "--format=%H", "--fixed-strings", f"--grep={self.commit_message}",
+                        "HEAD", check=False) or None
+        if commit is None or remote is None or not ws.has_commit(remote) or not ws.is_ancestor(commit, remote):
+            return None
+        return commit
+
+    def _runs(self, forge: Any, sha: str) -> list[Any]:
+        runs = forge.runs_for(sha)
+        wanted = self.workflows.get(forge.kind)
+        if wanted:
+            runs = [r for r in runs if not r.workflow or r.workflow == wanted]
+        return runs
 
     def observe(self, ctx: Context) -> Observation:
         sha = self._sha(ctx)
         if sha is None:
             return Observation(Status.TODO, "the commit is not pushed yet")
         forge = open_forge(ctx)
-        runs = forge.runs_for(sha)
+        runs = self._runs(forge, sha)
         if not runs:
             return Observation(Status.TODO, f"no run for {sha[:7]} yet")
         run = runs[0]
@@ -352,7 +373,7 @@ class WatchRun(Step):
         limit = 120.0 if ctx.target.is_sandbox else self.timeout
         deadline, shown, delay = time.monotonic() + limit, "", 0.2 if ctx.target.is_sandbox else 3.0
         while True:
-            runs = forge.runs_for(sha)
+            runs = self._runs(forge, sha)
             run = runs[0] if runs else None
             state = "waiting for the run to start" if run is None else f"{run.status.replace('_', ' ')} — {run.url}"
             if state != shown:
@@ -366,7 +387,7 @@ class WatchRun(Step):
                     return {"run": run.url}
                 hint = forge.run_log_hint(run)
                 raise WizardError(
-                    what=f"The CI run for commit {sha[:7]} ended with {run.conclusion}.",
+                    what=f"{self.subject} for commit {sha[:7]} ended with {run.conclusion}.",
                     why=hint or "The run's log says why.",
                     fix=f"Read the log at {run.url}, fix the cause, then re-run it there (or push a new commit) "
                     "and run the wizard again to watch it.",
@@ -374,7 +395,7 @@ class WatchRun(Step):
                 )
             if time.monotonic() > deadline:
                 raise WizardError(
-                    what=f"The CI run for commit {sha[:7]} has not finished in {int(limit)} s.",
+                    what=f"{self.subject} for commit {sha[:7]} has not finished in {int(limit)} s.",
                     why="Runners may be busy.",
                     fix=f"Follow it at {forge.actions_url()}; run the wizard again to check.",
                     retryable=True,

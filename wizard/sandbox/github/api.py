@@ -714,4 +714,7 @@ def mount_github(forge: ForgeHandle, world: World) -> None:
     actions.baseline()
     forge.mount(API_PREFIX, GitHubApi(world, actions))
     forge.on_push(lambda owner, name: actions.pushed(owner, name))
+    from wizard.sandbox.github.pages import GitHubPages
+
+    forge.add_page(GitHubPages(world))
 

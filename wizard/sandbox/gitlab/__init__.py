@@ -26,7 +26,9 @@ World schema, `world["forges"]["gitlab"]`:
 
 A pipeline's `status` is its outcome (success, failed, manual); what a client sees while it
 "runs" is `pipeline_status(record)`: created → pending → running → outcome over
-`run_seconds` (from `world["faults"]["run_seconds"]`, default 2.0, when it was created).
+`run_seconds` (from `world["faults"]["run_seconds"]`, default 8 s, when it was created); jobs
+named in `world["faults"]["fail_runs"]` fail with a `Why:` line (rehearsing a failed pipeline).
+Web pages: `/{path}/-/pipelines`, `/{path}/-/pipelines/:id` and `/{path}/-/jobs/:id` (see pages.py).
 The variable's value is kept because GitLab returns it to maintainers (the sandbox folder is
 the fake server's database); nothing else may print it.
 
@@ -69,6 +71,9 @@ def mount_gitlab(forge: ForgeHandle, world: World) -> GitLabApp:
     app = GitLabApp(world, forge.repos_dir, forge.url)
     forge.mount(API_PREFIX, app)
     forge.on_push(app.on_push)
+    from wizard.sandbox.gitlab.pages import GitLabPages
+
+    forge.add_page(GitLabPages(world))
     return app
 
 
