@@ -40,7 +40,7 @@ from tests.sandbox.github_contract import Recorder, contract
 from wizard.sandbox.control_plane import start_control_plane
 from wizard.sandbox.forge import ForgeHandle, create_repo, repo_path, start_forge
 from wizard.sandbox.github.api import ROUTES
-from wizard.sandbox.github.store import add_repo
+from wizard.sandbox.github.store import add_repo, protect_branch
 from wizard.sandbox.github_api import (
     mint_github_token,
     mount_github,
@@ -770,3 +770,51 @@ def test_the_rate_limit_knob_refuses_for_a_while_then_resets(sandbox):
     refused = sandbox.raw("GET", "/user")
     assert refused.status_code == 403 and refused.headers["Retry-After"] == "1"
     assert "secondary rate limit" in refused.json()["message"]
+
+
+# -- pushes, as GitHub refuses them ---------------------------------------------------------------
+def push_as(sandbox, token: str, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Commit `files` in the clone and push them with `token` as git's password."""
+    work = sandbox.clone_dir
+    if not (work / ".git").exists():
+        with sandbox.world.mutate() as data:
+            data["faults"]["git_auth"] = False
+        sandbox.commit_and_push({"README.md": "# My ML experiment\n"}, "First")
+    for path, content in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_text(content)
+    git("add", "--all", cwd=work)
+    git("commit", "--quiet", "-m", "Change", cwd=work)
+    with sandbox.world.mutate() as data:
+        data["faults"]["git_auth"] = True  # git sends its credential after GitHub's 401, as with github.com
+    url = sandbox.forge.repo_url(OWNER, NAME).replace("http://", f"http://x-access-token:{token}@")
+    return subprocess.run(["git", "push", url, "main"], cwd=work, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
+
+
+def test_a_push_of_a_workflow_without_the_workflow_scope_is_refused_with_githubs_words(sandbox):
+    token = mint_github_token(sandbox.world, ["repo"])
+    refused = push_as(sandbox, token, {".github/workflows/mlops.yml": MLOPS_YML})
+    assert refused.returncode != 0
+    assert ("refusing to allow a Personal Access Token to create or update workflow `.github/workflows/mlops.yml` "
+            "without `workflow` scope") in refused.stderr
+    assert token not in refused.stderr
+    assert push_as(sandbox, token, {"README.md": "# Changed\n"}).returncode != 0  # the refused commit is still in it
+    git("reset", "--quiet", "--hard", "origin/main", cwd=sandbox.clone_dir)
+    assert push_as(sandbox, token, {"README.md": "# Changed\n"}).returncode == 0  # other files: fine
+
+
+def test_protected_branches_and_write_access_on_pushes(sandbox):
+    with sandbox.world.mutate() as data:
+        protect_branch(data, REPO)
+    assert push_as(sandbox, sandbox.token, {"a.txt": "a"}).returncode == 0  # administrators are exempt
+    with sandbox.world.mutate() as data:
+        protect_branch(data, REPO, enforce_admins=True)
+    refused = push_as(sandbox, sandbox.token, {"b.txt": "b"})
+    assert "GH006: Protected branch update failed for refs/heads/main." in refused.stderr
+    with sandbox.world.mutate() as data:
+        data["forges"]["github"]["repos"][REPO]["protected_branches"] = {}
+        add_repo(data, REPO, collaborators={"reader": "read"})
+    reader = mint_github_token(sandbox.world, ["repo", "workflow"], login="reader")
+    denied = push_as(sandbox, reader, {"c.txt": "c"})
+    assert "Permission to learner/mlops-guide.git denied to reader." in denied.stderr and "403" in denied.stderr
