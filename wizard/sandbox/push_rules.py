@@ -56,7 +56,8 @@ def _refusal(data: dict[str, Any], token: str | None, full: str, branch: str | N
     return None
 
 
-def http_refusal(data: dict[str, Any], full: str, authorization: str | None) -> tuple[int, list[tuple[str, str]], str] | None:
+def http_refusal(data: dict[str, Any], full: str,
+                 authorization: str | None) -> tuple[int, list[tuple[str, str]], str] | None:
     """(status, headers, text) when the HTTP stage of a push is refused, else None."""
     token = basic_token(authorization)
     if token is None and data.get("faults", {}).get("git_auth"):

@@ -368,7 +368,8 @@ class WatchRun(Step):
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         sha = self._sha(ctx)
         if sha is None:
-            raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.", retryable=True)
+            raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.",
+                              retryable=True)
         forge = open_forge(ctx)
         limit = 120.0 if ctx.target.is_sandbox else self.timeout
         deadline, shown, delay = time.monotonic() + limit, "", 0.2 if ctx.target.is_sandbox else 3.0

@@ -418,7 +418,8 @@ class GitHubApi:
     def _check_workflow_change(self, call: Call, full: str, path: str) -> None:
         if path.startswith(WORKFLOW_DIR + "/") and not call.caller.may_change_workflows(full):
             if call.caller.fine_grained:
-                raise HttpError(403, NOT_ACCESSIBLE, [("X-Accepted-GitHub-Permissions", "contents=write,workflows=write")])
+                raise HttpError(403, NOT_ACCESSIBLE,
+                                [("X-Accepted-GitHub-Permissions", "contents=write,workflows=write")])
             # GitHub's contents API answers a bare 404 here; only a git push says why:
             # "refusing to allow a Personal Access Token to create or update workflow
             # `.github/workflows/x.yml` without `workflow` scope".

@@ -59,8 +59,8 @@ class GitHubPages:
                     f'<p><a href="/{full}/actions">All runs</a></p>')
             return html_page(f"{full} · run {run['id']}", body, refresh=not done)
         rows = "".join(f'<li><a href="/{full}/actions/runs/{r["id"]}">{html.escape(r["name"])} '
-                       f'#{r["run_number"]}</a> · <code>{r["sha"][:7]}</code> · {html.escape(_state(r, seconds))}</li>'
-                       for r in runs)
+                       f'#{r["run_number"]}</a> · <code>{r["sha"][:7]}</code> · '
+                       f'{html.escape(_state(r, seconds))}</li>' for r in runs)
         pending = any(progress(r, seconds)["status"] != "completed" for r in runs)
         return html_page(f"{full} · Actions", f"<ul>{rows}</ul>" if rows else "<p>No workflow runs yet.</p>",
                          refresh=pending)
