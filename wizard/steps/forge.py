@@ -324,6 +324,9 @@ class WatchRun(Step):
     commit_message: str = ""  # the commit this chapter pushed; "" means the branch head
     workflows: Mapping[str, str] = field(default_factory=dict)  # forge kind -> workflow file of the run
     subject: str = "The CI run"  # what the run does, in the learner's words ("The deployment run")
+    # True: a later pushed commit's run stands for the chapter's (a deploy job runs on every push,
+    # so the newest run is the deployment's state); False: the chapter's own commit's run.
+    latest: bool = False
 
     def command(self, answers: Mapping[str, str]) -> str:
         kind = forge_kind(answers)
@@ -341,7 +344,7 @@ class WatchRun(Step):
                         "HEAD", check=False) or None
         if commit is None or remote is None or not ws.has_commit(remote) or not ws.is_ancestor(commit, remote):
             return None
-        return commit
+        return remote if self.latest else commit
 
     def _runs(self, forge: Any, sha: str) -> list[Any]:
         runs = forge.runs_for(sha)
