@@ -130,7 +130,7 @@ class GitHubForge:
         return TokenCheck(login, list(scopes) if scopes is not None else None, can_push, can_write_workflows,
                           can_manage_secrets, problems)
 
-    def with_token(self, token: str) -> "GitHubForge":
+    def with_token(self, token: str) -> GitHubForge:
         """The same repository seen with another token (git's own credential, say)."""
         return GitHubForge(self.api_url, token, self.repo_path, self.web_url, fast=self._fast)
 

@@ -79,7 +79,6 @@ class GitLabForge:
     def _gl(self) -> Any:
         if self._client is None:
             import gitlab
-
             import requests
 
             # python-gitlab obeys 429 by sleeping whatever Retry-After says; a wait longer than a
@@ -268,7 +267,7 @@ class GitLabForge:
                             "manage CI/CD variables; ask an Owner to make you Maintainer (Manage > Members).")
         return TokenCheck(login, scopes, can_push, can_push, can_manage, problems)
 
-    def with_token(self, token: str) -> "GitLabForge":
+    def with_token(self, token: str) -> GitLabForge:
         """The same project seen with another token (git's own credential, say)."""
         return GitLabForge(self.url, token, self.repo_path, self.ssl_verify)
 

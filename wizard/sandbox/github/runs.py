@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wizard.sandbox.ci_checks import check_key
 from wizard.sandbox import forge as forge_defaults
+from wizard.sandbox.ci_checks import check_key
 from wizard.sandbox.forge import FAIL_RUNS_WHY, failing_names, repo_path
 from wizard.sandbox.github import gitrepo
 from wizard.sandbox.github.store import epoch, github, next_id, stamp
