@@ -73,7 +73,7 @@ def test_a_reader_is_told_to_ask_for_write_access(lab: Lab) -> None:
         add_repo(data, ORG_REPO, collaborators={"learner": "read"})
     check = lab.github(repo=ORG_REPO).check_token()
     assert not check.can_push and not check.can_manage_secrets
-    assert any("no write access" in p and "Write role" in p for p in check.problems)
+    assert any("cannot push to" in p and "write access is needed" in p and "Write role" in p for p in check.problems)
 
 
 def test_public_repo_scope_is_not_the_documented_repo_scope(lab: Lab) -> None:
