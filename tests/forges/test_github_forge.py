@@ -121,8 +121,11 @@ def test_permission_names() -> None:
 def test_a_primary_rate_limit_that_resets_soon_is_waited_for(lab: Lab) -> None:
     lab.faults(rate_limit={"after": 1, "seconds": 1.5, "kind": "primary"})
     started = time.monotonic()
-    assert lab.github().check_token().problems == []
+    forge, told = lab.github(), []
+    forge.notify = told.append
+    assert forge.check_token().problems == []
     assert time.monotonic() - started >= 1.0  # PyGithub's retry waited for the reset
+    assert told and told[0].startswith("GitHub limited the rate of requests: waiting")
 
 
 def test_a_secondary_rate_limit_is_retried_after_retry_after(lab: Lab) -> None:

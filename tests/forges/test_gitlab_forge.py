@@ -354,8 +354,11 @@ hosts:
 def test_a_rate_limit_that_resets_soon_is_waited_for(lab: Lab) -> None:
     lab.faults(rate_limit={"after": 1, "seconds": 1.2})
     started = time.monotonic()
-    assert lab.gitlab().check_token().problems == []  # python-gitlab slept Retry-After, then went on
+    forge, told = lab.gitlab(), []
+    forge.notify = told.append
+    assert forge.check_token().problems == []  # python-gitlab slept Retry-After, then went on
     assert time.monotonic() - started >= 1.0
+    assert told == ["GitLab limited the rate of requests: waiting 2 s, as it asks"]
 
 
 def test_a_rate_limit_that_resets_later_says_when(lab: Lab) -> None:

@@ -6,6 +6,7 @@ github.com's API is at api.github.com; GitHub Enterprise (and the sandbox) serve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from wizard.engine.errors import WizardError
@@ -37,6 +38,7 @@ class GitHubForge:
         self._fast = fast  # the sandbox: no pause between requests
         self._client: Any = None
         self._repo: Any = None
+        self.notify: Callable[[str], None] | None = None  # told when the client waits for a rate limit
 
     # -- plumbing ------------------------------------------------------------------------------
     def _github(self) -> Any:
@@ -44,9 +46,13 @@ class GitHubForge:
             from github import Auth, Github
 
             extra: dict[str, Any] = {"seconds_between_requests": 0, "seconds_between_writes": 0} if self._fast else {}
-            self._client = Github(base_url=self.api_url, auth=Auth.Token(self._token), retry=_retry(), timeout=30,
-                                  **extra)
+            self._client = Github(base_url=self.api_url, auth=Auth.Token(self._token), retry=_retry(self._tell),
+                                  timeout=30, **extra)
         return self._client
+
+    def _tell(self, message: str) -> None:
+        if self.notify is not None:
+            self.notify(message)
 
     def _repository(self) -> Any:
         if self._repo is None:
@@ -278,18 +284,36 @@ def create_token_help_for(forge: GitHubForge) -> str:
     return create_token_help(ForgeRef("github", host, forge.repo_path, "https"))
 
 
-def _retry() -> Any:
+def _retry(tell: Callable[[str], None]) -> Any:
     """PyGithub's own retry, kept for what it is good at: rate limits.
 
     Secondary limits are retried after GitHub's Retry-After; a primary limit is waited for when
     it resets within MAX_RATE_LIMIT_WAIT seconds, else PyGithub raises at once and the wizard
     says when the limit resets. Server errors are not retried here: the learner sees them, with
-    Retry.
+    Retry. Each wait is told (`tell`), so a pause has its reason on screen.
     """
     from github import GithubRetry
 
-    return GithubRetry(total=4, status_forcelist=[429], secondary_rate_wait=5,
-                       max_rate_limit_wait=MAX_RATE_LIMIT_WAIT, backoff_factor=0.5)
+    class TellingRetry(GithubRetry):
+        tell: Callable[[str], None]
+
+        def new(self, **kw: Any) -> Any:
+            retry = super().new(**kw)
+            retry.tell = getattr(self, "tell", tell)
+            return retry
+
+        def increment(self, *args: Any, **kwargs: Any) -> Any:
+            retry = super().increment(*args, **kwargs)
+            response = kwargs.get("response") if "response" in kwargs else (args[2] if len(args) > 2 else None)
+            if response is not None and response.status in (403, 429):
+                wait = max(retry.get_backoff_time(), float(response.headers.get("Retry-After") or 0))
+                getattr(self, "tell", tell)(f"GitHub limited the rate of requests: waiting {wait:.0f} s, as it asks")
+            return retry
+
+    retry = TellingRetry(total=4, status_forcelist=[429], secondary_rate_wait=5,
+                         max_rate_limit_wait=MAX_RATE_LIMIT_WAIT, backoff_factor=0.5)
+    retry.tell = tell
+    return retry
 
 
 def _headers_of(exc: Any) -> dict[str, str]:

@@ -71,6 +71,7 @@ class GitLabForge:
         self._token = token
         self._client: Any = None
         self._project: Any = None
+        self.notify: Callable[[str], None] | None = None  # told when the client waits for a rate limit
 
     def __repr__(self) -> str:  # never the token
         return f"GitLabForge({self.url!r}, repo_path={self.repo_path!r})"
@@ -84,10 +85,18 @@ class GitLabForge:
             # python-gitlab obeys 429 by sleeping whatever Retry-After says; a wait longer than a
             # learner can watch is stopped here and explained instead (see wizard.forges.limits).
             session = requests.Session()
-            session.hooks["response"].append(_refuse_long_rate_limit_waits)
+            session.hooks["response"].append(self._on_rate_limit)
             self._client = gitlab.Gitlab(self.url, private_token=self._token, retry_transient_errors=False,
                                          timeout=30, ssl_verify=self.ssl_verify, session=session)
         return self._client
+
+    def _on_rate_limit(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_long_rate_limit_waits(response)
+        if response.status_code == 429 and self.notify is not None:
+            wait = reset_in({str(k): str(v) for k, v in response.headers.items()})
+            self.notify("GitLab limited the rate of requests: waiting"
+                        + (f" {wait:.0f} s" if wait is not None else "") + ", as it asks")
+        return response
 
     def _call(self, fn: Callable[[], Any], doing: str) -> Any:
         try:
