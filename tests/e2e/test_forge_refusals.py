@@ -161,6 +161,7 @@ def test_a_rate_limit_hit_mid_chapter_that_resets_soon_is_waited_for(after_ch7: 
     result = run_chapter(after_ch7, 8, home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "rate_limit" not in World(after_ch7).read()["faults"]  # it was hit, waited out, and reset
+    assert "limited the rate of requests: waiting" in result.stdout  # the pause has its reason on screen
     head = git(after_ch7 / "learner-repo", "rev-parse", "HEAD")
     assert [r["conclusion"] for r in ci_world(after_ch7)["runs"] if r["sha"] == head] == ["success"]
 
