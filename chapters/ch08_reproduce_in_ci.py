@@ -61,6 +61,7 @@ CHAPTER = Chapter(
         WORKFLOW,
         CommitFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
                     text=load_text(TEXT, "commit.md")),
-        WatchRun("ch08.watch-run", "Watch the first run", text=load_text(TEXT, "watch-run.md")),
+        WatchRun("ch08.watch-run", "Watch the first run", text=load_text(TEXT, "watch-run.md"),
+                 commit_message=COMMIT_MESSAGE, workflows={"github": ".github/workflows/mlops.yml"}),
     ],
 )

@@ -197,6 +197,30 @@ def test_put_secret_when_the_variable_appears_meanwhile(lab: Lab) -> None:
     assert lab.variable()["value"] == "bmV3LXZhbHVlLW9uZS1saW5l"
 
 
+def test_a_hidden_variable_is_replaced_the_way_gitlab_allows(lab: Lab) -> None:
+    import gitlab
+
+    first = base64.b64encode(b'{"type": "service_account", "n": 1}').decode()
+    client = gitlab.Gitlab(lab.forge.url, private_token=lab.token)
+    project = client.projects.get(REPO)
+    project.variables.create({"key": KEY, "value": first, "masked_and_hidden": True, "raw": True})
+    with pytest.raises(gitlab.GitlabUpdateError) as refused:  # GitLab's own rule, as the fake keeps it
+        project.variables.update(KEY, {"value": first, "masked": False})
+    assert "The visibility setting cannot be changed for masked and hidden variables." in str(refused.value)
+
+    forge = lab.gitlab()
+    secret = forge.get_secret(KEY)
+    assert secret is not None and secret.hidden and secret.value is None and secret.updated_at is None
+    second = base64.b64encode(b'{"type": "service_account", "n": 2}').decode()
+    forge.put_secret(KEY, second)
+    stored = lab.variable()
+    assert (stored["value"], stored["hidden"], stored["masked"], stored["protected"], stored["raw"]) == \
+        (second, True, True, False, True)
+    after = forge.get_secret(KEY)
+    assert after is not None and after.value is None and after.updated_at  # the wizard's stamp: its update time
+    assert stored["description"].endswith(after.updated_at)
+
+
 def test_a_value_gitlab_cannot_mask_is_explained(lab: Lab) -> None:
     forge = lab.gitlab()
     for value in ("short", "two words here", "line-one-is-long\nline-two-is-long"):
@@ -324,3 +348,24 @@ hosts:
     for text in ("", "hosts:\n", "hosts: [1, 2]\n", "just a string", "hosts:\n  gitlab.com: nope\n",
                  "hosts: {gitlab.com: {token: null}}", ": : :\n  - ["):
         assert glab_config_token(text, "gitlab.com") is None
+
+
+# -- rate limits ----------------------------------------------------------------------------------
+def test_a_rate_limit_that_resets_soon_is_waited_for(lab: Lab) -> None:
+    lab.faults(rate_limit={"after": 1, "seconds": 1.2})
+    started = time.monotonic()
+    forge, told = lab.gitlab(), []
+    forge.notify = told.append
+    assert forge.check_token().problems == []  # python-gitlab slept Retry-After, then went on
+    assert time.monotonic() - started >= 1.0
+    assert told == ["GitLab limited the rate of requests: waiting 2 s, as it asks"]
+
+
+def test_a_rate_limit_that_resets_later_says_when(lab: Lab) -> None:
+    lab.faults(rate_limit={"after": 0, "seconds": 3600})
+    started = time.monotonic()
+    with pytest.raises(WizardError) as caught:
+        lab.gitlab().get_secret(KEY)
+    assert time.monotonic() - started < 10
+    assert caught.value.retryable and "GitLab limited the rate of requests" in caught.value.what
+    assert "resets at" in caught.value.why and "(in 60 min)" in caught.value.why

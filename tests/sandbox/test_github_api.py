@@ -40,6 +40,7 @@ from tests.sandbox.github_contract import Recorder, contract
 from wizard.sandbox.control_plane import start_control_plane
 from wizard.sandbox.forge import ForgeHandle, create_repo, repo_path, start_forge
 from wizard.sandbox.github.api import ROUTES
+from wizard.sandbox.github.store import add_repo, protect_branch
 from wizard.sandbox.github_api import (
     mint_github_token,
     mount_github,
@@ -701,3 +702,121 @@ def test_triggers_and_filters_read_like_github_actions():
     assert dvc_bucket(DVC_CONFIG.encode()) == BUCKET
     assert dvc_bucket(b"[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://b/x\n") is None
     assert dvc_bucket(None) is None
+
+
+# -- who may do what, as GitHub answers it --------------------------------------------------------
+ORG_REPO = "mlops-course/team-project"
+
+
+def add_org_repo(sandbox, role: str = "write") -> None:
+    with sandbox.world.mutate() as data:
+        add_repo(data, ORG_REPO, private=True, collaborators={OWNER: role}, organization=True)
+    create_repo(sandbox.repos, *ORG_REPO.split("/"))
+
+
+def test_a_collaborator_with_write_access_stores_secrets_in_an_organisation_repository(sandbox):
+    add_org_repo(sandbox)
+    repo = sandbox.github().get_repo(ORG_REPO)
+    assert repo.permissions.push is True and repo.permissions.admin is False
+    repo.create_secret(SECRET, "x")
+    assert SECRET in sandbox.world.read()["forges"]["github"]["repos"][ORG_REPO]["secrets"]
+    answer = sandbox.raw("GET", f"/repos/{ORG_REPO}/actions/secrets/public-key")
+    assert answer.status_code == 200
+    assert answer.headers["X-Accepted-OAuth-Scopes"] == ""  # as api.github.com sends it on secrets endpoints
+    assert answer.headers["X-OAuth-Scopes"] == "repo, workflow"
+
+
+def test_a_reader_of_an_organisation_repository_cannot_store_secrets(sandbox):
+    add_org_repo(sandbox, role="read")
+    repo = sandbox.github().get_repo(ORG_REPO)
+    assert repo.permissions.push is False and repo.permissions.pull is True
+    with pytest.raises(UnknownObjectException):
+        repo.create_secret(SECRET, "x")
+
+
+def test_public_repo_scope_is_not_enough_for_secrets(sandbox):
+    token = mint_github_token(sandbox.world, ["public_repo", "workflow"])
+    with pytest.raises(UnknownObjectException):
+        sandbox.repo(token).create_secret(SECRET, "x")
+
+
+def test_a_fine_grained_token_without_secrets_write_is_told_which_permission(sandbox):
+    token = mint_github_token(sandbox.world, None, {REPO: {"contents": "write", "workflows": "write",
+                                                          "secrets": "read", "actions": "read"}})
+    repo = sandbox.repo(token)
+    assert repo.get_public_key().key_id  # reading the public key proves read access only
+    answer = sandbox.raw("PUT", f"/repos/{REPO}/actions/secrets/{SECRET}", token,
+                         json={"encrypted_value": "AAAA", "key_id": "1"})
+    assert answer.status_code == 403
+    assert answer.json()["message"] == "Resource not accessible by personal access token"
+    assert answer.headers["X-Accepted-GitHub-Permissions"] == "secrets=write"
+    assert "X-Accepted-OAuth-Scopes" not in answer.headers
+    no_workflows = mint_github_token(sandbox.world, None, {REPO: {"contents": "write"}})
+    with pytest.raises(GithubException) as raised:
+        sandbox.repo(no_workflows).create_file(".github/workflows/mlops.yml", "A pipeline", MLOPS_YML)
+    assert raised.value.status == 403
+    assert raised.value.headers["x-accepted-github-permissions"] == "contents=write,workflows=write"
+
+
+def test_the_rate_limit_knob_refuses_for_a_while_then_resets(sandbox):
+    sandbox.set_faults(rate_limit={"after": 1, "seconds": 1.5, "kind": "primary"})
+    assert sandbox.raw("GET", "/user").status_code == 200  # the one request left
+    refused = sandbox.raw("GET", "/user")
+    assert refused.status_code == 403 and refused.json()["message"].startswith("API rate limit exceeded")
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 < int(refused.headers["X-RateLimit-Reset"]) - time.time() <= 2.5
+    time.sleep(1.6)
+    assert sandbox.raw("GET", "/user").status_code == 200  # reset: the knob is gone
+    assert "rate_limit" not in sandbox.world.read()["faults"]
+    sandbox.set_faults(rate_limit={"after": 0, "seconds": 1, "kind": "secondary"})
+    refused = sandbox.raw("GET", "/user")
+    assert refused.status_code == 403 and refused.headers["Retry-After"] == "1"
+    assert "secondary rate limit" in refused.json()["message"]
+
+
+# -- pushes, as GitHub refuses them ---------------------------------------------------------------
+def push_as(sandbox, token: str, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Commit `files` in the clone and push them with `token` as git's password."""
+    work = sandbox.clone_dir
+    if not (work / ".git").exists():
+        with sandbox.world.mutate() as data:
+            data["faults"]["git_auth"] = False
+        sandbox.commit_and_push({"README.md": "# My ML experiment\n"}, "First")
+    for path, content in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_text(content)
+    git("add", "--all", cwd=work)
+    git("commit", "--quiet", "-m", "Change", cwd=work)
+    with sandbox.world.mutate() as data:
+        data["faults"]["git_auth"] = True  # git sends its credential after GitHub's 401, as with github.com
+    url = sandbox.forge.repo_url(OWNER, NAME).replace("http://", f"http://x-access-token:{token}@")
+    return subprocess.run(["git", "push", url, "main"], cwd=work, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
+
+
+def test_a_push_of_a_workflow_without_the_workflow_scope_is_refused_with_githubs_words(sandbox):
+    token = mint_github_token(sandbox.world, ["repo"])
+    refused = push_as(sandbox, token, {".github/workflows/mlops.yml": MLOPS_YML})
+    assert refused.returncode != 0
+    assert ("refusing to allow a Personal Access Token to create or update workflow `.github/workflows/mlops.yml` "
+            "without `workflow` scope") in refused.stderr
+    assert token not in refused.stderr
+    assert push_as(sandbox, token, {"README.md": "# Changed\n"}).returncode != 0  # the refused commit is still in it
+    git("reset", "--quiet", "--hard", "origin/main", cwd=sandbox.clone_dir)
+    assert push_as(sandbox, token, {"README.md": "# Changed\n"}).returncode == 0  # other files: fine
+
+
+def test_protected_branches_and_write_access_on_pushes(sandbox):
+    with sandbox.world.mutate() as data:
+        protect_branch(data, REPO)
+    assert push_as(sandbox, sandbox.token, {"a.txt": "a"}).returncode == 0  # administrators are exempt
+    with sandbox.world.mutate() as data:
+        protect_branch(data, REPO, enforce_admins=True)
+    refused = push_as(sandbox, sandbox.token, {"b.txt": "b"})
+    assert "GH006: Protected branch update failed for refs/heads/main." in refused.stderr
+    with sandbox.world.mutate() as data:
+        data["forges"]["github"]["repos"][REPO]["protected_branches"] = {}
+        add_repo(data, REPO, collaborators={"reader": "read"})
+    reader = mint_github_token(sandbox.world, ["repo", "workflow"], login="reader")
+    denied = push_as(sandbox, reader, {"c.txt": "c"})
+    assert "Permission to learner/mlops-guide.git denied to reader." in denied.stderr and "403" in denied.stderr

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
 import time
 import warnings
 from collections.abc import Iterator
@@ -39,6 +41,7 @@ from tests.sandbox.gitlab_helpers import (
 from wizard.sandbox.control_plane import key_material, start_control_plane
 from wizard.sandbox.forge import create_repo, start_forge
 from wizard.sandbox.gitlab import ci
+from wizard.sandbox.gitlab.store import add_member
 from wizard.sandbox.gitlab_api import (
     mint_gitlab_token,
     mount_gitlab,
@@ -542,3 +545,81 @@ def test_an_invalid_configuration_gives_a_failed_pipeline(lab: Lab) -> None:
     pipeline = lab.finished(sha)
     assert pipeline.status == "failed" and "chosen stage nope does not exist" in pipeline.yaml_errors
     assert pipeline.jobs.list(get_all=True) == []
+
+
+# -- roles, protected branches, hidden variables, rate limits ---------------------------------------
+def teammate_project(lab: Lab, level: int) -> Any:
+    """The teacher's project, where the learner has a role (30 Developer, 40 Maintainer)."""
+    with lab.world.mutate() as data:
+        seed_gitlab(data, "teacher/course-project")
+        add_member(data, "teacher/course-project", "learner", level)
+    create_repo(lab.tmp / "sandbox" / "forge", "teacher", "course-project")
+    return lab.gl.projects.get("teacher/course-project")
+
+
+def test_a_developer_may_push_but_not_manage_variables(lab: Lab) -> None:
+    project = teammate_project(lab, 30)
+    assert project.permissions["project_access"]["access_level"] == 30
+    with pytest.raises(gitlab.GitlabCreateError) as refused:
+        project.variables.create({"key": "K", "value": "value-1234"})
+    assert refused.value.response_code == 403
+    maintainer = teammate_project(lab, 40)
+    maintainer.variables.create({"key": "K", "value": "value-1234"})
+
+
+def test_the_branch_api_says_whether_the_caller_can_push(lab: Lab) -> None:
+    lab.push({"README.md": "# x\n"}, "First")
+    own = lab.project.branches.get("main")
+    assert own.protected is True and own.can_push is True and own.developers_can_push is False
+    project = teammate_project(lab, 30)
+    work = lab.tmp / "teacher-work"
+    git("init", "--quiet", "-b", "main", str(work))
+    commit_files(work, {"README.md": "# course\n"}, "First")
+    git("push", "--quiet", lab.forge.repo_url("teacher", "course-project"), "main", cwd=work)  # the owner's push
+    branch = project.branches.get("main")
+    assert branch.protected is True and branch.can_push is False  # Developers may not push to a protected main
+    with pytest.raises(gitlab.GitlabGetError):
+        project.branches.get("no-such-branch")
+
+
+def test_a_developer_push_to_a_protected_branch_is_refused_as_gitlab_words_it(lab: Lab) -> None:
+    teammate_project(lab, 30)
+    work = lab.tmp / "teacher-work"
+    git("init", "--quiet", "-b", "main", str(work))
+    commit_files(work, {"README.md": "# course\n"}, "First")
+    url = lab.forge.repo_url("teacher", "course-project")
+    git("push", "--quiet", url, "main", cwd=work)
+    commit_files(work, {"README.md": "# course, by the learner\n"}, "Second")
+    with lab.world.mutate() as data:
+        data["faults"]["git_auth"] = True
+    learner = url.replace("http://", f"http://oauth2:{lab.token}@")
+    result = subprocess.run(["git", "push", learner, "main"], cwd=work, capture_output=True, text=True,
+                            env=dict(os.environ, GIT_TERMINAL_PROMPT="0"), timeout=60)
+    assert result.returncode != 0
+    assert "GitLab: You are not allowed to push code to protected branches on this project." in result.stderr
+    assert "(pre-receive hook declined)" in result.stderr
+    assert lab.token not in result.stderr
+
+
+def test_a_hidden_variable_keeps_its_visibility(lab: Lab) -> None:
+    lab.project.variables.create({"key": "H", "value": "value-1234", "masked_and_hidden": True})
+    listed = lab.project.variables.get("H")
+    assert listed.value is None and listed.hidden is True and listed.masked is True
+    with pytest.raises(gitlab.GitlabUpdateError) as refused:
+        lab.project.variables.update("H", {"masked": False})
+    assert refused.value.response_code == 400
+    assert "The visibility setting cannot be changed for masked and hidden variables." in str(refused.value)
+    lab.project.variables.update("H", {"value": "value-5678"})  # the value may change
+    assert lab.world.read()["forges"]["gitlab"]["projects"][REPO]["variables"]["H"]["value"] == "value-5678"
+    lab.project.variables.create({"key": "V", "value": "value-1234", "masked": True})
+    with pytest.raises(gitlab.GitlabUpdateError) as refused:
+        lab.project.variables.update("V", {"masked_and_hidden": True})
+    assert "Only new variables can be set as masked and hidden." in str(refused.value)
+
+
+def test_the_rate_limit_knob_answers_429_with_gitlabs_headers(lab: Lab) -> None:
+    lab.set_faults(rate_limit={"after": 0, "seconds": 30})
+    answer = requests.get(f"{lab.forge.url}/api/v4/user", headers={"PRIVATE-TOKEN": lab.token}, timeout=10)
+    assert answer.status_code == 429 and answer.text == "Retry later\n"
+    assert answer.headers["RateLimit-Remaining"] == "0" and 1 <= int(answer.headers["Retry-After"]) <= 30
+    assert int(answer.headers["RateLimit-Reset"]) > time.time()

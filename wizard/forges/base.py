@@ -33,6 +33,7 @@ class SecretInfo:
     masked: bool | None = None
     protected: bool | None = None
     raw: bool | None = None
+    hidden: bool | None = None  # GitLab "masked and hidden": the value is never returned (value is None)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class RunInfo:
     conclusion: str | None  # success / failure / cancelled… once completed, else None
     url: str
     name: str = ""
+    workflow: str = ""  # GitHub: the workflow file (".github/workflows/mlops.yml"); GitLab: ""
 
 
 class Forge(Protocol):

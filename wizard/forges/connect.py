@@ -17,7 +17,9 @@ def open_forge(ctx: Any, ask: bool = False) -> Any:
     the world (status, the TUI's start-up) never pops a question.
     """
     if MEMORY_KEY in ctx.memory:
-        return ctx.memory[MEMORY_KEY]
+        known = ctx.memory[MEMORY_KEY]
+        known.notify = getattr(ctx, "progress", None)  # waits (rate limits) are told in the current step
+        return known
     ref = ctx.forge
     if ref is None:
         raise WizardError(
@@ -64,6 +66,7 @@ def open_forge(ctx: Any, ask: bool = False) -> Any:
 
         url = target.forge_url if target.is_sandbox else (options.get("gitlab_url") or f"https://{ref.host.split(':')[0]}")
         forge = GitLabForge(url.rstrip("/"), token, ref.path)
+    forge.notify = getattr(ctx, "progress", None)
     ctx.memory[MEMORY_KEY] = forge
     ctx.memory["forge_token_source"] = source
     return forge

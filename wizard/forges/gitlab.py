@@ -19,6 +19,7 @@ from typing import Any
 
 from wizard.engine.errors import WizardError
 from wizard.forges.base import RunInfo, SecretInfo, TokenCheck
+from wizard.forges.limits import MAX_RATE_LIMIT_WAIT, explain_rate_limit, reset_in
 
 DEVELOPER, MAINTAINER = 30, 40
 ROLES = {0: "No access", 5: "Minimal access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
@@ -26,6 +27,12 @@ ROLES = {0: "No access", 5: "Minimal access", 10: "Guest", 15: "Planner", 20: "R
 
 # The guide's settings for the key variable: Protect off, Mask on, Expand variable reference off.
 GUIDE_VARIABLE = {"masked": True, "protected": False, "raw": True, "variable_type": "env_var"}
+
+# GitLab's variables carry no update time, so the wizard writes one in the description when it
+# stores a variable: for a hidden variable (whose value GitLab never returns) it is, with the key
+# id recorded in the checkpoint, how the wizard knows the variable still holds what it stored.
+NOTE_PREFIX = "Stored by mlops-wizard at "
+_NOTE = re.compile(r"^Stored by mlops-wizard at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)$")
 
 # GitLab pipeline status -> (GitHub-style status, conclusion once completed).
 _STATUS: dict[str, tuple[str, str | None]] = {
@@ -64,6 +71,7 @@ class GitLabForge:
         self._token = token
         self._client: Any = None
         self._project: Any = None
+        self.notify: Callable[[str], None] | None = None  # told when the client waits for a rate limit
 
     def __repr__(self) -> str:  # never the token
         return f"GitLabForge({self.url!r}, repo_path={self.repo_path!r})"
@@ -72,10 +80,23 @@ class GitLabForge:
     def _gl(self) -> Any:
         if self._client is None:
             import gitlab
+            import requests
 
+            # python-gitlab obeys 429 by sleeping whatever Retry-After says; a wait longer than a
+            # learner can watch is stopped here and explained instead (see wizard.forges.limits).
+            session = requests.Session()
+            session.hooks["response"].append(self._on_rate_limit)
             self._client = gitlab.Gitlab(self.url, private_token=self._token, retry_transient_errors=False,
-                                         timeout=30, ssl_verify=self.ssl_verify)
+                                         timeout=30, ssl_verify=self.ssl_verify, session=session)
         return self._client
+
+    def _on_rate_limit(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_long_rate_limit_waits(response)
+        if response.status_code == 429 and self.notify is not None:
+            wait = reset_in({str(k): str(v) for k, v in response.headers.items()})
+            self.notify("GitLab limited the rate of requests: waiting"
+                        + (f" {wait:.0f} s" if wait is not None else "") + ", as it asks")
+        return response
 
     def _call(self, fn: Callable[[], Any], doing: str) -> Any:
         try:
@@ -111,6 +132,10 @@ class GitLabForge:
         import gitlab
         import requests
 
+        if isinstance(exc, LongRateLimit):
+            return explain_rate_limit("GitLab", 429, exc.text, exc.headers, doing) or WizardError(
+                what=f"GitLab limited the rate of requests while {doing}.", why=exc.text,
+                fix="Wait and run the wizard again; nothing was lost.", retryable=True)
         if isinstance(exc, gitlab.GitlabError) and exc.response_code is not None:
             code = exc.response_code
             text = self._scrub(_gitlab_message(exc))
@@ -142,13 +167,10 @@ class GitLabForge:
                 )
             if code == 404:
                 return self._not_found(doing)
-            if code == 429:
-                return WizardError(
-                    what=f"GitLab limited the rate of requests while {doing}.",
-                    why=text or "429 Too Many Requests.",
-                    fix="Wait a minute and retry; nothing was lost.",
-                    retryable=True,
-                )
+            if code == 429:  # still limited after python-gitlab's own waits
+                return explain_rate_limit("GitLab", 429, text or "429 Too Many Requests.", {}, doing) or WizardError(
+                    what=f"GitLab limited the rate of requests while {doing}.", why=text,
+                    fix="Wait a minute and retry; nothing was lost.", retryable=True)
             if code >= 500:
                 return WizardError(
                     what=f"GitLab at {self.url} is not answering properly while {doing} ({code}).",
@@ -254,6 +276,49 @@ class GitLabForge:
                             "manage CI/CD variables; ask an Owner to make you Maintainer (Manage > Members).")
         return TokenCheck(login, scopes, can_push, can_push, can_manage, problems)
 
+    def with_token(self, token: str) -> GitLabForge:
+        """The same project seen with another token (git's own credential, say)."""
+        return GitLabForge(self.url, token, self.repo_path, self.ssl_verify)
+
+    def push_problems(self, branch: str) -> list[str]:
+        """What stops this token's user from pushing to `branch`: scopes, role, protected branch.
+
+        GitLab answers the last one itself: the branches API's `can_push` is "whether the current
+        user can push to the branch" (https://docs.gitlab.com/ee/api/branches.html).
+        """
+        import gitlab
+
+        gl = self._gl()
+        problems: list[str] = []
+        try:
+            me = gl.personal_access_tokens.get("self")
+            scopes = [str(x) for x in (getattr(me, "scopes", None) or [])]
+            if not {"api", "write_repository"} & set(scopes):
+                problems.append("it lacks the `write_repository` scope (or `api`) that git needs to push over HTTPS")
+                return problems
+        except gitlab.GitlabError as exc:
+            if exc.response_code not in (403, 404):
+                raise self._explain(exc, "checking the token git pushes with") from None
+        except Exception as exc:  # noqa: BLE001
+            raise self._explain(exc, "checking the token git pushes with") from None
+        project = self._get_project()
+        try:
+            found = project.branches.get(branch)
+        except gitlab.GitlabGetError as exc:
+            if exc.response_code == 404:
+                return problems  # a branch not pushed yet: nothing protects it
+            raise self._explain(exc, f"reading the branch {branch}") from None
+        except Exception as exc:  # noqa: BLE001
+            raise self._explain(exc, f"reading the branch {branch}") from None
+        if getattr(found, "can_push", True) is False:
+            if getattr(found, "protected", False):
+                problems.append(f"{branch} is a protected branch this account may not push to (by default only "
+                                "Maintainers may): ask a Maintainer to allow Developers to push to it (Settings > "
+                                "Repository > Protected branches) or to make you Maintainer")
+            else:
+                problems.append(f"this account may not push to {self.repo_path} (it needs the Developer role or more)")
+        return problems
+
     def _access_level(self, project: Any, user_id: Any) -> int:
         """The user's role on the project: the higher of project and group access, else from the members."""
         permissions = getattr(project, "permissions", None) or {}
@@ -286,12 +351,17 @@ class GitLabForge:
 
         doing = f"storing the CI/CD variable {name}"
         project = self._get_project()
-        wanted = {"value": value, **GUIDE_VARIABLE}
+        wanted = {"value": value, **GUIDE_VARIABLE, "description": NOTE_PREFIX + _now()}
         current = self.get_secret(name)
         if current is not None:
             if (current.value, current.masked, current.protected, current.raw) == (value, True, False, True) \
                     and current.value is not None:
                 return  # already as the guide wants it: no write
+            if current.hidden:
+                # A "masked and hidden" variable stays so: GitLab refuses any change of its visibility
+                # ("The visibility setting cannot be changed for masked and hidden variables."), so its
+                # value is replaced without sending `masked` at all.
+                wanted = {k: v for k, v in wanted.items() if k != "masked"}
             self._update_variable(project, name, wanted, doing)
             return
         try:
@@ -396,6 +466,23 @@ class GitLabForge:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+class LongRateLimit(Exception):
+    """GitLab's 429 asked for a wait longer than MAX_RATE_LIMIT_WAIT."""
+
+    def __init__(self, text: str, headers: dict[str, str]) -> None:
+        super().__init__(text)
+        self.text, self.headers = text, headers
+
+
+def _refuse_long_rate_limit_waits(response: Any, *args: Any, **kwargs: Any) -> Any:
+    if response.status_code == 429:
+        headers = {str(k): str(v) for k, v in response.headers.items()}
+        wait = reset_in(headers)
+        if wait is not None and wait > MAX_RATE_LIMIT_WAIT:
+            raise LongRateLimit((response.text or "429 Too Many Requests").strip()[:200], headers)
+    return response
+
+
 def _body(exc: BaseException) -> dict[str, Any]:
     raw = getattr(exc, "response_body", None)
     if not raw:
@@ -426,8 +513,15 @@ def _secret_info(name: str, var: Any) -> SecretInfo:
         value = getattr(var, attr, None)
         return None if value is None else bool(value)
 
-    return SecretInfo(name=name, updated_at=None, value=getattr(var, "value", None), masked=flag("masked"),
-                      protected=flag("protected"), raw=flag("raw"))
+    note = _NOTE.match(str(getattr(var, "description", None) or ""))
+    return SecretInfo(name=name, updated_at=note.group(1) if note else None, value=getattr(var, "value", None),
+                      masked=flag("masked"), protected=flag("protected"), raw=flag("raw"), hidden=flag("hidden"))
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _clip(text: str, limit: int = 400) -> str:

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +87,66 @@ class ForgeResponse:
 
 
 App = Callable[[ForgeRequest], ForgeResponse]
+Page = Callable[[ForgeRequest], "ForgeResponse | None"]  # a web page, or None when the path is not its
+
+# How long a simulated CI run takes unless `world["faults"]["run_seconds"]` says otherwise: long
+# enough to watch it go queued → in progress → done (tests set it low).
+DEFAULT_RUN_SECONDS = 8.0
+
+
+def run_seconds_of(data: dict[str, Any]) -> float:
+    return max(0.0, float(data.get("faults", {}).get("run_seconds", DEFAULT_RUN_SECONDS)))
+
+
+def failing_names(data: dict[str, Any]) -> set[str]:
+    """`world["faults"]["fail_runs"]`: names of workflows or jobs whose runs are made to fail (rehearsals)."""
+    names = data.get("faults", {}).get("fail_runs") or []
+    return {str(n) for n in ([names] if isinstance(names, str) else names)}
+
+
+FAIL_RUNS_WHY = ("the sandbox's `faults.fail_runs` names {name!r}, so this run fails on purpose: a rehearsal of "
+                 "a failed run (remove the name from world.json's faults to let it succeed)")
+
+
+def html_page(title: str, body: str, refresh: bool = False) -> ForgeResponse:
+    """A plain web page (the sandbox's stand-in for the forge's run pages)."""
+    import html
+
+    meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
+    text = (f"<!doctype html><html><head><meta charset=\"utf-8\">{meta}<title>{html.escape(title)}</title>"
+            f"<style>body{{font-family:sans-serif;margin:2em}}pre{{background:#111;color:#eee;padding:1em}}</style>"
+            f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return ForgeResponse(200, [("Content-Type", "text/html; charset=utf-8")], text.encode("utf-8"))
+
+
+# -- rate limits ------------------------------------------------------------------------------
+def rate_limited(world: World, service: str) -> tuple[float, str] | None:
+    """(seconds until the limit resets, "primary" or "secondary") when this API request is refused.
+
+    The knob `world["faults"]["rate_limit"] = {"after": N, "seconds": S, "kind": "primary" |
+    "secondary", "services": ["github", "gitlab"]}`: after N more API requests, requests to the
+    named services (default both) are refused for S seconds, then the knob clears itself, as a
+    real limit resets. Each forge answers in its own words (GitHub 403 with X-RateLimit-*,
+    GitLab 429 with RateLimit-* and Retry-After).
+    """
+    knob = world.read().get("faults", {}).get("rate_limit")
+    if not knob or service not in knob.get("services", ["github", "gitlab"]):
+        return None
+    with world.mutate() as data:
+        knob = data.get("faults", {}).get("rate_limit")
+        if not knob:
+            return None
+        now = time.time()
+        until = knob.get("until")
+        if until is None:
+            if int(knob.get("after", 0)) > 0:
+                knob["after"] = int(knob["after"]) - 1
+                return None
+            until = knob["until"] = now + float(knob.get("seconds", 60))
+        if now >= float(until):
+            del data["faults"]["rate_limit"]
+            return None
+        return float(until) - now, str(knob.get("kind", "primary"))
 
 
 # -- repositories -----------------------------------------------------------------------------
@@ -139,13 +200,21 @@ class GitApp:
     """Serves `repos_dir` with `git http-backend`."""
 
     def __init__(self, repos_dir: Path, on_push: Callable[[str, str], None]) -> None:
+        from wizard.sandbox.push_rules import install_hooks
+
         self.repos_dir = Path(repos_dir).resolve()
         self.on_push = on_push
+        self.pages: list[Page] = []  # web pages (runs, pipelines) the fake forges serve beside git
         self.backend = _http_backend()
+        install_hooks(self.repos_dir)
 
     def __call__(self, request: ForgeRequest) -> ForgeResponse:
         match = _GIT_PATH.match(request.path)
         if not match:
+            for page in list(self.pages):
+                response = page(request)
+                if response is not None:
+                    return response
             return ForgeResponse.text("Not Found\n", 404)
         owner, name, rest = match["owner"], match["name"], match["rest"]
         push = rest == "git-receive-pack" or (
@@ -155,6 +224,21 @@ class GitApp:
         if not repo_exists(self.repos_dir, owner, name):
             # What GitHub answers; git prints "repository '…' not found".
             return ForgeResponse.text("Repository not found.\n", 404)
+        hook_env: dict[str, str] = {}
+        if push:
+            # Who may push what: credentials and write access here, protected branches and
+            # workflow files in the pre-receive hook (see push_rules).
+            from wizard.sandbox import push_rules
+
+            full = f"{owner}/{name}"
+            refused = push_rules.http_refusal(request.world.read(), full, request.header("authorization"))
+            if refused is not None:
+                status, headers, text = refused
+                response = ForgeResponse.text(text, status)
+                response.headers.extend(headers)
+                return response
+            token = push_rules.basic_token(request.header("authorization"))
+            hook_env = push_rules.hook_env(self.repos_dir, request.world.root, full, token)
         relative = repo_path(Path(""), owner, name).as_posix()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -172,6 +256,7 @@ class GitApp:
             "REMOTE_ADDR": "127.0.0.1",
             "REMOTE_USER": "learner",
         }
+        env.update(hook_env)
         for header, variable in (("content-encoding", "HTTP_CONTENT_ENCODING"),
                                  ("git-protocol", "GIT_PROTOCOL")):
             value = request.header(header)
@@ -338,6 +423,12 @@ class ForgeHandle:
 
     def on_push(self, listener: Callable[[str, str], object]) -> None:
         self._push_listeners.append(listener)
+
+    def add_page(self, page: Page) -> None:
+        """Serve web pages beside git (the links the wizard prints: runs, pipelines, their logs)."""
+        git = self.dispatcher.git
+        if isinstance(git, GitApp):
+            git.pages.append(page)
 
     def stop(self) -> None:
         if self._thread.is_alive():

@@ -266,6 +266,7 @@ def _inspect_forges(world: World) -> dict[str, Any]:
         out["gitlab"] = {"projects": {
             path: {
                 "variables": {key: {"masked": v.get("masked"), "protected": v.get("protected"), "raw": v.get("raw"),
+                                    "hidden": bool(v.get("hidden")),
                                     "private_key_id": v.get("private_key_id"), "client_email": v.get("client_email")}
                               for key, v in project.get("variables", {}).items()},
                 "pipelines": [{"sha": view["sha"], "status": view["status"],

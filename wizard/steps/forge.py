@@ -49,9 +49,40 @@ class CheckForgeAccess(Step):
                 fix=create_token_help(ctx.forge) + " If your role on the repository is too low, ask its owner for "
                 "write access (GitHub) or the Maintainer role (GitLab).",
             )
+        self._check_push(ctx, forge)
         scopes = "fine-grained" if check.scopes is None else "scopes " + ", ".join(check.scopes)
         return Observation(Status.DONE, f"token of {check.login} from {source} ({scopes}) can push, "
                            "change workflows and manage secrets")
+
+    def _check_push(self, ctx: Context, forge: Any) -> None:
+        """Git pushes with its own credential, not the API token: ask the forge what that one may do.
+
+        Found without prompting (`git credential fill`); none (ssh, no helper) means the push is
+        checked as the API token's user where the forge can tell (GitLab's `can_push`).
+        """
+        from wizard.forges.push import git_credential
+
+        if "push_checked" in ctx.memory:
+            return
+        ws = ctx.workspace
+        branch = ws.branch()
+        credential = git_credential(ws.root, ws.origin_url(), ctx.target.tool_env())
+        if credential and credential != getattr(forge, "_token", None):
+            pusher, whose = forge.with_token(credential), "The token git pushes with (from its credential helper)"
+        elif forge.kind == "gitlab":
+            pusher, whose = forge, f"The account of the token from {ctx.memory.get('forge_token_source', '')}"
+        else:
+            ctx.memory["push_checked"] = True
+            return
+        problems = pusher.push_problems(branch)
+        if problems:
+            raise WizardError(
+                what=f"A push to {branch} of {forge.repo_path} would be refused: nothing was changed.",
+                why=f"{whose}: " + "; ".join(problems) + ".",
+                fix="Fix that first (the forge's settings, or the token git uses: `git credential reject` forgets "
+                "a stored one), then run the wizard again.",
+            )
+        ctx.memory["push_checked"] = True
 
     def preflight(self, ctx: Context) -> None:
         self._check(ctx, ask=True)
@@ -112,24 +143,45 @@ class StoreKeySecret(Step):
             return Observation(Status.TODO, f"{self.name} is not set yet")
         if kid is None:
             return Observation(Status.TODO, "the key to store does not exist yet")
-        if forge.kind == "gitlab":
-            try:
-                stored = json.loads(base64.b64decode(secret.value or "", validate=True)).get("private_key_id")
-            except ValueError:
-                stored = None
-            wrong = [flag for flag, ok in (("masked", secret.masked), ("not protected", secret.protected is False),
-                                            ("raw", secret.raw)) if not ok]
-            if stored != kid:
-                return Observation(Status.TODO, f"{self.name} holds another key")
+        if forge.kind == "gitlab" and not secret.hidden:
+            return self._observe_value(secret, kid)
+        return self._observe_recorded(ctx, secret, kid)
+
+    def _observe_value(self, secret: Any, kid: str) -> Observation:
+        """A visible GitLab variable: its value is decoded and compared with the key."""
+        try:
+            stored = json.loads(base64.b64decode(secret.value or "", validate=True)).get("private_key_id")
+        except ValueError:
+            stored = None
+        if stored != kid:
+            return Observation(Status.TODO, f"{self.name} holds another key")
+        wrong = self._wrong_flags(secret)
+        if wrong:
+            return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
+        return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (masked, raw, not protected)",
+                           {"key_id": kid})
+
+    @staticmethod
+    def _wrong_flags(secret: Any) -> list[str]:
+        return [flag for flag, ok in (("masked", secret.masked), ("not protected", secret.protected is False),
+                                      ("raw", secret.raw)) if not ok]
+
+    def _observe_recorded(self, ctx: Context, secret: Any, kid: str) -> Observation:
+        """A value the forge never shows (a GitHub secret, a hidden GitLab variable).
+
+        What it holds is known from what the wizard recorded when it stored it: the key id and
+        the secret's update time (GitLab keeps none, so the wizard writes it in the variable's
+        description). A secret changed since is stored again.
+        """
+        recorded = ctx.store.step(self.id).get("outputs", {}) if ctx.store else {}
+        hidden = " (hidden)" if secret.hidden else ""
+        if recorded.get("key_id") == kid and secret.updated_at and recorded.get("updated_at") == secret.updated_at:
+            wrong = self._wrong_flags(secret) if secret.hidden else []
             if wrong:
                 return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
-            return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (masked, raw, not protected)",
-                               {"key_id": kid})
-        recorded = ctx.store.step(self.id).get("outputs", {}) if ctx.store else {}
-        if recorded.get("key_id") == kid and recorded.get("updated_at") == secret.updated_at:
-            return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (stored {secret.updated_at})",
+            return Observation(Status.DONE, f"{self.name}{hidden} holds key {kid[:8]}… (stored {secret.updated_at})",
                                {"key_id": kid, "updated_at": secret.updated_at})
-        return Observation(Status.TODO, f"{self.name} exists but may hold another key")
+        return Observation(Status.TODO, f"{self.name}{hidden} exists but may hold another key")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         forge = open_forge(ctx)
@@ -255,7 +307,12 @@ class CommitFiles(Step):
 
 @dataclass
 class WatchRun(Step):
-    """Read-only: follow the CI run of the pushed commit until it ends; success is the proof."""
+    """Read-only: follow the CI run of this chapter's commit until it ends; success is the proof.
+
+    The commit is the one with the chapter's message (`commit_message`), as pushed — never an
+    earlier chapter's commit that happens to be the branch head. Where a commit has several
+    runs, `workflows` names (per forge) the workflow file whose run carries the chapter's job.
+    """
 
     id: str
     title: str
@@ -265,6 +322,12 @@ class WatchRun(Step):
     # forge kind -> how to start the workflow again without a commit (e.g. workflow_dispatch)
     rerun: Mapping[str, str] = field(default_factory=dict)
     needs: Sequence[str] = ()
+    commit_message: str = ""  # the commit this chapter pushed; "" means the branch head
+    workflows: Mapping[str, str] = field(default_factory=dict)  # forge kind -> workflow file of the run
+    subject: str = "The CI run"  # what the run does, in the learner's words ("The deployment run")
+    # True: a later pushed commit's run stands for the chapter's (a deploy job runs on every push,
+    # so the newest run is the deployment's state); False: the chapter's own commit's run.
+    latest: bool = False
 
     def command(self, answers: Mapping[str, str]) -> str:
         kind = forge_kind(answers)
@@ -276,14 +339,27 @@ class WatchRun(Step):
         ws = ctx.workspace
         head = ws.head()
         remote = ws.remote_head(ws.branch())
-        return head if remote == head else None
+        if not self.commit_message:
+            return head if remote == head else None
+        commit = ws.git("log", "-n", "1", "--format=%H", "--fixed-strings", f"--grep={self.commit_message}",
+                        "HEAD", check=False) or None
+        if commit is None or remote is None or not ws.has_commit(remote) or not ws.is_ancestor(commit, remote):
+            return None
+        return remote if self.latest else commit
+
+    def _runs(self, forge: Any, sha: str) -> list[Any]:
+        runs = forge.runs_for(sha)
+        wanted = self.workflows.get(forge.kind)
+        if wanted:
+            runs = [r for r in runs if not r.workflow or r.workflow == wanted]
+        return runs
 
     def observe(self, ctx: Context) -> Observation:
         sha = self._sha(ctx)
         if sha is None:
             return Observation(Status.TODO, "the commit is not pushed yet")
         forge = open_forge(ctx)
-        runs = forge.runs_for(sha)
+        runs = self._runs(forge, sha)
         if not runs:
             return Observation(Status.TODO, f"no run for {sha[:7]} yet")
         run = runs[0]
@@ -303,7 +379,7 @@ class WatchRun(Step):
         deadline, shown, delay = time.monotonic() + limit, "", 0.25 if ctx.target.is_sandbox else 3.0
         longest = 1.0 if ctx.target.is_sandbox else 15.0  # polls back off: runs take minutes on a real forge
         while True:
-            runs = forge.runs_for(sha)
+            runs = self._runs(forge, sha)
             run = runs[0] if runs else None
             state = "waiting for the run to start" if run is None else f"{run.status.replace('_', ' ')} — {run.url}"
             if state != shown:
@@ -317,7 +393,7 @@ class WatchRun(Step):
                     return {"run": run.url}
                 hint = forge.run_log_hint(run)
                 raise WizardError(
-                    what=f"The CI run for commit {sha[:7]} ended with {run.conclusion}.",
+                    what=f"{self.subject} for commit {sha[:7]} ended with {run.conclusion}.",
                     why=hint or "The run's log says why.",
                     fix=f"Read the log at {run.url}, fix the cause, then re-run it there (or push a new commit) "
                     "and run the wizard again to watch it.",
@@ -325,7 +401,7 @@ class WatchRun(Step):
                 )
             if time.monotonic() > deadline:
                 raise WizardError(
-                    what=f"The CI run for commit {sha[:7]} has not finished in {int(limit)} s.",
+                    what=f"{self.subject} for commit {sha[:7]} has not finished in {int(limit)} s.",
                     why="Runners may be busy.",
                     fix=f"Follow it at {forge.actions_url()}; run the wizard again to check.",
                     retryable=True,

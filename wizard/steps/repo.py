@@ -276,6 +276,11 @@ class CommitAndPush(Step):
 
 
 def push_failed(branch: str, stderr: str) -> WizardError:
+    from wizard.forges.push import explain_push_refusal
+
+    refused = explain_push_refusal(stderr, branch)  # refused by a rule of the forge: not retryable
+    if refused is not None:
+        return refused
     text = stderr.strip()
     if "rejected" in text and ("fetch first" in text or "non-fast-forward" in text):
         return WizardError(

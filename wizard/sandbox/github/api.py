@@ -39,6 +39,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -49,14 +50,17 @@ from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
 from wizard.sandbox.ci_checks import key_facts
-from wizard.sandbox.forge import ForgeHandle, ForgeRequest, ForgeResponse
+from wizard.sandbox.forge import ForgeHandle, ForgeRequest, ForgeResponse, rate_limited
 from wizard.sandbox.github import gitrepo, shapes
 from wizard.sandbox.github.runs import Actions, progress, run_seconds, settle
 from wizard.sandbox.github.store import (
     API_PREFIX,
+    ROLES,
+    WRITE_ROLES,
     Caller,
     caller_for,
     github,
+    permits,
     shown,
     stamp,
 )
@@ -91,44 +95,55 @@ class Route:
     docs: str
     handler: str
     scope: str = ""  # what X-Accepted-OAuth-Scopes says
+    permission: str = ""  # what X-Accepted-GitHub-Permissions says (fine-grained tokens)
 
 
-def _route(method: str, path: str, operation: str, docs: str, handler: str, scope: str = "repo") -> Route:
-    return Route(method, re.compile(f"^{path}$"), operation, f"{DOCS}/{docs}", handler, scope)
+def _route(method: str, path: str, operation: str, docs: str, handler: str, scope: str = "repo",
+           permission: str = "") -> Route:
+    return Route(method, re.compile(f"^{path}$"), operation, f"{DOCS}/{docs}", handler, scope, permission)
+
+
+# X-Accepted-OAuth-Scopes is empty on the secrets endpoints: recorded from api.github.com in
+# PyGithub's tests/ReplayData/Repository.testCreateSecret.txt ("('X-Accepted-OAuth-Scopes', '')").
+# Fine-grained permissions per endpoint: https://docs.github.com/en/rest/authentication/
+# permissions-required-for-fine-grained-personal-access-tokens (the header's format, "name=level"
+# with sets separated by ";": https://github.blog/changelog/2023-08-10-x-accepted-github-permissions-
+# header-for-fine-grained-permission-actors).
 
 
 ROUTES = [
     _route("GET", "/user", "users/get-authenticated", "users/users#get-the-authenticated-user", "get_user", ""),
-    _route("GET", _REPO, "repos/get", "repos/repos#get-a-repository", "get_repo"),
+    _route("GET", _REPO, "repos/get", "repos/repos#get-a-repository", "get_repo", permission="metadata=read"),
     _route("GET", _REPO + "/actions/secrets", "actions/list-repo-secrets",
-           "actions/secrets#list-repository-secrets", "list_secrets"),
+           "actions/secrets#list-repository-secrets", "list_secrets", "", "secrets=read"),
     _route("GET", _REPO + "/actions/secrets/public-key", "actions/get-repo-public-key",
-           "actions/secrets#get-a-repository-public-key", "public_key"),
+           "actions/secrets#get-a-repository-public-key", "public_key", "", "secrets=read"),
     _route("GET", _REPO + "/actions/secrets/(?P<name>[^/]+)", "actions/get-repo-secret",
-           "actions/secrets#get-a-repository-secret", "get_secret"),
+           "actions/secrets#get-a-repository-secret", "get_secret", "", "secrets=read"),
     _route("PUT", _REPO + "/actions/secrets/(?P<name>[^/]+)", "actions/create-or-update-repo-secret",
-           "actions/secrets#create-or-update-a-repository-secret", "put_secret"),
+           "actions/secrets#create-or-update-a-repository-secret", "put_secret", "", "secrets=write"),
     _route("DELETE", _REPO + "/actions/secrets/(?P<name>[^/]+)", "actions/delete-repo-secret",
-           "actions/secrets#delete-a-repository-secret", "delete_secret"),
+           "actions/secrets#delete-a-repository-secret", "delete_secret", "", "secrets=write"),
     _route("GET", _REPO + "/contents(?:/(?P<path>.*))?", "repos/get-content",
-           "repos/contents#get-repository-content", "get_content"),
+           "repos/contents#get-repository-content", "get_content", permission="contents=read"),
     _route("PUT", _REPO + "/contents/(?P<path>.+)", "repos/create-or-update-file-contents",
-           "repos/contents#create-or-update-file-contents", "put_content"),
+           "repos/contents#create-or-update-file-contents", "put_content", permission="contents=write"),
     _route("DELETE", _REPO + "/contents/(?P<path>.+)", "repos/delete-file",
-           "repos/contents#delete-a-file", "delete_content"),
+           "repos/contents#delete-a-file", "delete_content", permission="contents=write"),
     _route("GET", _REPO + "/actions/runs", "actions/list-workflow-runs-for-repo",
-           "actions/workflow-runs#list-workflow-runs-for-a-repository", "list_runs"),
+           "actions/workflow-runs#list-workflow-runs-for-a-repository", "list_runs", permission="actions=read"),
     _route("GET", _REPO + r"/actions/runs/(?P<run_id>\d+)", "actions/get-workflow-run",
-           "actions/workflow-runs#get-a-workflow-run", "get_run"),
+           "actions/workflow-runs#get-a-workflow-run", "get_run", permission="actions=read"),
     _route("DELETE", _REPO + r"/actions/runs/(?P<run_id>\d+)", "actions/delete-workflow-run",
-           "actions/workflow-runs#delete-a-workflow-run", "delete_run"),
+           "actions/workflow-runs#delete-a-workflow-run", "delete_run", permission="actions=write"),
     _route("GET", _REPO + "/actions/workflows/(?P<workflow>[^/]+)", "actions/get-workflow",
-           "actions/workflows#get-a-workflow", "get_workflow"),
+           "actions/workflows#get-a-workflow", "get_workflow", permission="actions=read"),
     _route("GET", _REPO + "/actions/workflows/(?P<workflow>[^/]+)/runs", "actions/list-workflow-runs",
-           "actions/workflow-runs#list-workflow-runs-for-a-workflow", "list_workflow_runs"),
+           "actions/workflow-runs#list-workflow-runs-for-a-workflow", "list_workflow_runs", permission="actions=read"),
     _route("POST", _REPO + "/actions/workflows/(?P<workflow>[^/]+)/dispatches", "actions/create-workflow-dispatch",
-           "actions/workflows#create-a-workflow-dispatch-event", "dispatch"),
-    _route("GET", _REPO + "/commits/(?P<ref>.+)", "repos/get-commit", "commits/commits#get-a-commit", "get_commit"),
+           "actions/workflows#create-a-workflow-dispatch-event", "dispatch", permission="actions=write"),
+    _route("GET", _REPO + "/commits/(?P<ref>.+)", "repos/get-commit", "commits/commits#get-a-commit", "get_commit",
+           permission="contents=read"),
 ]
 
 _INJECTED: dict[str, tuple[int, str]] = {
@@ -216,24 +231,32 @@ class GitHubApi:
         return ForgeResponse.json(body, error.status, headers=[*kept, *error.headers])
 
     def _inject(self, route: Route, data: dict[str, Any], caller: Caller) -> None:
+        limited = rate_limited(self.world, "github")
+        if limited is not None:
+            seconds, kind = limited
+            raise _rate_limit_error(data, caller, kind, seconds)
         code = self.world.take_failure(f"github.{route.operation}") or self.world.take_failure("github.*")
         if not code:
             return
         code = str(code).upper()
-        reset = str(int(time.time()) + 3600)
         if code == "RATE_LIMITED":
-            user = github(data)["users"].get(caller.login or "", {})
-            raise HttpError(403, f"API rate limit exceeded for user ID {user.get('id', 0)}.",
-                            [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", reset)])
+            raise _rate_limit_error(data, caller, "primary", 3600)
         if code == "SECONDARY_RATE_LIMIT":
-            raise HttpError(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you "
-                                 "try again.", [("Retry-After", "1")])
+            raise _rate_limit_error(data, caller, "secondary", 1)
         status, message = _INJECTED.get(code, _INJECTED["UNAVAILABLE"])
         raise HttpError(status, message)
 
     # -- access -----------------------------------------------------------------------------
     def _repo(self, call: Call, need: str = "read") -> tuple[str, dict[str, Any]]:
-        """The repository of the path, if the caller may `need` ("read", "write", "secrets", "secrets-write")."""
+        """The repository of the path, if the caller may `need` ("read", "write", "secrets", "secrets-write").
+
+        Write access (the collaborator role "write" or more) is what GitHub asks, whoever owns the
+        repository: a user, or an organisation the learner collaborates with. Classic tokens need
+        `repo` for secrets ("OAuth app tokens and personal access tokens (classic) need the repo
+        scope to use this endpoint", docs of actions/create-or-update-repo-secret); fine-grained
+        tokens need the route's permission, else 403 "Resource not accessible by personal access
+        token" with X-Accepted-GitHub-Permissions naming it.
+        """
         repos = github(call.data)["repos"]
         wanted = f"{call.params['owner']}/{call.params['repo']}".lower()
         full = next((name for name in repos if name.lower() == wanted), None)
@@ -248,12 +271,13 @@ class GitHubApi:
             return full, repo
         if caller.anonymous:
             raise HttpError(401, "Requires authentication")
+        role = caller.role(full, repo)
         if caller.fine_grained:
-            granted = caller.repos.get(full)
-            if granted is None or (need != "secrets" and granted != "write"):
+            permission = call.route.permission or "contents=write"
+            if role not in WRITE_ROLES or not permits(caller.permissions(full), permission):
                 raise HttpError(403, NOT_ACCESSIBLE)
             return full, repo
-        if need.startswith("secrets") and (caller.login != full.split("/")[0] or "repo" not in (caller.scopes or ())):
+        if need.startswith("secrets") and ("repo" not in (caller.scopes or ()) or role not in WRITE_ROLES):
             raise HttpError(404, "Not Found")
         if need != "secrets" and level != "write":
             raise HttpError(404, "Not Found")
@@ -275,10 +299,13 @@ class GitHubApi:
         full, repo = self._repo(call)
         permissions = None
         if not call.caller.anonymous:
-            write = call.caller.level(full, repo) == "write" and (
-                not call.caller.fine_grained or call.caller.repos.get(full) == "write")
-            admin = write and call.caller.login == full.split("/")[0]
-            permissions = {"admin": admin, "maintain": admin, "push": write, "triage": write, "pull": True}
+            # The user's role on the repository (what `permissions` means in repos/get), capped by
+            # what the token reaches: a read-only token shows no push.
+            role = call.caller.role(full, repo)
+            rank = ROLES.index(role) if role in ROLES else -1
+            write = call.caller.level(full, repo) == "write"
+            permissions = {"admin": rank >= 4 and write, "maintain": rank >= 3 and write, "push": write,
+                           "triage": rank >= 1, "pull": True}
         owner = self._user(call, full.split("/")[0])
         return ForgeResponse.json(shapes.full_repo(call.base, full, repo, owner, permissions))
 
@@ -388,8 +415,11 @@ class GitHubApi:
                                        "encoding": "none"})
         return ForgeResponse.json(shapes.content_file(call.base, full, ref, item, data))
 
-    def _check_workflow_change(self, call: Call, path: str) -> None:
-        if path.startswith(WORKFLOW_DIR + "/") and not call.caller.may_change_workflows:
+    def _check_workflow_change(self, call: Call, full: str, path: str) -> None:
+        if path.startswith(WORKFLOW_DIR + "/") and not call.caller.may_change_workflows(full):
+            if call.caller.fine_grained:
+                raise HttpError(403, NOT_ACCESSIBLE,
+                                [("X-Accepted-GitHub-Permissions", "contents=write,workflows=write")])
             # GitHub's contents API answers a bare 404 here; only a git push says why:
             # "refusing to allow a Personal Access Token to create or update workflow
             # `.github/workflows/x.yml` without `workflow` scope".
@@ -408,7 +438,7 @@ class GitHubApi:
             content = base64.b64decode(body["content"], validate=True)
         except (binascii.Error, ValueError):
             raise HttpError(422, "content is not valid Base64") from None
-        self._check_workflow_change(call, path)
+        self._check_workflow_change(call, full, path)
         return self._commit(call, full, repo, path, content, body)
 
     def delete_content(self, call: Call) -> ForgeResponse:
@@ -418,7 +448,7 @@ class GitHubApi:
         for field in ("message", "sha"):
             if field not in body:
                 raise invalid(f'"{field}" wasn\'t supplied.')
-        self._check_workflow_change(call, path)
+        self._check_workflow_change(call, full, path)
         return self._commit(call, full, repo, path, None, body)
 
     def _commit(self, call: Call, full: str, repo: dict[str, Any], path: str, content: bytes | None,
@@ -429,6 +459,12 @@ class GitHubApi:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         committer = _person(body.get("committer"), user, now)
         author = _person(body.get("author"), user, now) if body.get("author") else committer
+        rule = (repo.get("protected_branches") or {}).get(branch)
+        if rule and rule.get("required_pull_request_reviews") and (
+                rule.get("enforce_admins") or call.caller.role(full, repo) != "admin"):
+            # The contents API on a branch whose rule requires a pull request: 409, as a push
+            # gets "GH006: Protected branch update failed" (strict where the docs say no more).
+            raise HttpError(409, "Changes must be made through a pull request.")
         with self.actions.lock(full):
             parent = gitrepo.branch_sha(git_dir, branch)
             if parent is None and not gitrepo.is_empty(git_dir):
@@ -606,7 +642,24 @@ def _headers(caller: Caller, route: Route) -> list[tuple[str, str]]:
                ("X-RateLimit-Reset", str(int(time.time()) + 3600)), ("X-RateLimit-Resource", "core")]
     if caller.scopes is not None:
         headers += [("X-OAuth-Scopes", ", ".join(caller.scopes)), ("X-Accepted-OAuth-Scopes", route.scope)]
+    elif caller.fine_grained and route.permission:
+        headers.append(("X-Accepted-GitHub-Permissions", route.permission))
     return headers
+
+
+def _rate_limit_error(data: dict[str, Any], caller: Caller, kind: str, seconds: float) -> HttpError:
+    """GitHub's rate-limit answers: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+    ("exceeding the rate limit": 403 or 429 with x-ratelimit-remaining 0 and x-ratelimit-reset in UTC
+    epoch seconds for the primary limit; retry-after in seconds for a secondary limit). The messages
+    are the ones PyGithub recognises (Requester.isPrimaryRateLimitError / isSecondaryRateLimitError).
+    """
+    if kind == "secondary":
+        return HttpError(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you "
+                              "try again.", [("Retry-After", str(max(1, math.ceil(seconds))))])
+    user = github(data)["users"].get(caller.login or "", {})
+    reset = str(math.ceil(time.time() + seconds))
+    return HttpError(403, f"API rate limit exceeded for user ID {user.get('id', 0)}.",
+                     [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Used", "5000"), ("X-RateLimit-Reset", reset)])
 
 
 def _secret(name: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -667,4 +720,7 @@ def mount_github(forge: ForgeHandle, world: World) -> None:
     actions.baseline()
     forge.mount(API_PREFIX, GitHubApi(world, actions))
     forge.on_push(lambda owner, name: actions.pushed(owner, name))
+    from wizard.sandbox.github.pages import GitHubPages
+
+    forge.add_page(GitHubPages(world))
 

@@ -7,8 +7,10 @@ when it is created, from what a real run would hit first: an invalid workflow fi
 secret that is not set, or a Google key that would not work (`ci_checks.check_key`:
 not a key, a deleted key, an account without storage access to the project of the bucket
 named in the commit's `.dvc/config`). The run then goes queued → in_progress → completed
-over `world["faults"]["run_seconds"]` (default 2 s), computed from its `created_at`, so a
-restarted sandbox shows the same progress.
+over `world["faults"]["run_seconds"]` (default 8 s, long enough to watch), computed from its
+`created_at`, so a restarted sandbox shows the same progress. `world["faults"]["fail_runs"]`
+(names of workflows, workflow files or jobs) makes their runs fail, with a log line saying why,
+so an instructor can rehearse a failed run.
 
 Only branch pushes start runs (tags and pull requests are not simulated).
 
@@ -28,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wizard.sandbox import forge as forge_defaults
 from wizard.sandbox.ci_checks import check_key
-from wizard.sandbox.forge import repo_path
+from wizard.sandbox.forge import FAIL_RUNS_WHY, failing_names, repo_path
 from wizard.sandbox.github import gitrepo
 from wizard.sandbox.github.store import epoch, github, next_id, stamp
 from wizard.sandbox.github.workflows import (
@@ -43,7 +46,7 @@ from wizard.sandbox.github.workflows import (
 )
 from wizard.sandbox.world import World
 
-DEFAULT_RUN_SECONDS = 2.0
+DEFAULT_RUN_SECONDS = forge_defaults.DEFAULT_RUN_SECONDS
 QUEUED_SHARE = 0.25  # the part of a run's time spent waiting for a runner
 INJECTED = "github.workflow-run"
 _CONCLUSIONS = {"failure", "cancelled", "timed_out", "startup_failure"}
@@ -131,6 +134,13 @@ def judge(data: dict[str, Any], repo: dict[str, Any], pending: Pending) -> tuple
     log = [f"Workflow {pending.workflow.name} ({pending.workflow.path}), {where}"]
     if pending.plan.problems:
         return "failure", log + pending.plan.problems
+    wanted = failing_names(data)
+    if wanted:
+        stem = pending.workflow.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        for name in [pending.workflow.name, pending.workflow.path.rsplit("/", 1)[-1], stem, *pending.plan.jobs]:
+            if name in wanted:
+                job = name if name in pending.plan.jobs else (pending.plan.jobs or [name])[0]
+                return "failure", log + [f"Job {job}: failed. Why: " + FAIL_RUNS_WHY.format(name=name)]
     injected = data.get("faults", {}).get("fail", {}).get(INJECTED)
     if injected:
         conclusion = str(injected).lower() if str(injected).lower() in _CONCLUSIONS else "failure"

@@ -14,7 +14,9 @@ World schema, `world["forges"]["gitlab"]`:
     tokens:   {token: {username, scopes, active, revoked, expires_at (YYYY-MM-DD), id, name, created_at}}
     users:    {username: {id, name, email, created_at}}
     projects: {"learner/mlops-guide": {
-        id, name, namespace, default_branch, visibility, protected_branches: ["main"], created_at,
+        id, name, namespace, default_branch, visibility, created_at,
+        protected_branches: ["main"] (Maintainers may push) | {"main": {"push_access_level": 0|30|40}},
+        members: {username: access_level} (the namespace's user is Owner),
         variables: {KEY: {value, masked, protected, raw, variable_type, environment_scope, description,
                           hidden?, valid_json_key, private_key_id, client_email, project_id, sha256, problem}},
         pipelines: [{id, iid, sha, ref, source, status, created_at, updated_at, run_seconds, user, tag,
@@ -24,12 +26,15 @@ World schema, `world["forges"]["gitlab"]`:
 
 A pipeline's `status` is its outcome (success, failed, manual); what a client sees while it
 "runs" is `pipeline_status(record)`: created → pending → running → outcome over
-`run_seconds` (from `world["faults"]["run_seconds"]`, default 2.0, when it was created).
+`run_seconds` (from `world["faults"]["run_seconds"]`, default 8 s, when it was created); jobs
+named in `world["faults"]["fail_runs"]` fail with a `Why:` line (rehearsing a failed pipeline).
+Web pages: `/{path}/-/pipelines`, `/{path}/-/pipelines/:id` and `/{path}/-/jobs/:id` (see pages.py).
 The variable's value is kept because GitLab returns it to maintainers (the sandbox folder is
 the fake server's database); nothing else may print it.
 
 Endpoints: GET /user; GET /personal_access_tokens/self; GET /projects/:id;
 GET|POST /projects/:id/variables; GET|PUT|DELETE /projects/:id/variables/:key;
+GET /projects/:id/repository/branches/:branch (with `can_push`);
 GET|HEAD|POST|PUT|DELETE /projects/:id/repository/files/:file_path; GET …/files/:file_path/raw;
 GET|POST /projects/:id/repository/commits; GET /projects/:id/repository/commits/:sha;
 GET /projects/:id/pipelines (sha, ref, status, source, scope, order_by, sort);
@@ -40,7 +45,7 @@ Injected failures (`world["faults"]["fail"]["gitlab.<name>"] = CODE`, until clea
 UNAVAILABLE, INTERNAL, BAD_GATEWAY, GATEWAY_TIMEOUT, TOO_MANY_REQUESTS, FORBIDDEN, NOT_FOUND,
 UNAUTHORIZED, CONFLICT or the HTTP number): user.get, personal_access_tokens.get,
 projects.get, variables.list, variables.create, variables.get, variables.update,
-variables.delete, files.get, files.raw, files.create, files.update, files.delete,
+variables.delete, branches.get, files.get, files.raw, files.create, files.update, files.delete,
 commits.list, commits.create, commits.get, pipelines.list, pipelines.latest, pipelines.get,
 pipelines.create, pipelines.retry, jobs.list, jobs.get, jobs.trace; and `gitlab.pipeline.run`
 (any value): every pipeline created meanwhile fails its first job with a runner system failure.
@@ -66,6 +71,9 @@ def mount_gitlab(forge: ForgeHandle, world: World) -> GitLabApp:
     app = GitLabApp(world, forge.repos_dir, forge.url)
     forge.mount(API_PREFIX, app)
     forge.on_push(app.on_push)
+    from wizard.sandbox.gitlab.pages import GitLabPages
+
+    forge.add_page(GitLabPages(world))
     return app
 
 

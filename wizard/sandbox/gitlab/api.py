@@ -8,12 +8,15 @@ pagination headers python-gitlab reads. See the package docstring for the list.
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote
 
-from wizard.sandbox.forge import ForgeRequest, ForgeResponse
+from wizard.sandbox.forge import ForgeRequest, ForgeResponse, rate_limited
 from wizard.sandbox.gitlab import repo as git_repo
 from wizard.sandbox.gitlab import store
 from wizard.sandbox.gitlab.base import (
@@ -53,6 +56,7 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
             ("GET", P + r"/variables/(?P<key>[^/]+)", "variables.get", self.get_variable, "api"),
             ("PUT", P + r"/variables/(?P<key>[^/]+)", "variables.update", self.update_variable, "api"),
             ("DELETE", P + r"/variables/(?P<key>[^/]+)", "variables.delete", self.delete_variable, "api"),
+            ("GET", P + r"/repository/branches/(?P<branch>.+)", "branches.get", self.get_branch, "api"),
             ("GET", F, "files.get", self.get_file, "api"),
             ("HEAD", F, "files.get", self.get_file, "api"),
             ("GET", F + r"/raw", "files.raw", self.get_raw_file, "api"),
@@ -97,6 +101,16 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         return route.handler(call, **match.groupdict())
 
     def _inject(self, operation: str) -> None:
+        limited = rate_limited(self.world, "gitlab")
+        if limited is not None:
+            # GitLab's rate-limit answer: 429 "Retry later" with RateLimit-* and Retry-After
+            # (https://docs.gitlab.com/ee/administration/settings/user_and_ip_rate_limits.html#response-headers).
+            seconds = limited[0]
+            reset = math.ceil(time.time() + seconds)
+            raise GitLabError(429, "Retry later\n", [
+                ("RateLimit-Limit", "600"), ("RateLimit-Observed", "601"), ("RateLimit-Remaining", "0"),
+                ("RateLimit-Reset", str(reset)), ("RateLimit-ResetTime", formatdate(reset, usegmt=True)),
+                ("Retry-After", str(max(1, math.ceil(seconds))))])
         code = self.world.take_failure(f"gitlab.{operation}")
         if not code:
             return
@@ -192,8 +206,35 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
                           "web_url": f"{call.base}/{namespace}"},
             "visibility": record.get("visibility", "private"), "empty_repo": empty, "archived": False,
             "jobs_enabled": True, "builds_access_level": "enabled", "ci_config_path": None,
-            "permissions": {"project_access": {"access_level": 50, "notification_level": 3}, "group_access": None},
+            "permissions": {"project_access": self._access(call, path), "group_access": None},
         }
+
+    def _access(self, call: Call, path: str) -> dict[str, int] | None:
+        level = store.access_level(self.world.read(), call.username, path)
+        return {"access_level": level, "notification_level": 3} if level else None
+
+    # -- branches ------------------------------------------------------------------------------
+    def get_branch(self, call: Call, project: str, branch: str) -> ForgeResponse:
+        """GET /projects/:id/repository/branches/:branch — `can_push` is the caller's own answer.
+
+        https://docs.gitlab.com/ee/api/branches.html#get-single-repository-branch ("can_push":
+        whether the current user can push to the branch; "developers_can_push" for protected ones).
+        """
+        path, record = self._project(call, project)
+        name = unquote(branch)
+        repo = self._repo(path)
+        sha = git_repo.branches(repo).get(name)
+        if sha is None:
+            raise not_found("Branch")
+        data = self.world.read()
+        needed = store.push_level(record, name)
+        commit = {"id": sha, "short_id": sha[:8]}
+        return ForgeResponse.json({
+            "name": name, "merged": False, "protected": needed is not None,
+            "default": name == record.get("default_branch", "main"),
+            "developers_can_push": needed is not None and 0 < needed <= store.DEVELOPER,
+            "developers_can_merge": False, "can_push": store.can_push(data, call.username, path, name),
+            "web_url": f"{call.base}/{path}/-/tree/{name}", "commit": commit})
 
     # -- CI/CD variables -----------------------------------------------------------------------
     def list_variables(self, call: Call, project: str) -> ForgeResponse:
@@ -230,7 +271,7 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         self._required(call.params, "key", "value")
         key = str(call.params["key"]).strip()
         with self.world.mutate() as data:
-            _, record = self._project(call, project, data)
+            _, record = self._project(call, project, data, maintainer=True)
             variables = record.setdefault("variables", {})
             base = {"key": key, "value": "", "masked": False, "protected": False, "raw": False,
                     "variable_type": "env_var", "environment_scope": "*", "description": None}
@@ -244,12 +285,12 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
     def update_variable(self, call: Call, project: str, key: str) -> ForgeResponse:
         key = unquote(key)
         with self.world.mutate() as data:
-            _, record = self._project(call, project, data)
+            _, record = self._project(call, project, data, maintainer=True)
             variables = record.setdefault("variables", {})
             if key not in variables:
                 raise not_found("Variable")
             var = self._variable_fields(call.params, {**variables[key], "key": key})
-            errors = store.validate_variable(var, False)
+            errors = store.validate_variable(var, False) or store.validate_hidden_update(variables[key], var)
             if errors:
                 raise message(400, errors)
             variables[key] = store.variable_record(var)
@@ -258,7 +299,7 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
     def delete_variable(self, call: Call, project: str, key: str) -> ForgeResponse:
         key = unquote(key)
         with self.world.mutate() as data:
-            _, record = self._project(call, project, data)
+            _, record = self._project(call, project, data, maintainer=True)
             if record.get("variables", {}).pop(key, None) is None:
                 raise not_found("Variable")
         return ForgeResponse(204)

@@ -111,7 +111,9 @@ class Endpoints:
                  maintainer: bool = False) -> tuple[str, dict[str, Any]]:
         """The project `raw_id` names (numeric id or URL-encoded path) if the caller may see it.
 
-        Reads of a public project are open to anyone; everything else needs the owner.
+        Reads of a public project are open to anyone; other reads need a role on the project,
+        writes at least Developer, and `maintainer` (CI/CD variables) Maintainer or Owner
+        (https://docs.gitlab.com/ee/user/permissions.html: "Manage CI/CD variables": Maintainer).
         """
         data = data if data is not None else self.world.read()
         projects = store.gitlab(data)["projects"]
@@ -124,12 +126,13 @@ class Endpoints:
         if found is None:
             raise not_found("Project")
         path, record = found
-        member = path.split("/", 1)[0] == call.username
-        if not member:
-            if record.get("visibility") != "public":
-                raise not_found("Project")
-            if maintainer or call.request.method not in READ_METHODS:
-                raise message(403, "403 Forbidden")
+        level = store.access_level(data, call.username, path)
+        if level == 0 and record.get("visibility") != "public":
+            raise not_found("Project")
+        if maintainer and level < store.MAINTAINER:
+            raise message(403, "403 Forbidden")
+        if call.request.method not in READ_METHODS and level < store.DEVELOPER:
+            raise message(403, "403 Forbidden")
         return path, record
 
     def _repo(self, path: str) -> Path:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.sandbox import ci_checks
+from wizard.sandbox.forge import FAIL_RUNS_WHY, failing_names, run_seconds_of
 from wizard.sandbox.gitlab import ci
 from wizard.sandbox.gitlab import repo as git_repo
 
@@ -235,7 +236,7 @@ def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: s
     now = time.time()
     record: dict[str, Any] = {
         "sha": sha, "ref": ref, "source": source, "tag": False, "yaml_errors": None,
-        "created_at": iso(now), "run_seconds": max(0.0, float(world["faults"].get("run_seconds", 2.0))),
+        "created_at": iso(now), "run_seconds": run_seconds_of(world),
         "jobs": [], "log": [],
     }
     try:
@@ -255,6 +256,7 @@ def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: s
         raise ci.CiError("Pipeline will not run for the selected trigger. The rules configuration "
                          "prevented any jobs from being added to the pipeline.")
     runner = _Runner(world, project_path, project, repo, sha, ref, context, plan, pipeline_vars)
+    failing = failing_names(world)  # `faults.fail_runs`: job names made to fail, for rehearsals
     failed_stage: str | None = None
     for job in plan.jobs:
         entry = {"name": job.name, "stage": job.stage, "when": job.when, "allow_failure": job.allow_failure,
@@ -264,6 +266,11 @@ def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: s
         elif failed_stage is not None and plan.stages.index(job.stage) > plan.stages.index(failed_stage) \
                 and job.when != "always":
             entry.update(status="skipped", log=[])
+        elif job.name in failing:
+            entry.update(status="failed", failure_reason="script_failure", log=[
+                f"Running with {RUNNER}", f"$ {(job.script or ['true'])[0]}",
+                "Why: " + FAIL_RUNS_WHY.format(name=job.name), "ERROR: Job failed: exit code 1"])
+            failed_stage = failed_stage or job.stage
         elif injected:
             entry.update(status="failed", failure_reason="runner_system_failure", log=[
                 f"Running with {RUNNER}",

@@ -143,6 +143,25 @@ def validate_variable(var: dict[str, Any], key_taken: bool) -> dict[str, list[st
     return errors
 
 
+def validate_hidden_update(stored: dict[str, Any], var: dict[str, Any]) -> dict[str, list[str]]:
+    """GitLab's rule for "masked and hidden" variables on update ({} when the update is allowed).
+
+    Source: GitLab's app/models/concerns/ci/hidable_variable.rb (validate_masked_and_hidden_on_update)
+    and spec/requests/api/ci/variables_spec.rb, which expects 400 with
+    `{"message": {"base": ["The visibility setting cannot be changed for masked and hidden variables."]}}`.
+    Only a variable created with `masked_and_hidden` is hidden; its value may still be replaced.
+    """
+    masked_changed = bool(stored.get("masked")) != bool(var.get("masked"))
+    hidden_changed = bool(stored.get("hidden")) != bool(var.get("hidden"))
+    if not masked_changed and not hidden_changed:
+        return {}
+    if not var.get("hidden") and not hidden_changed:
+        return {}
+    if hidden_changed:
+        return {"base": ["Only new variables can be set as masked and hidden."]}
+    return {"base": ["The visibility setting cannot be changed for masked and hidden variables."]}
+
+
 def variable_record(var: dict[str, Any]) -> dict[str, Any]:
     """What the world keeps: the value (GitLab's own database) and facts about the key it holds."""
     var = {k: v for k, v in var.items() if k != "key"}
@@ -167,3 +186,75 @@ def variable_json(key: str, var: dict[str, Any]) -> dict[str, Any]:
         "raw": bool(var.get("raw")), "environment_scope": var.get("environment_scope", "*"),
         "description": var.get("description"),
     }
+
+
+# -- who may push -------------------------------------------------------------------------------
+GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50
+PUSH_SCOPES = ("api", "write_repository")
+
+
+def access_level(data: dict[str, Any], username: str | None, path: str) -> int:
+    """`username`'s role on the project `path` (0: none): Owner in their own namespace, else as a member."""
+    project = gitlab(data)["projects"].get(path)
+    if project is None or not username:
+        return 0
+    if path.split("/", 1)[0] == username:
+        return OWNER
+    return int((project.get("members") or {}).get(username, 0))
+
+
+def add_member(data: dict[str, Any], path: str, username: str, level: int) -> None:
+    """Make `username` a member of `path` with a role (30 Developer, 40 Maintainer…); inside `world.mutate()`."""
+    ensure_user(data, username)
+    gitlab(data)["projects"][path].setdefault("members", {})[username] = int(level)
+
+
+def push_level(project: dict[str, Any], branch: str) -> int | None:
+    """The role needed to push to `branch` when it is protected (None: not protected).
+
+    `protected_branches` is a list of names (GitLab's default rule: "Allowed to push and merge:
+    Maintainers") or {name: {"push_access_level": 0 | 30 | 40}} (0: No one).
+    https://docs.gitlab.com/ee/user/project/repository/branches/protected.html
+    """
+    rules = project.get("protected_branches") or []
+    if isinstance(rules, dict):
+        rule = rules.get(branch)
+        return None if rule is None else int(rule.get("push_access_level", MAINTAINER))
+    return MAINTAINER if branch in rules else None
+
+
+def can_push(data: dict[str, Any], username: str | None, path: str, branch: str) -> bool:
+    level = access_level(data, username, path)
+    if level < DEVELOPER:
+        return False
+    needed = push_level(gitlab(data)["projects"][path], branch)
+    return needed is None or (needed > 0 and level >= needed)
+
+
+def push_refusal(data: dict[str, Any], token: str | None, path: str, branch: str | None,
+                 changed: list[str]) -> tuple[int, str] | None:
+    """Why GitLab would refuse this push over HTTPS: (HTTP status, or 0 for a ref rejection, message).
+
+    Messages as GitLab prints them through git ("remote: GitLab: You are not allowed to push code
+    to protected branches on this project." then "! [remote rejected] main -> main (pre-receive hook
+    declined)"; "You are not allowed to push code to this project." with 403). Anonymous pushes are
+    the sandbox's convenience (the namespace's owner pushes) unless `faults.git_auth` is set.
+    """
+    project = gitlab(data)["projects"].get(path)
+    if project is None:
+        return None
+    if token:
+        record = gitlab(data)["tokens"].get(token)
+        if record is None or not record.get("active", True) or record.get("revoked") or token_expired(record):
+            return 401, ("HTTP Basic: Access denied. If a password was provided for Git authentication, the password "
+                         "was incorrect or you're required to use a token instead of a password.")
+        username = record["username"]
+        if not set(record.get("scopes", [])) & set(PUSH_SCOPES):
+            return 403, "You are not allowed to push code to this project."
+    else:
+        username = path.split("/", 1)[0]
+    if access_level(data, username, path) < DEVELOPER:
+        return 403, "You are not allowed to push code to this project."
+    if branch is not None and not can_push(data, username, path, branch):
+        return 0, "GitLab: You are not allowed to push code to protected branches on this project."
+    return None
