@@ -141,3 +141,31 @@ def after_ch8(chapter8_templates, forge: str, tmp_path: Path) -> Path:
     copy = tmp_path / "sandbox"
     shutil.copytree(chapter8_templates(forge), copy, symlinks=True)
     return copy
+
+
+@pytest.fixture(scope="session")
+def chapter14_templates(chapter8_templates, tmp_path_factory: pytest.TempPathFactory):
+    """Per forge, a sandbox where chapters 7, 8 and 14 are done (for the clean-up stories)."""
+    from tests.support import run_chapter
+
+    made: dict[str, Path] = {}
+
+    def get(forge: str) -> Path:
+        if forge not in made:
+            root = tmp_path_factory.mktemp(f"after-ch14-{forge}") / "sandbox"
+            shutil.copytree(chapter8_templates(forge), root, symlinks=True)
+            home = root.parent / "home"
+            home.mkdir()
+            result = run_chapter(root, 14, home)
+            assert result.returncode == 0, result.stdout + result.stderr
+            made[forge] = root
+        return made[forge]
+
+    return get
+
+
+@pytest.fixture
+def after_ch14(chapter14_templates, forge: str, tmp_path: Path) -> Path:
+    copy = tmp_path / "sandbox"
+    shutil.copytree(chapter14_templates(forge), copy, symlinks=True)
+    return copy
