@@ -101,8 +101,8 @@ def render_plan(plan: Plan, answers: dict[str, str], stays: str, where: str) -> 
     lines += ["  " + line for line in fmt(stays, answers).strip().splitlines()]
     for report in plan.staying:
         assert report.observation is not None
-        lines.append(f"- {report.step.title.replace('Delete ', '')}: {report.observation.detail}. "
-                     "Not created by the wizard: removed only with --include-chapter-13.")
+        lines.append(f"  - {report.observation.detail}. Made by the guide's chapter 13, not by the wizard: "
+                     "removed only with --include-chapter-13.")
     return "\n".join(lines) + "\n"
 
 

@@ -76,7 +76,8 @@ class DeleteBucket(Step):
         for done, obj in enumerate(objects, start=1):
             ctx.crash_point("before-call")
             buckets.delete_object(ctx.target, project_id, name, obj.name)
-            ctx.progress(f"Deleted {done}/{len(objects)} objects", done / max(len(objects), 1))
+            if done == len(objects) or done % max(len(objects) // 10, 1) == 0:  # about ten lines, whatever the size
+                ctx.progress(f"Deleted {done}/{len(objects)} objects", done / len(objects))
             ctx.crash_point("after-call")
         ctx.crash_point("before-bucket")
         buckets.delete_bucket(ctx.target, project_id, name)
