@@ -93,3 +93,19 @@ def left_alone(include_chapter13: bool) -> list[Step]:
 
 
 STAYS = load_text(TEXT, "stays.md")
+
+
+def cleanup_script(answers: dict[str, str]) -> str:
+    """The clean-up as a shell script; chapter 13's commands are there, commented out."""
+    from wizard.engine.step import fmt
+    from wizard.script import render_script
+
+    from wizard.answers import QUESTIONS
+
+    text = render_script(cleanup_chapter(), answers)
+    filled = {key: answers.get(key) or QUESTIONS[key].default or "" for key in ("gke.cluster_name", "gke.cluster_zone")}
+    extra = ["", "# Chapter 13's cluster and registry (made by the guide, not the wizard; they cost money while they",
+             "# exist). Uncomment to delete them too, before the project:"]
+    for step in CHAPTER13:
+        extra += ["# " + line for line in fmt(step.command({**answers, **filled}), answers).splitlines()]
+    return text + "\n".join(extra) + "\n"

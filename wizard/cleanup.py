@@ -106,6 +106,18 @@ def render_plan(plan: Plan, answers: dict[str, str], stays: str, where: str) -> 
     return "\n".join(lines) + "\n"
 
 
+def plan_json(plan: Plan) -> dict[str, object]:
+    def row(report: StepReport) -> dict[str, object]:
+        observation = report.observation
+        return {"id": report.step.id, "title": report.step.title,
+                "status": "unknown" if observation is None else ("gone" if observation.done else "to remove"),
+                "detail": report.error.what if report.error else (observation.detail if observation else ""),
+                "difference": observation.outputs.get(DIFFERENCE) if observation else None}
+
+    return {"project_id": plan.project_id, "steps": [row(r) for r in plan.reports],
+            "stays": [row(r) for r in plan.staying]}
+
+
 def check_typed_project(plan: Plan, typed: str | None) -> None:
     """The one confirmation: the project ID, typed (as GitHub asks for a repository's name)."""
     if typed is None or typed.strip() == "":

@@ -143,14 +143,18 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
 @SANDBOX
 @CHAPTER
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--clean-up", "clean_up_plan", is_flag=True, help="Show what `clean-up` would remove (and what stays).")
 @forge_options
-def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, no_key_file: bool,
+def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, clean_up_plan: bool, no_key_file: bool,
            overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
     """Observe each step of a chapter live: done, todo or drifted. Changes nothing."""
     from wizard.engine.chapter import get_chapter
     from wizard.engine.runner import Runner
     from wizard.session import open_session
 
+    if clean_up_plan:
+        _clean_up_status(repo, sandbox, as_json, _options(github_url=github_url, gitlab_url=gitlab_url))
+        return
     spec = get_chapter(chapter)
     options = _options(no_key_file=no_key_file, github_url=github_url, gitlab_url=gitlab_url)
     with open_session(repo, sandbox, lock=False, options=options) as ctx:
@@ -247,6 +251,22 @@ def _clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], given
         click.echo("\n" + fmt(spec.summary, ctx.answers).strip())
 
 
+def _clean_up_status(repo: Path, sandbox: Path | None, as_json: bool, options: dict[str, Any]) -> None:
+    from chapters.cleanup import STAYS, cleanup_chapter, left_alone
+    from wizard import cleanup
+    from wizard.session import open_session
+
+    spec = cleanup_chapter()
+    with open_session(repo, sandbox, lock=False, options=options) as ctx:
+        ctx.answers = cleanup.with_defaults(ctx.answers)
+        cleanup.needed_answers(spec, ctx)
+        plan = cleanup.observe_plan(spec, ctx, left_alone(False))
+        if as_json:
+            click.echo(json.dumps(cleanup.plan_json(plan), indent=2))
+            return
+        click.echo(cleanup.render_plan(plan, ctx.answers, STAYS, ctx.target.describe()), nl=False)
+
+
 @main.group()
 def sandbox() -> None:
     """The embedded local cloud: a fake Google Cloud and forge on 127.0.0.1, for demos and rehearsal."""
@@ -335,7 +355,9 @@ def demo(directory: Path | None, headless: bool) -> None:
 @CHAPTER
 @click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML answers file; answers already given to the wizard are used too.")
-def script(repo: Path, chapter: int, answers_file: Path | None) -> None:
+@click.option("--clean-up", "clean_up_script", is_flag=True,
+              help="The clean-up's commands instead (chapters 14, 8 and 7 undone, in dependency order).")
+def script(repo: Path, chapter: int, answers_file: Path | None, clean_up_script: bool) -> None:
     """Print the chapter as a shell script (gcloud, dvc, git) for your answers — to read, learn or run by hand."""
     from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
@@ -343,6 +365,14 @@ def script(repo: Path, chapter: int, answers_file: Path | None) -> None:
     from wizard.script import render_script
     from wizard.workspace.repo import Workspace
 
+    if clean_up_script:
+        from chapters.cleanup import cleanup_script
+
+        workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
+        answers = {**StateStore(workspace.git_dir).answers(),
+                   **(load_answers_file(answers_file) if answers_file else {})}
+        click.echo(cleanup_script(answers), nl=False)
+        return
     spec = get_chapter(chapter)
     workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
     answers = {**StateStore(workspace.git_dir).answers(), **(load_answers_file(answers_file) if answers_file else {})}
