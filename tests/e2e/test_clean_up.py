@@ -94,3 +94,20 @@ def test_a_file_of_the_learners_in_the_bucket_is_not_deleted_without_saying_so(a
     agreed = cleaned(after_ch14, "--delete-foreign")
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
     assert what_is_left(after_ch14)["bucket"] is False
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)
+def test_chapter_13s_cluster_and_registry_go_only_when_asked(after_ch14: Path, forge: str):
+    def chapter13() -> tuple[list, list]:
+        project = World(after_ch14).read()["projects"][PROJECT]
+        return sorted(project.get("gke_clusters", {})), sorted(project.get("artifact_repositories", {}))
+
+    assert chapter13() == (["europe-west6-a/mlops-kubernetes"], ["europe-west6/mlops-registry"])
+    result = cleaned(after_ch14, "--chapter", "14", "--include-chapter-13")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "$0.10 an hour" in result.stdout
+    assert chapter13() == ([], [])
+    left = what_is_left(after_ch14)
+    assert left["state"] == "ACTIVE" and left["bucket"]  # chapter 7's project and bucket stay: not asked
+    assert left["accounts"] == ACCOUNTS[:1] and left["secrets"] == ["DVC_GCP_SERVICE_ACCOUNT_KEY"]
+    assert "clean up chapter 7 too" in result.stdout

@@ -70,7 +70,9 @@ class DeleteRegistry(Step):
         return self.where(ctx)
 
     def command(self, answers: Mapping[str, str]) -> str:
-        return fmt("gcloud artifacts repositories delete mlops-registry --location=REGION --quiet", answers)
+        zone = answers.get("gke.cluster_zone", "europe-west6-a")
+        region = zone.rsplit("-", 1)[0] if zone.count("-") == 2 else zone
+        return f"gcloud artifacts repositories delete mlops-registry --location={region} --quiet"
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return "delete the Artifact Registry repository"

@@ -46,9 +46,10 @@ class DeleteKeys(Step):
     def command(self, answers: Mapping[str, str]) -> str:
         assert self.key_step is not None
         account = f"{self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com"
-        return fmt(f"gcloud iam service-accounts keys list --iam-account={account} --managed-by=user\n"
-                   f"gcloud iam service-accounts keys delete KEY_ID --iam-account={account}   # each key\n"
-                   f"rm -f {self.key_step.key_file}", answers)
+        return fmt(f"for key in $(gcloud iam service-accounts keys list --iam-account={account} --managed-by=user \\\n"
+                   '      --format="value(name.basename())"); do\n'
+                   f'  gcloud iam service-accounts keys delete "$key" --iam-account={account} --quiet\n'
+                   f"done\nrm -f {self.key_step.key_file}   # only if it holds a key of this account", answers)
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"delete the keys of {self.account_id} and its key file"
