@@ -11,8 +11,8 @@ left inside it with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from chapters import ch08_reproduce_in_ci as ch08
 from chapters import ch14_continuous_deployment as ch14
@@ -97,10 +97,9 @@ STAYS = load_text(TEXT, "stays.md")
 
 def cleanup_script(answers: dict[str, str]) -> str:
     """The clean-up as a shell script; chapter 13's commands are there, commented out."""
+    from wizard.answers import QUESTIONS
     from wizard.engine.step import fmt
     from wizard.script import render_script
-
-    from wizard.answers import QUESTIONS
 
     text = render_script(cleanup_chapter(), answers)
     filled = {key: answers.get(key) or QUESTIONS[key].default or "" for key in ("gke.cluster_name", "gke.cluster_zone")}

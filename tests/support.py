@@ -118,3 +118,17 @@ def upload_object(sandbox: Path, bucket: str, name: str, data: bytes) -> None:
     finally:
         target.close()
         running.stop()
+
+
+def create_key_elsewhere(sandbox: Path, email: str) -> str:
+    """A key made outside the wizard (by hand, or by another tool), through the official IAM client."""
+    from wizard.sandbox.server import Sandbox
+
+    running = Sandbox.attach(sandbox)
+    target = running.target()
+    try:
+        key = target.iam().create_service_account_key(name=f"projects/{PROJECT}/serviceAccounts/{email}")
+        return str(key.name.rsplit("/", 1)[1])
+    finally:
+        target.close()
+        running.stop()

@@ -8,8 +8,8 @@ by the runner: journaled, idempotent, resumable after a crash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError

@@ -111,3 +111,19 @@ def test_chapter_13s_cluster_and_registry_go_only_when_asked(after_ch14: Path, f
     assert left["state"] == "ACTIVE" and left["bucket"]  # chapter 7's project and bucket stay: not asked
     assert left["accounts"] == ACCOUNTS[:1] and left["secrets"] == ["DVC_GCP_SERVICE_ACCOUNT_KEY"]
     assert "clean up chapter 7 too" in result.stdout
+
+
+@pytest.mark.parametrize("forge", ["gitlab"], indirect=True)
+def test_an_account_with_a_key_the_wizard_did_not_make_is_kept_unless_agreed(after_ch14: Path, forge: str):
+    from tests.support import create_key_elsewhere
+
+    key_id = create_key_elsewhere(after_ch14, ACCOUNTS[0])
+    before = what_is_left(after_ch14)
+    refused = cleaned(after_ch14)
+    assert refused.returncode == 1
+    assert f"dvc-service-account has 1 key(s) the wizard did not make ({key_id[:8]}…)" in refused.stderr
+    assert what_is_left(after_ch14) == before
+
+    agreed = cleaned(after_ch14, "--delete-foreign")
+    assert agreed.returncode == 0, agreed.stdout + agreed.stderr
+    assert what_is_left(after_ch14)["accounts"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Checkbox
 
 from tests.e2e.test_clean_up import what_is_left
 from tests.support import BUCKET, PROJECT, upload_object
@@ -43,7 +44,7 @@ async def test_a_file_of_the_learners_needs_its_own_tick(after_ch14: Path, forge
         await wait_until(pilot, lambda: isinstance(app.screen, CleanupPlanScreen), what="the plan")
         await pilot.pause()
         screen = app.screen
-        box = screen.query_one("#difference-0")
+        box = screen.query_one("#difference-0", Checkbox)
         assert "notes/my-thesis.txt" in str(box.label)
         await pilot.press(*PROJECT)
         assert screen.query_one("#remove").disabled  # typed, but the learner's file is not agreed to

@@ -228,7 +228,7 @@ def remove_account_bindings(target: Any, project_id: str, email: str, say: Say, 
             retry=target.retry(),
         )
         removed: list[str] = []
-        kept = []
+        kept: list[Any] = []
         for binding in policy.bindings:
             copy = type(binding)()
             copy.CopyFrom(binding)

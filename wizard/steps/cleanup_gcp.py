@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from wizard.engine.errors import WizardError
 from wizard.engine.step import Context, Observation, Status, Step, fmt

@@ -6,8 +6,9 @@ unless the learner passes --include-chapter-13.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from wizard.engine.errors import WizardError
 from wizard.engine.step import Context, Observation, Status, Step, fmt
@@ -61,7 +62,7 @@ class DeleteRegistry(Step):
     id: str
     title: str
     cost: str = ""
-    where: Callable[[Context], "tuple[str, str]"] | None = None  # (location, repository) MLEM pushes to
+    where: Callable[[Context], tuple[str, str]] | None = None  # (location, repository) MLEM pushes to
     text: str = ""
     needs: Sequence[str] = ("gcp.project_id", "gke.cluster_zone")
 

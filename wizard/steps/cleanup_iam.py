@@ -7,9 +7,10 @@ its record; the key file on this machine goes only when it holds a key of that v
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from wizard.engine.step import Context, Observation, Status, Step, fmt
 from wizard.gcp import iam

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, RichLog
 
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
@@ -20,7 +20,7 @@ from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStar
 
 class CleanupApp(App[int]):
     TITLE = "mlops-wizard — clean up"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, repo: Path, sandbox: Path | None, chapters: tuple[int, ...], given: dict[str, str],
                  options: dict[str, Any], include_chapter_13: bool = False, delete_foreign: bool = False) -> None:

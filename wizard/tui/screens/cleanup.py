@@ -7,8 +7,10 @@ ticked; escape leaves everything as it is.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
@@ -24,7 +26,7 @@ class CleanupPlanScreen(ModalScreen[bool]):
     #cleanup-differences Checkbox { width: 100%; }
     #cleanup-typed { margin-top: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Keep everything")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Keep everything")]
 
     def __init__(self, plan_text: str, project_id: str, differences: list[str]) -> None:
         super().__init__()
