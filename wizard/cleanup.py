@@ -70,6 +70,15 @@ def needed_answers(spec: Chapter, ctx: Context) -> None:
         )
 
 
+def connect_forge(spec: Chapter, ctx: Context, ask: bool) -> None:
+    """Find the forge token up front (asking for it only in line mode), so the plan can see the CI secrets."""
+    from wizard.forges.connect import open_forge
+    from wizard.steps.cleanup_forge import DeleteCiSecret
+
+    if ctx.forge is not None and any(isinstance(step, DeleteCiSecret) for step in spec.steps):
+        open_forge(ctx, ask=ask)
+
+
 def observe_plan(spec: Chapter, ctx: Context, staying: list[Step]) -> Plan:
     runner = Runner(spec, ctx)
     reports = runner.observe_all()

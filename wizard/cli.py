@@ -233,6 +233,11 @@ def _clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], given
     with open_session(repo, sandbox, reporter=_print_event, options=options) as ctx:
         ctx.answers = cleanup.with_defaults({**ctx.answers, **given})
         cleanup.needed_answers(spec, ctx)
+        if interactive:
+            from wizard import plain as line_mode
+
+            ctx.ask_secret = line_mode.ask_secret
+        cleanup.connect_forge(spec, ctx, ask=interactive)
         plan = cleanup.observe_plan(spec, ctx, left_alone(include_chapter_13))
         click.echo(cleanup.render_plan(plan, ctx.answers, STAYS, ctx.target.describe()))
         if plan.errors:

@@ -29,6 +29,7 @@ def project_gone(ctx: Context) -> str | None:
         return f"project {project_id} does not exist (or is not yours)"
     if info.state != "ACTIVE":
         return f"project {project_id} is shut down ({info.state}): what it held goes with it"
+    ctx.target.set_quota_project(project_id)  # user credentials bill API quota to a project, as in chapter 7
     return None
 
 

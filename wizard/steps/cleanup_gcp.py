@@ -143,5 +143,7 @@ class DeleteProject(Step):
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         ctx.crash_point("before-call")
         projects.request_deletion(ctx.target, ctx.answer("gcp.project_id"), ctx.progress)
+        # A shut-down project can no longer carry API quota: back to the credentials' own quota project.
+        ctx.target.set_quota_project(None)
         ctx.crash_point("after-call")
         return {}
