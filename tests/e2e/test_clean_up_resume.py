@@ -9,8 +9,8 @@ import pytest
 
 from tests.e2e.test_clean_up import cleaned, what_is_left
 
-GONE: dict[str, object] = {"state": "DELETE_REQUESTED", "billing": None, "bucket": False, "accounts": [], "bindings": [],
-        "key_files": [], "secrets": []}
+GONE: dict[str, object] = {"state": "DELETE_REQUESTED", "billing": None, "bucket": False, "accounts": [],
+                           "bindings": [], "key_files": [], "secrets": []}
 STEPS = ["cleanup.ch14-secret", "cleanup.ch08-secret", "cleanup.ch14-keys", "cleanup.ch08-keys",
          "cleanup.ch14-account", "cleanup.ch08-account", "cleanup.bucket", "cleanup.billing", "cleanup.project"]
 

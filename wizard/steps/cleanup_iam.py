@@ -118,10 +118,10 @@ class DeleteServiceAccount(Step):
 
     def command(self, answers: Mapping[str, str]) -> str:
         account = f"{self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com"
-        return fmt("for role in $(gcloud projects get-iam-policy {gcp.project_id} --flatten=bindings[].members \\\n"
+        return fmt("for role in $(gcloud projects get-iam-policy {gcp.project_id} --flatten=\"bindings[].members\" \\\n"
                    f'      --filter="bindings.members:{account}" --format="value(bindings.role)"); do\n'
-                   f'  gcloud projects remove-iam-policy-binding {{gcp.project_id}} --member="serviceAccount:{account}" '
-                   '--role="$role"\ndone\n'
+                   "  gcloud projects remove-iam-policy-binding {gcp.project_id} \\\n"
+                   f'      --member="serviceAccount:{account}" --role="$role"\ndone\n'
                    f"gcloud iam service-accounts delete {account} --quiet", answers)
 
     def intent(self, answers: Mapping[str, str]) -> str:
