@@ -94,7 +94,8 @@ class CleanupApp(App[int]):
         from wizard.tui.screens.cleanup import CleanupPlanScreen
 
         differences = [] if self.delete_foreign else [t for _s, t in self.plan.differences]
-        self.push_screen(CleanupPlanScreen(text, self.plan.project_id, differences), self._confirmed)
+        self.push_screen(CleanupPlanScreen(text, self.plan.project_id, differences, self.spec.title),
+                         self._confirmed)
 
     def _confirmed(self, yes: bool | None) -> None:
         if not yes:

@@ -28,15 +28,17 @@ class CleanupPlanScreen(ModalScreen[bool]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Keep everything")]
 
-    def __init__(self, plan_text: str, project_id: str, differences: list[str]) -> None:
+    def __init__(self, plan_text: str, project_id: str, differences: list[str],
+                 title: str = "Clean up: undo chapters 14, 8, 7") -> None:
         super().__init__()
+        self.title_text = title
         self.plan_text = plan_text
         self.project_id = project_id
         self.differences = differences
 
     def compose(self) -> ComposeResult:
         with Vertical(id="cleanup-panel"):
-            yield Label("Clean up: this removes what chapters 14, 8 and 7 created", id="cleanup-title")
+            yield Label(self.title_text, id="cleanup-title", markup=False)
             with VerticalScroll(id="cleanup-plan"):
                 yield Static(self.plan_text, markup=False)
             with Vertical(id="cleanup-differences"):
