@@ -1,4 +1,4 @@
-"""google.devtools.artifactregistry.v1.ArtifactRegistry: the learner's repositories, read-only.
+"""google.devtools.artifactregistry.v1.ArtifactRegistry: the learner's repositories, read (deleted by clean-up).
 
 MLEM pushes the model's image to the Docker repository chapter 13 created; the wizard only
 needs to check that the repository is there. GetRepository and ListRepositories answer

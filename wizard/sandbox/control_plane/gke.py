@@ -1,4 +1,4 @@
-"""google.container.v1.ClusterManager: the learner's GKE clusters, read-only.
+"""google.container.v1.ClusterManager: the learner's GKE clusters, read (and deleted by clean-up).
 
 Chapter 14 only reads the cluster (GitHub's `get-gke-credentials` and the wizard's checks
 call GetCluster), so the fake answers GetCluster and ListClusters from
