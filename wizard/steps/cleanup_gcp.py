@@ -45,7 +45,9 @@ class DeleteBucket(Step):
         try:
             info = buckets.find_bucket(ctx.target, project_id, name)
         except WizardError:
-            return False, [], None, f"gs://{name} is not yours: left alone"
+            # Someone else's bucket, or the learner's own with billing already off: never touched here; one in the
+            # learner's project goes with the project.
+            return False, [], None, f"gs://{name} cannot be read (someone else's, or billing is off): left alone"
         if info is None:
             return False, [], None, f"gs://{name} does not exist"
         objects = buckets.list_objects(ctx.target, project_id, name)
