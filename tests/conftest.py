@@ -158,3 +158,27 @@ def chapter8_templates(chapter7_templates: Callable[[str], Path],
 @pytest.fixture
 def after_ch8(chapter8_templates: Callable[[str], Path], forge: str, tmp_path: Path) -> Path:
     return copy_sandbox(chapter8_templates(forge), tmp_path / "sandbox")
+
+
+@pytest.fixture(scope="session")
+def chapter14_templates(chapter8_templates: Callable[[str], Path],
+                        tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Per forge, a sandbox where chapters 7, 8 and 14 are done (for the clean-up stories)."""
+    from tests.support import run_chapter
+
+    def get(forge: str) -> Path:
+        def build(root: Path) -> None:
+            copy_sandbox(chapter8_templates(forge), root)
+            home = root.parent / "home"
+            home.mkdir(exist_ok=True)
+            result = run_chapter(root, 14, home)
+            assert result.returncode == 0, result.stdout + result.stderr
+
+        return _shared_template(tmp_path_factory, f"after-ch14-{forge}", build)
+
+    return get
+
+
+@pytest.fixture
+def after_ch14(chapter14_templates: Callable[[str], Path], forge: str, tmp_path: Path) -> Path:
+    return copy_sandbox(chapter14_templates(forge), tmp_path / "sandbox")

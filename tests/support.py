@@ -107,3 +107,30 @@ def ci_world(sandbox: Path) -> dict[str, Any]:
         "runs": runs,
         "calls": world["calls"],
     }
+
+
+def upload_object(sandbox: Path, bucket: str, name: str, data: bytes) -> None:
+    """Put a file of the learner's own in a bucket, through the official storage client."""
+    from wizard.sandbox.server import Sandbox
+
+    running = Sandbox.attach(sandbox)
+    target = running.target()
+    try:
+        target.storage(PROJECT).bucket(bucket).blob(name).upload_from_string(data)
+    finally:
+        target.close()
+        running.stop()
+
+
+def create_key_elsewhere(sandbox: Path, email: str) -> str:
+    """A key made outside the wizard (by hand, or by another tool), through the official IAM client."""
+    from wizard.sandbox.server import Sandbox
+
+    running = Sandbox.attach(sandbox)
+    target = running.target()
+    try:
+        key = target.iam().create_service_account_key(name=f"projects/{PROJECT}/serviceAccounts/{email}")
+        return str(key.name.rsplit("/", 1)[1])
+    finally:
+        target.close()
+        running.stop()

@@ -212,14 +212,18 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
 @SANDBOX
 @CHAPTER
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--clean-up", "clean_up_plan", is_flag=True, help="Show what `clean-up` would remove (and what stays).")
 @forge_options
-def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, no_key_file: bool,
+def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, clean_up_plan: bool, no_key_file: bool,
            overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
     """Observe each step of a chapter live: done, todo or drifted. Changes nothing."""
     from wizard.engine.chapter import get_chapter
     from wizard.engine.runner import Runner
     from wizard.session import open_session
 
+    if clean_up_plan:
+        _clean_up_status(repo, sandbox, as_json, _options(github_url=github_url, gitlab_url=gitlab_url))
+        return
     spec = get_chapter(chapter)
     options = _options(no_key_file=no_key_file, github_url=github_url, gitlab_url=gitlab_url)
     with open_session(repo, sandbox, lock=False, options=options) as ctx:
@@ -240,6 +244,101 @@ def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, no_key
         click.echo(f"Chapter {spec.number} — {spec.title}  ({ctx.target.describe()})")
         for row in rows:
             click.echo(f"  {row['status']:<8} {row['title']}  — {row['detail']}")
+
+
+@main.command("clean-up")
+@REPO
+@SANDBOX
+@click.option("--chapter", "chapters", type=int, multiple=True, default=[14, 8, 7], show_default=True,
+              help="Undo only these chapters (repeat the option); all three by default.")
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML answers file, when the repository's checkpoint does not have them.")
+@click.option("--yes", "-y", is_flag=True, help="Ask nothing; needs --confirm-project.")
+@click.option("--confirm-project", default=None, metavar="PROJECT_ID",
+              help="With --yes: the project ID, as you would type it to confirm.")
+@click.option("--plain", is_flag=True, help="Line mode: plain questions, no full screen.")
+@click.option("--include-chapter-13", is_flag=True,
+              help="Also delete chapter 13's GKE cluster and Artifact Registry repository (the guide made them).")
+@click.option("--delete-foreign", is_flag=True,
+              help="Also remove what does not look like the wizard's work (named in the plan).")
+@click.option("--github-url", default=None, help="Your GitHub Enterprise, e.g. https://github.example.org.")
+@click.option("--gitlab-url", default=None, help="Your self-managed GitLab, e.g. https://gitlab.example.org.")
+def clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, yes: bool,
+             confirm_project: str | None, plain: bool, include_chapter_13: bool, delete_foreign: bool,
+             github_url: str | None, gitlab_url: str | None) -> None:
+    """Undo chapters 14, 8 and 7: shows the plan, asks once, then removes in dependency order.
+
+    Resumes where an interrupted clean-up stopped; running it again when all is gone changes nothing.
+    """
+    from wizard.answers import load_answers_file
+
+    if yes and not confirm_project:
+        raise WizardError(
+            what="Nothing was removed: --yes needs --confirm-project PROJECT_ID.",
+            why="Clean-up deletes for good; with no one to ask, the project ID on the command line is the "
+            "confirmation.",
+            fix="Add --confirm-project with your project's ID, or run without --yes to see the plan and be asked.",
+        )
+    given = load_answers_file(answers_file) if answers_file else {}
+    options = _options(github_url=github_url, gitlab_url=gitlab_url)
+    if not (yes or plain):
+        from wizard.tui.cleanup_launch import run_cleanup_tui
+
+        run_cleanup_tui(repo, sandbox, chapters, given, options, include_chapter_13, delete_foreign)
+        return
+    _clean_up(repo, sandbox, chapters, given, options, include_chapter_13, delete_foreign,
+              typed=confirm_project if yes else None, interactive=not yes)
+
+
+def _clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], given: dict[str, str],
+              options: dict[str, Any], include_chapter_13: bool, delete_foreign: bool, typed: str | None,
+              interactive: bool) -> None:
+    from chapters.cleanup import STAYS, cleanup_chapter, left_alone
+    from wizard import cleanup
+    from wizard.engine.step import fmt
+    from wizard.session import open_session
+
+    spec = cleanup_chapter(chapters, include_chapter_13)
+    with open_session(repo, sandbox, reporter=_print_event, options=options) as ctx:
+        ctx.answers = cleanup.with_defaults({**ctx.answers, **given})
+        cleanup.needed_answers(spec, ctx)
+        if interactive:
+            from wizard import plain as line_mode
+
+            ctx.ask_secret = line_mode.ask_secret
+        cleanup.connect_forge(spec, ctx, ask=interactive)
+        plan = cleanup.observe_plan(spec, ctx, left_alone(include_chapter_13))
+        click.echo(cleanup.render_plan(plan, ctx.answers, STAYS, ctx.target.describe()))
+        if plan.errors:
+            raise plan.errors[0]
+        if plan.nothing_to_do:
+            click.echo("Everything the chapters created is already gone; nothing was changed.")
+            return
+        if interactive:
+            from wizard import plain as line_mode
+
+            typed = line_mode.ask_text(f"Type the project ID ({plan.project_id}) to remove all of the above")
+            ctx.confirm = line_mode.confirm
+        cleanup.check_typed_project(plan, typed)
+        cleanup.agree_differences(plan, ctx, delete_foreign, ctx.confirm)
+        cleanup.run_removals(spec, ctx)
+        click.echo("\n" + fmt(spec.summary, ctx.answers).strip())
+
+
+def _clean_up_status(repo: Path, sandbox: Path | None, as_json: bool, options: dict[str, Any]) -> None:
+    from chapters.cleanup import STAYS, cleanup_chapter, left_alone
+    from wizard import cleanup
+    from wizard.session import open_session
+
+    spec = cleanup_chapter()
+    with open_session(repo, sandbox, lock=False, options=options) as ctx:
+        ctx.answers = cleanup.with_defaults(ctx.answers)
+        cleanup.needed_answers(spec, ctx)
+        plan = cleanup.observe_plan(spec, ctx, left_alone(False))
+        if as_json:
+            click.echo(json.dumps(cleanup.plan_json(plan), indent=2))
+            return
+        click.echo(cleanup.render_plan(plan, ctx.answers, STAYS, ctx.target.describe()), nl=False)
 
 
 @main.group()
@@ -330,7 +429,9 @@ def demo(directory: Path | None, headless: bool) -> None:
 @CHAPTER
 @click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML answers file; answers already given to the wizard are used too.")
-def script(repo: Path, chapter: int, answers_file: Path | None) -> None:
+@click.option("--clean-up", "clean_up_script", is_flag=True,
+              help="The clean-up's commands instead (chapters 14, 8 and 7 undone, in dependency order).")
+def script(repo: Path, chapter: int, answers_file: Path | None, clean_up_script: bool) -> None:
     """Print the chapter as a shell script (gcloud, dvc, git) for your answers — to read, learn or run by hand."""
     from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
@@ -338,6 +439,14 @@ def script(repo: Path, chapter: int, answers_file: Path | None) -> None:
     from wizard.script import render_script
     from wizard.workspace.repo import Workspace
 
+    if clean_up_script:
+        from chapters.cleanup import cleanup_script
+
+        workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
+        answers = {**StateStore(workspace.git_dir).answers(),
+                   **(load_answers_file(answers_file) if answers_file else {})}
+        click.echo(cleanup_script(answers), nl=False)
+        return
     spec = get_chapter(chapter)
     workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
     answers = {**StateStore(workspace.git_dir).answers(), **(load_answers_file(answers_file) if answers_file else {})}

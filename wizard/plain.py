@@ -50,3 +50,9 @@ def ask_secret(prompt: str) -> str | None:
     import questionary
 
     return questionary.password(prompt).ask()
+
+
+def ask_text(prompt: str) -> str | None:
+    import questionary
+
+    return questionary.text(prompt).ask()

@@ -15,7 +15,8 @@ def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:
     variables = {key: f"${QUESTIONS[key].env}" for key in keys if QUESTIONS[key].env}
     lines = [
         "#!/usr/bin/env bash",
-        f"# A guide to MLOps, chapter {chapter.number}: {chapter.title}",
+        f"# A guide to MLOps, chapter {chapter.number}: {chapter.title}" if chapter.number
+        else f"# A guide to MLOps: {chapter.title}",
         "# The commands mlops-wizard runs for you, for reading or running by hand.",
         "set -euo pipefail",
         "",

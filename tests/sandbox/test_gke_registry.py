@@ -218,6 +218,26 @@ def test_another_repository_is_not_found(cloud: Cloud, location: str, name: str)
         cloud.registry.get_repository(name=f"projects/{PROJECT}/locations/{location}/repositories/{name}")
 
 
+# -- deletions (clean-up --include-chapter-13) ----------------------------------------------
+def test_a_deleted_cluster_is_gone_and_deleting_it_again_is_not_found(cloud: Cloud) -> None:
+    operation = cloud.gke.delete_cluster(name=CLUSTER_NAME)
+    assert operation.status == container_v1.Operation.Status.DONE
+    assert operation.operation_type == container_v1.Operation.Type.DELETE_CLUSTER
+    with pytest.raises(gexc.NotFound):
+        cloud.gke.get_cluster(name=CLUSTER_NAME)
+    assert not cloud.gke.list_clusters(parent=f"projects/{PROJECT}/locations/-").clusters
+    with pytest.raises(gexc.NotFound):
+        cloud.gke.delete_cluster(name=CLUSTER_NAME)
+
+
+def test_a_deleted_repository_is_gone_once_its_operation_ends(cloud: Cloud) -> None:
+    cloud.registry.delete_repository(name=REPOSITORY_NAME).result(polling=FAST)
+    with pytest.raises(gexc.NotFound):
+        cloud.registry.get_repository(name=REPOSITORY_NAME)
+    with pytest.raises(gexc.NotFound):
+        cloud.registry.delete_repository(name=REPOSITORY_NAME)
+
+
 # -- errors shared by both ---------------------------------------------------------------
 @pytest.mark.parametrize(
     ("service", "title"),

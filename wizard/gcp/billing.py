@@ -88,3 +88,13 @@ def link(target: Any, project_id: str, account_id: str) -> None:
             why=getattr(exc, "message", str(exc)),
             fix=f"Check that the account is open and that you may use it (`gcloud billing accounts list`, {CONSOLE}).",
         ) from None
+
+
+def unlink(target: Any, project_id: str) -> None:
+    """Disable billing: an empty account name, as `gcloud billing projects unlink` sends."""
+    from google.cloud import billing_v1
+
+    target.billing().update_project_billing_info(
+        name=f"projects/{project_id}", project_billing_info=billing_v1.ProjectBillingInfo(billing_account_name=""),
+        retry=None,
+    )

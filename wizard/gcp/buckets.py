@@ -82,3 +82,35 @@ def bucket_taken(name: str) -> WizardError:
         "belongs to someone else.",
         fix=f"Choose another name, for example one of: {ideas}.",
     )
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    name: str
+    size: int
+
+
+def list_objects(target: Any, project_id: str, bucket: str) -> list[ObjectInfo]:
+    """Every object of the bucket (names and sizes), to say what a deletion removes before it does."""
+    client = target.storage(project_id)
+    return [ObjectInfo(blob.name, int(blob.size or 0))
+            for blob in client.list_blobs(bucket, retry=None, timeout=60)]
+
+
+def delete_object(target: Any, project_id: str, bucket: str, name: str) -> None:
+    from google.api_core import exceptions
+
+    try:
+        target.storage(project_id).bucket(bucket).blob(name).delete(retry=None, timeout=60)
+    except exceptions.NotFound:
+        pass  # gone already: an earlier, interrupted run deleted it
+
+
+def delete_bucket(target: Any, project_id: str, name: str) -> None:
+    """Delete an empty bucket; Google refuses one that still holds objects (409)."""
+    from google.api_core import exceptions
+
+    try:
+        target.storage(project_id).bucket(name).delete(retry=None, timeout=60)
+    except exceptions.NotFound:
+        pass

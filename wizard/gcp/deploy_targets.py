@@ -50,3 +50,38 @@ def api_disabled(project_id: str, service: str, label: str, chapter: int) -> Wiz
         fix=f"Follow the guide's chapter {chapter} (or run `gcloud services enable {service} --project {project_id}` "
         "if the resources already exist), then run the wizard again.",
     )
+
+
+def delete_cluster(target: Any, project_id: str, location: str, name: str, say: Any) -> None:
+    """Delete the cluster (its nodes go with it) and wait for Google's operation."""
+    import time
+
+    from google.api_core import exceptions
+
+    client = target.container()
+    try:
+        operation = client.delete_cluster(name=f"projects/{project_id}/locations/{location}/clusters/{name}",
+                                          retry=None)
+    except exceptions.NotFound:
+        return
+    say(f"Google is deleting the cluster {name} (this takes a few minutes on Google Cloud)", None)
+    op_name = f"projects/{project_id}/locations/{location}/operations/{operation.name}"
+    delay = target.poll_initial
+    while operation.status.name != "DONE":
+        time.sleep(delay)
+        delay = min(delay * 1.5, target.poll_maximum)
+        operation = client.get_operation(name=op_name, retry=target.retry())
+
+
+def delete_registry(target: Any, project_id: str, location: str, name: str, say: Any) -> None:
+    """Delete the repository with the images MLEM pushed, and wait for Google's operation."""
+    from google.api_core import exceptions
+
+    from wizard.gcp import operations
+
+    try:
+        operation = target.artifact_registry().delete_repository(
+            name=f"projects/{project_id}/locations/{location}/repositories/{name}", retry=None)
+    except exceptions.NotFound:
+        return
+    operations.wait(operation, target, say, f"Deleting the registry {name}")

@@ -229,3 +229,69 @@ def delete_key(target: Any, project_id: str, email: str, key_id: str) -> None:
 def utc(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def account_roles(target: Any, project_id: str, email: str) -> list[str]:
+    """The project roles bound to the account, under its live name or its `deleted:…?uid=` name."""
+    policy = target.projects().get_iam_policy(
+        request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
+        retry=target.retry(),
+    )
+    return sorted({b.role for b in policy.bindings if any(_names(m, email) for m in b.members)})
+
+
+def _names(member: str, email: str) -> bool:
+    return member == f"serviceAccount:{email}" or member.startswith(f"deleted:serviceAccount:{email}?uid=")
+
+
+def remove_account_bindings(target: Any, project_id: str, email: str, say: Say, attempts: int = 8) -> list[str]:
+    """Take the account out of every project binding (read, modify, write with the etag; retry on races)."""
+    from google.api_core import exceptions
+
+    delay = target.poll_initial
+    for _attempt in range(attempts):
+        policy = target.projects().get_iam_policy(
+            request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
+            retry=target.retry(),
+        )
+        removed: list[str] = []
+        kept: list[Any] = []
+        for binding in policy.bindings:
+            copy = type(binding)()
+            copy.CopyFrom(binding)
+            members = [m for m in copy.members if not _names(m, email)]
+            if len(members) != len(copy.members):
+                removed.append(copy.role)
+                del copy.members[:]
+                copy.members.extend(members)
+            if copy.members:
+                kept.append(copy)
+        if not removed:
+            return []
+        del policy.bindings[:]
+        policy.bindings.extend(kept)
+        policy.version = 3
+        try:
+            target.projects().set_iam_policy(request={"resource": f"projects/{project_id}", "policy": policy},
+                                             retry=None)
+            return sorted(removed)
+        except (exceptions.Aborted, exceptions.Conflict):
+            say("Someone else changed the project's policy at the same time; reading it again", None)
+        time.sleep(delay)
+        delay = min(delay * 2, target.poll_maximum)
+    raise WizardError(
+        what=f"Could not remove the roles of {email}.",
+        why="The project's policy kept changing.",
+        fix="Retry in a minute.",
+        retryable=True,
+    )
+
+
+def delete_account(target: Any, project_id: str, email: str) -> None:
+    """Delete the account (Google deletes its keys with it); gone already is fine."""
+    from google.api_core import exceptions
+
+    try:
+        target.iam().delete_service_account(name=f"projects/{project_id}/serviceAccounts/{email}", retry=None)
+    except exceptions.NotFound:
+        pass

@@ -91,3 +91,17 @@ def project_taken(project_id: str) -> WizardError:
         "deleted less than 30 days ago) already uses this one.",
         fix=f"Choose another ID, for example one of: {ideas}.",
     )
+
+
+def request_deletion(target: Any, project_id: str, say: Callable[[str, float | None], None]) -> None:
+    """Shut the project down: Google keeps it DELETE_REQUESTED for 30 days (restorable), then deletes it."""
+    from google.api_core import exceptions
+
+    try:
+        operation = target.projects().delete_project(name=f"projects/{project_id}", retry=None)
+    except exceptions.FailedPrecondition:
+        info = find_project(target, project_id)
+        if info is not None and info.state == "DELETE_REQUESTED":
+            return  # an earlier, interrupted run already asked
+        raise
+    operations.wait(operation, target, say, f"Shutting down project {project_id}")

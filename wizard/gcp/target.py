@@ -69,7 +69,7 @@ class Target:
             creds = creds.with_quota_project(self.quota_project)
         return creds
 
-    def set_quota_project(self, project_id: str) -> None:
+    def set_quota_project(self, project_id: str | None) -> None:
         """Once the learner's project exists, bill API quota to it (user ADC needs this)."""
         if self.quota_project != project_id:
             self.quota_project = project_id

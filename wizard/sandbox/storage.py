@@ -551,6 +551,8 @@ class _Gate:
             response.json(self._resource(name, record, project))
 
     def _delete_bucket(self, request: Any, response: Any) -> None:
+        # https://cloud.google.com/storage/docs/xml-api/delete-bucket and .../json_api/v1/buckets/delete:
+        # only an empty bucket can be deleted; otherwise 409 Conflict, "The bucket you tried to delete is not empty."
         name = request.params["bucket_name"]
         with self.world.mutate() as live:
             if self.storage.get_file_list(name)[0]:

@@ -1,4 +1,4 @@
-"""google.devtools.artifactregistry.v1.ArtifactRegistry: the learner's repositories, read-only.
+"""google.devtools.artifactregistry.v1.ArtifactRegistry: the learner's repositories, read (deleted by clean-up).
 
 MLEM pushes the model's image to the Docker repository chapter 13 created; the wizard only
 needs to check that the repository is there. GetRepository and ListRepositories answer
@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from google.cloud.artifactregistry_v1.types import repository as ar
+from google.longrunning import operations_pb2
 
 from wizard.sandbox.world import World
 
@@ -127,6 +128,28 @@ class ArtifactRegistryService:
             repositories=[repository_message(project, r) for r in chunk], next_page_token=token
         )
 
+    def delete_repository(self, request: ar.DeleteRepositoryRequest):
+        """Clean-up's --include-chapter-13 (https://cloud.google.com/artifact-registry/docs/reference/rest/v1/
+        projects.locations.repositories/delete): "Deletes a repository and all of its contents. The returned
+        Operation will finish once the repository has been deleted." Answered with a long-running operation
+        whose response is Empty, as Google's."""
+        from google.cloud.artifactregistry_v1.types import service
+        from google.protobuf import empty_pb2
+
+        from .operations import new_operation_name, record_operation
+
+        match = _REPOSITORY_NAME.match(request.name or "")
+        if not match:
+            raise invalid_argument(INVALID_RESOURCE, "name")
+        ref, location, name = match.groups()
+        now = clock.now()
+        with self.world.mutate() as data:
+            project = self._project(data, ref, "artifactregistry.repositories.delete", request.name)
+            if project.get("artifact_repositories", {}).pop(f"{location}/{name}", None) is None:
+                raise not_found("Requested entity was not found.")
+            return record_operation(data, new_operation_name("delete_repository", project.get("number", "")),
+                                    "delete_repository", now, empty_pb2.Empty(), service.OperationMetadata())
+
     def handler(self):
         return service_handler(
             self.world,
@@ -140,6 +163,8 @@ class ArtifactRegistryService:
                     self.get_repository,
                     write=False,
                 ),
+                Rpc("DeleteRepository", ar.DeleteRepositoryRequest, operations_pb2.Operation, self.delete_repository,
+                    write=True),
                 Rpc(
                     "ListRepositories",
                     ar.ListRepositoriesRequest,

@@ -110,6 +110,8 @@ class CloudBillingService:
         with self.world.mutate() as data:
             project = learner_project(data, parse_project_name(request.name))
             if not wanted_name:
+                # https://cloud.google.com/billing/docs/reference/rest/v1/projects/updateBillingInfo: an empty
+                # billingAccountName disables billing (`gcloud billing projects unlink`).
                 project["billing_account"] = None
                 return billing_info_message(data, project)
             account_id = parse_account_name(wanted_name, "project_billing_info.billing_account_name")

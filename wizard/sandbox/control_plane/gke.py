@@ -1,4 +1,4 @@
-"""google.container.v1.ClusterManager: the learner's GKE clusters, read-only.
+"""google.container.v1.ClusterManager: the learner's GKE clusters, read (and deleted by clean-up).
 
 Chapter 14 only reads the cluster (GitHub's `get-gke-credentials` and the wizard's checks
 call GetCluster), so the fake answers GetCluster and ListClusters from
@@ -179,6 +179,25 @@ class ClusterManagerService:
         found = [r for r in records if location == ALL_LOCATIONS or r["location"] == location]
         return cs.ListClustersResponse(clusters=[cluster_message(project, r) for r in found])
 
+    def delete_cluster(self, request: cs.DeleteClusterRequest) -> cs.Operation:
+        """Clean-up's --include-chapter-13 (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/
+        projects.locations.clusters/delete): "Deletes the cluster, including the Kubernetes endpoint and all
+        worker nodes." Google answers with a RUNNING operation that takes minutes; the sandbox finishes at once
+        and answers DONE, which the clients accept as the end of the operation."""
+        match = _CLUSTER_NAME.match(request.name or "")
+        if not match:
+            raise invalid_argument(f"Invalid cluster name {request.name!r}.", "name")
+        ref, location, name = match.groups()
+        with self.world.mutate() as data:
+            project = self._project(data, ref, "container.clusters.delete", request.name)
+            if project.get("gke_clusters", {}).pop(f"{location}/{name}", None) is None:
+                raise not_found(f"Not found: {request.name}.")
+        digest = hashlib.sha256(f"delete/{request.name}".encode()).hexdigest()[:16]
+        return cs.Operation(name=f"operation-{digest}", zone=location, status=cs.Operation.Status.DONE,
+                            operation_type=cs.Operation.Type.DELETE_CLUSTER,
+                            self_link=f"{API_ROOT}/projects/{ref}/locations/{location}/operations/operation-{digest}",
+                            target_link=_self_link(ref, location, name))
+
     def handler(self):
         return service_handler(
             self.world,
@@ -186,6 +205,7 @@ class ClusterManagerService:
             "container",
             [
                 Rpc("GetCluster", cs.GetClusterRequest, cs.Cluster, self.get_cluster, write=False),
+                Rpc("DeleteCluster", cs.DeleteClusterRequest, cs.Operation, self.delete_cluster, write=True),
                 Rpc(
                     "ListClusters",
                     cs.ListClustersRequest,

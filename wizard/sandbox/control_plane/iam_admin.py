@@ -220,6 +220,9 @@ class IamAdminService:
         )
 
     def delete_service_account(self, request: iam.DeleteServiceAccountRequest) -> empty_pb2.Empty:
+        # https://cloud.google.com/iam/docs/service-accounts-delete-undelete: deleting an account deletes its
+        # keys with it, and "role bindings are not immediately removed": they name the account as
+        # `deleted:serviceAccount:EMAIL?uid=UNIQUE_ID` (see iam_policy.forget_service_account).
         ref, who = self._split(_ACCOUNT_NAME, request.name, "projects/{project}/serviceAccounts/{email}")
         with self.world.mutate() as data:
             project, email, account = self._account(data, ref, who, "iam.serviceAccounts.delete")

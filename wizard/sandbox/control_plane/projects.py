@@ -212,6 +212,10 @@ class ProjectsService:
             )
 
     def delete_project(self, request: rm.DeleteProjectRequest):
+        # https://cloud.google.com/resource-manager/reference/rest/v3/projects/delete: only an ACTIVE project is
+        # affected; it goes to DELETE_REQUESTED and stays restorable with projects.undelete (`gcloud projects
+        # undelete`) for 30 days (https://cloud.google.com/resource-manager/docs/creating-managing-projects
+        # #shutting_down_projects); its ID stays taken meanwhile.
         return self._change_state(
             request.name, "ACTIVE", "DELETE_REQUESTED", "delete_project", rm.DeleteProjectMetadata()
         )
