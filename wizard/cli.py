@@ -33,14 +33,39 @@ def _fail(error: WizardError) -> None:
     sys.exit(EXIT_FAILED)
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report ctrl+c
+
+
+def _again() -> str:
+    """The command line to type to continue: the same one."""
+    import shlex
+
+    return "mlops-wizard " + shlex.join(sys.argv[1:])
+
+
 class _Group(click.Group):
-    """Turns every WizardError into its explanation and exit code 1, never a traceback."""
+    """Turns every WizardError into its explanation and exit code 1, never a traceback;
+    ctrl+c into one line saying how to continue and exit code 130 (not click's "Aborted!")."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WizardError as error:
             _fail(error)
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo(f"\nStopped. Nothing is lost: run `{_again()}` again to continue where you stopped.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+def _need_terminal(what: str = "use --answers FILE --yes") -> None:
+    """Questions need a terminal on both ends; without one, stop before painting or waiting for keys."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise WizardError(
+            what=f"No terminal to ask in: {what}.",
+            why="Standard input or output is not a terminal (a pipe, a CI job, a script), so nothing can be asked.",
+            fix="Put the answers in a TOML file (see the README's answers file) and run with --answers FILE --yes, "
+            "or run this in a terminal.",
+        )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,6 +123,8 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
     from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
 
+    if not yes:
+        _need_terminal()
     specs = [get_chapter(number) for number in chapters]
     given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
@@ -106,35 +133,46 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
         from wizard import plain as line_mode
 
         _run_chapters(specs, repo, sandbox, given, ask=None if yes else line_mode.ask, options=options,
-                      interactive=not yes)
+                      interactive=not yes, answers_file=answers_file)
         return
     from wizard.tui.app import run_tui
 
-    run_tui(repo, sandbox, specs, given, options=options)
+    farewell = run_tui(repo, sandbox, specs, given, options=options)
+    if farewell:
+        click.echo(farewell.replace("{again}", _again()))
 
 
 def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
-                  options: dict[str, Any] | None = None, interactive: bool = False) -> dict[str, str]:
-    from wizard.engine.runner import Runner
+                  options: dict[str, Any] | None = None, interactive: bool = False,
+                  defaults: dict[str, str] | None = None, answers_file: Path | None = None) -> dict[str, str]:
+    from wizard.drive import ChapterDriver, settle
     from wizard.engine.step import fmt
+    from wizard.plaintext import markdown_to_plain
     from wizard.session import open_session
 
+    def show(markdown: str) -> None:
+        click.echo("\n" + markdown_to_plain(markdown).rstrip())
+
     with open_session(repo, sandbox, reporter=_print_event, options=options) as ctx:
+        choose = None
         if interactive:
             from wizard import plain as line_mode
 
             ctx.confirm = line_mode.confirm
             ctx.ask_secret = line_mode.ask_secret
+            choose = line_mode.choose
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
-        answers: dict[str, str] = {}
+        start = settle(ctx, given, choose, answers_file)
+        answers: dict[str, str] = dict(start)
         for spec in specs:
             click.echo(f"\nChapter {spec.number} — {spec.title}")
-            runner = Runner(spec, ctx)
-            answers = runner.resolve_answers({**ctx.answers, **given}, ask=ask)
-            runner.run()
-            click.echo("\n" + fmt(spec.summary, answers).strip())
+            if interactive and spec.intro:
+                show(spec.intro)
+            driver = ChapterDriver(spec, ctx, ask=ask, defaults=defaults, show=show if interactive else None)
+            answers = driver.run(answers)
+            show(fmt(spec.summary, answers))
         return answers
 
 
@@ -242,17 +280,20 @@ def demo(directory: Path | None, headless: bool) -> None:
 
     directory = Path(directory or default_dir()).expanduser().resolve()
     if headless:
-        directory, answers = prepare_demo(directory)
-        _run_chapters([get_chapter(7)], directory / "learner-repo", directory, answers, ask=None)
+        directory, answers = prepare_demo(directory)  # generated answers: defaults, never over the learner's own
+        _run_chapters([get_chapter(7)], directory / "learner-repo", directory, {}, ask=None, defaults=answers)
         click.echo(f"\nThe demo's world is in {directory}. Look at it with "
                    f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
         return
+    _need_terminal("use `mlops-wizard demo --headless`")
     from wizard.tui.app import run_tui
 
     from wizard.engine.chapter import load_chapters
 
-    run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
-            prepare=lambda: prepare_demo(directory)[1])
+    farewell = run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
+                       prepare=lambda: prepare_demo(directory)[1])
+    if farewell:
+        click.echo(farewell.replace("{again}", _again()))
     click.echo(f"The demo's world is in {directory}; run `mlops-wizard demo` again to continue or look around.")
 
 
