@@ -7,17 +7,19 @@ here touches the screen.
 
 from __future__ import annotations
 
+import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from wizard.answers import QUESTIONS, check_answer
+from wizard.answers import QUESTIONS, Conflict, check_answer, precedence
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError, translate
-from wizard.engine.events import Reporter
+from wizard.engine.events import Event, Progress, Reporter
 from wizard.engine.runner import DEFAULT_RESOLVERS, Runner, StepReport
 from wizard.engine.step import Context, Observation, Step
+from wizard.workspace import cancel
 
 
 @dataclass
@@ -39,17 +41,40 @@ class Controller:
     prepare: Callable[[], Mapping[str, str] | None] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     ctx: Context | None = None
+    # Generated answers (the demo's): offered when nothing was typed, never over the learner's own.
+    defaults: dict[str, str] = field(default_factory=dict)
+    # Where the checkpoint (what the learner typed) and this run's answers file disagree: the app asks.
+    conflicts: list[Conflict] = field(default_factory=list)
     _stack: ExitStack = field(default_factory=ExitStack)
+    # One worker at a time talks to the session (a step run, a refresh): the context is not shared.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- lifecycle (worker thread) ---------------------------------------------------------
     def open(self) -> None:
         from wizard.session import open_session
 
+        cancel.reset()
         if self.prepare is not None:
-            self.given = {**(self.prepare() or {}), **self.given}
-        self.ctx = self._stack.enter_context(open_session(self.repo, self.sandbox, reporter=self.reporter,
+            self.defaults = dict(self.prepare() or {})
+        self.ctx = self._stack.enter_context(open_session(self.repo, self.sandbox, reporter=self._report,
                                                           options=dict(self.options)))
-        self.ctx.answers = {**self.ctx.answers, **{k: v for k, v in self.given.items() if v}}
+        self.ctx.answers, self.conflicts = precedence(self.ctx.answers, self.given)
+
+    def settle(self, conflict: Conflict, value: str) -> None:
+        """The learner said which of two disagreeing answers is meant."""
+        assert self.ctx is not None
+        self.ctx.answers[conflict.key] = value
+        self.conflicts = [c for c in self.conflicts if c is not conflict]
+
+    def _report(self, event: Event) -> None:
+        # Work that reports progress after the learner quit stops there (waits, polls, uploads).
+        if isinstance(event, Progress) and cancel.requested():
+            raise cancel.Cancelled()
+        self.reporter(event)
+
+    def cancel(self) -> int:
+        """Stop the work under way (from the UI thread): its tools and their children; returns how many ran."""
+        return cancel.cancel_all()
 
     def close(self) -> None:
         self._stack.close()
@@ -69,7 +94,32 @@ class Controller:
     # -- reading the world -----------------------------------------------------------------
     def observe(self, chapter: Chapter) -> list[StepReport]:
         assert self.ctx is not None
-        return Runner(chapter, self.ctx).observe_all()
+        with self._lock:
+            return Runner(chapter, self.ctx).observe_all()
+
+    def observe_step(self, chapter: Chapter, step: Step) -> StepReport:
+        """One step observed again, so its pane says what is true now (not what was true at launch)."""
+        assert self.ctx is not None
+        with self._lock:
+            ctx, saved = self.ctx, self.ctx.answers
+            ctx.answers = {**self.suggested(), **saved}  # its answers as the form shows them
+            try:
+                runner = Runner(type(chapter)(chapter.number, chapter.title, [step]), ctx)
+                return runner.observe_all()[0]
+            finally:
+                ctx.answers = saved
+
+    def suggested(self) -> dict[str, str]:
+        """Defaults that follow answers (the demo's bucket after the learner's project), filled in."""
+        from wizard.answers import default_for
+
+        assert self.ctx is not None
+        out: dict[str, str] = {}
+        for key in self.defaults:
+            value = default_for(key, {**self.ctx.answers, **out}, self.defaults)
+            if value:
+                out[key] = value
+        return out
 
     def choices(self, keys: Sequence[str]) -> dict[str, Choices]:
         """Defaults and options for the questions, with the read calls some need (billing accounts)."""
@@ -92,6 +142,12 @@ class Controller:
     def run_step(self, chapter: Chapter, step: Step, answers: Mapping[str, str]) -> Observation:
         """Validate this step's answers, run its read-only checks, then observe/apply/verify it."""
         assert self.ctx is not None
+        with self._lock:
+            return self._run_step(chapter, step, answers)
+
+    def _run_step(self, chapter: Chapter, step: Step, answers: Mapping[str, str]) -> Observation:
+        assert self.ctx is not None
+        cancel.check()
         clean = dict(self.ctx.answers)
         for key in step.needs:
             value, error = check_answer(key, answers.get(key, clean.get(key, "")))
@@ -99,15 +155,26 @@ class Controller:
                 raise WizardError(what=f"{QUESTIONS[key].prompt}: {error}", fix="Correct the answer and run again.")
             clean[key] = value
         self.ctx.answers = clean
-        if self.ctx.store is not None:
-            self.ctx.store.set_answers(clean)
         runner = Runner(chapter, self.ctx)
         check = getattr(step, "preflight", None)
-        if check is not None:
-            self.ctx.step_id = step.id
-            try:
-                check(self.ctx)
-            except Exception as exc:  # noqa: BLE001
-                raise translate(exc, f"checking '{step.title}'") from exc
-        return runner.run_step(step)
+        try:
+            if check is not None:
+                self.ctx.step_id = step.id
+                try:
+                    check(self.ctx)
+                except Exception as exc:  # noqa: BLE001
+                    raise translate(exc, f"checking '{step.title}'") from exc
+            # Saved only once the read-only checks pass: a rejected answer is never kept.
+            if self.ctx.store is not None:
+                self.ctx.store.set_answers({**self.ctx.store.answers(), **clean})
+            return runner.run_step(step)
+        except WizardError as error:
+            key = (error.details or {}).get("answer")
+            if key in clean:  # e.g. a bucket name taken by someone else: forget it, the form keeps the text
+                self.ctx.answers = {k: v for k, v in clean.items() if k != key}
+                if self.ctx.store is not None and self.ctx.store.answers().get(key) == clean[key]:
+                    kept = self.ctx.store.answers()
+                    kept.pop(key)
+                    self.ctx.store.set_answers(kept)
+            raise
 
