@@ -124,6 +124,8 @@ class WizardApp(App["str | None"]):
         self.call_after_refresh(self.open_session)
 
     def on_unmount(self) -> None:
+        if self.busy:  # closing some other way than ctrl+q (a crash in the UI): the work must not outlive it
+            cancel.cancel_all(grace=0.5)
         self.controller.close()
 
     # -- dialogs for worker threads -----------------------------------------------------------
@@ -457,8 +459,8 @@ class WizardApp(App["str | None"]):
         if chapter.number in self._intro_shown or not chapter.intro:
             return
         self._intro_shown.add(chapter.number)
-        if any(self.status[s.id] == "done" for s in chapter.steps):
-            return  # begun before: the learner knows what it is about
+        if self.controller.begun(chapter):
+            return  # begun in an earlier run: the learner knows what it is about
         from wizard.tui.screens.chapter import IntroScreen
 
         self.open_dialog(IntroScreen(fmt(chapter.intro, self._values())))
@@ -595,5 +597,10 @@ def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given
             prepare: Callable[[], Mapping[str, str] | None] | None = None,
             options: Mapping[str, object] | None = None) -> str | None:
     """Run the app; returns what to tell the learner after it closes ("{again}" stands for the command)."""
-    return WizardApp(repo, sandbox, chapters, given, prepare, options=options).run()
+    farewell = WizardApp(repo, sandbox, chapters, given, prepare, options=options).run()
+    # The screen is closed and the work stopped: what remains is the interpreter's teardown of a large heap
+    # (Google clients, Textual), seconds of CPU on a busy laptop. Frozen objects are left out of it.
+    import gc
 
+    gc.freeze()
+    return farewell

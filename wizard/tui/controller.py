@@ -88,6 +88,13 @@ class Controller:
         recorded = self.ctx.store.data.get("steps", {})
         return any(step.id in recorded for chapter in self.chapters for step in chapter.steps)
 
+    def begun(self, chapter: Chapter) -> bool:
+        """True when an earlier run worked on this chapter (not merely found something already true)."""
+        if not (self.ctx and self.ctx.store):
+            return False
+        recorded = self.ctx.store.data.get("steps", {})
+        return any(step.id in recorded for step in chapter.steps)
+
     def describe_target(self) -> str:
         return self.ctx.target.describe(short=True) if self.ctx else ""
 
