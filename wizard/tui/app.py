@@ -247,7 +247,7 @@ class WizardApp(App["str | None"]):
             self.log_line(f"Your repository: {ctx.forge.describe(sandbox=ctx.target.is_sandbox)}.")
         done = [(c.number, s.title) for c, s in self.steps if self.status[s.id] == "done"]
         todo = [(c.number, s.title) for c, s in self.steps if self.status[s.id] != "done"]
-        self.index = self._first_unfinished()
+        self.index = min(self._first_unfinished(), len(self.steps) - 1)  # all done: the last step
         for chapter in self.chapters:  # chapters finished before this session need no summary now
             if all(self.status[s.id] == "done" for s in chapter.steps):
                 self._summary_shown.add(chapter.number)

@@ -48,6 +48,7 @@ class Controller:
     _stack: ExitStack = field(default_factory=ExitStack)
     # One worker at a time talks to the session (a step run, a refresh): the context is not shared.
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _choice_defaults: dict[str, str] = field(default_factory=dict)
 
     # -- lifecycle (worker thread) ---------------------------------------------------------
     def open(self) -> None:
@@ -109,7 +110,9 @@ class Controller:
         assert self.ctx is not None
         with self._lock:
             ctx, saved = self.ctx, self.ctx.answers
-            ctx.answers = {**self.suggested(), **saved}  # its answers as the form shows them
+            # Its answers as the form shows them: typed, else the defaults offered (your single billing account).
+            offered = {k: q.default for k, q in QUESTIONS.items() if q.default}
+            ctx.answers = {**offered, **self._choice_defaults, **self.suggested(), **saved}
             try:
                 runner = Runner(type(chapter)(chapter.number, chapter.title, [step]), ctx)
                 return runner.observe_all()[0]
@@ -143,6 +146,7 @@ class Controller:
                 choice.options = options
                 choice.default = self.ctx.answers.get(key) or resolved
             out[key] = choice
+        self._choice_defaults = {k: c.default for k, c in out.items() if c.default}
         return out
 
     # -- acting ----------------------------------------------------------------------------
