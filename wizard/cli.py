@@ -15,8 +15,40 @@ from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStar
 EXIT_FAILED = 1
 
 
+class _Compact:
+    """Progress with a fraction (dvc push) as one compact line: redrawn in place on a terminal,
+    printed at every tenth in a log, instead of one line per update of the tool's bar."""
+
+    open_line = False
+    last_tenth = -1
+
+    def show(self, event: Progress) -> None:
+        assert event.fraction is not None
+        text = f"    {event.message}  {event.fraction:4.0%}"
+        if sys.stdout.isatty():
+            click.echo("\r" + text[:79].ljust(79), nl=False)
+            self.open_line = True
+            return
+        tenth = int(event.fraction * 10)
+        if tenth != self.last_tenth:
+            self.last_tenth = tenth
+            click.echo(text)
+
+    def close(self) -> None:
+        if self.open_line:
+            click.echo()
+        self.open_line, self.last_tenth = False, -1
+
+
+_compact = _Compact()
+
+
 def _print_event(event: Event) -> None:
     """Headless progress: one line per event, plain text (fine for logs and NO_COLOR)."""
+    if isinstance(event, Progress) and event.fraction is not None:
+        _compact.show(event)
+        return
+    _compact.close()
     if isinstance(event, StepStarted):
         click.echo(f"\n▶ {event.title}")
     elif isinstance(event, Progress):

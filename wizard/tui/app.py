@@ -277,6 +277,7 @@ class WizardApp(App["str | None"]):
             bar = self.query_one("#progress", ProgressBar)
             if event.fraction is not None:
                 bar.update(total=100, progress=round(event.fraction * 100))
+                self.query_one("#activity-box").border_title = event.message  # files and bytes, above the bar
                 return  # the bar shows it: the log keeps the lines that say something new
             self.log_line(f"    {event.message}")
         elif isinstance(event, StepFinished):
@@ -330,6 +331,7 @@ class WizardApp(App["str | None"]):
         bar = self.query_one("#progress", ProgressBar)
         bar.display = False
         bar.update(total=None, progress=0)
+        self.query_one("#activity-box").border_title = None
 
     # -- the main pane ------------------------------------------------------------------------
     def _first_unfinished(self) -> int:

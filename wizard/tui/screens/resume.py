@@ -19,7 +19,9 @@ class ResumeScreen(ModalScreen[bool]):
     """
 
     BINDINGS = [Binding("enter", "resume", "Continue", show=False, priority=True),
-                Binding("escape", "stay", "Look around")]
+                Binding("escape", "stay", "Look around"),
+                Binding("pagedown,down", "scroll_list(1)", "Scroll", show=False),
+                Binding("pageup,up", "scroll_list(-1)", "Scroll", show=False)]
 
     def __init__(self, done: Sequence[tuple[int, str]], todo: Sequence[tuple[int, str]]) -> None:
         super().__init__()
@@ -43,14 +45,19 @@ class ResumeScreen(ModalScreen[bool]):
             if self.todo:
                 number, title = self.todo[0]
                 yield Static(f"Next: chapter {number}, {title}", id="resume-next", markup=False)
-            yield Static("enter: continue there · esc: look around first · pageup/pagedown: scroll",
+            yield Static("enter: continue · esc: look around first · pgup/pgdn: scroll the list",
                          classes="help-note", id="resume-keys", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Continue (enter)", id="resume", variant="primary")
                 yield Button("Look around (esc)", id="stay")
 
     def on_mount(self) -> None:
+        self.query_one("#resume-list").can_focus = False  # the keys scroll it; Tab goes to the buttons
         self.query_one("#resume", Button).focus()
+
+    def action_scroll_list(self, direction: int) -> None:
+        listing = self.query_one("#resume-list", VerticalScroll)
+        (listing.scroll_page_down if direction > 0 else listing.scroll_page_up)()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "resume")

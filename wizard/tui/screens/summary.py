@@ -32,9 +32,6 @@ class SummaryScreen(Screen[bool]):
                 yield Button("Back to the steps (esc)", id="back")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(Button).focus()
-
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "quit":
             await self.app.run_action("quit")
