@@ -18,7 +18,7 @@ from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError, translate
 from wizard.engine.events import Event, Progress, Reporter
 from wizard.engine.runner import DEFAULT_RESOLVERS, Runner, StepReport
-from wizard.engine.step import Context, Observation, Step
+from wizard.engine.step import Context, Observation, Status, Step
 from wizard.workspace import cancel
 
 
@@ -115,9 +115,15 @@ class Controller:
             ctx.answers = {**offered, **self._choice_defaults, **self.suggested(), **saved}
             try:
                 runner = Runner(type(chapter)(chapter.number, chapter.title, [step]), ctx)
-                return runner.observe_all()[0]
+                report = runner.observe_all()[0]
             finally:
                 ctx.answers = saved
+            unconfirmed = [k for k in step.needs if k not in saved]
+            if report.observation is not None and report.observation.done and unconfirmed:
+                # True with the answers offered, but the learner has not confirmed them: still theirs to run
+                # (running it records the answers, which later steps and `status` rely on).
+                report.observation = Observation(Status.TODO, report.observation.detail + " — run it to confirm")
+            return report
 
     def suggested(self) -> dict[str, str]:
         """Defaults that follow answers (the demo's bucket after the learner's project), filled in."""
