@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -34,12 +34,12 @@ from wizard.tui.messages import (
     StepsObserved,
     StepSucceeded,
 )
-from wizard.workspace import cancel
 from wizard.tui.screens.error import ErrorScreen
 from wizard.tui.screens.help import HelpScreen
 from wizard.tui.screens.resume import ResumeScreen
 from wizard.tui.widgets.answers_form import AnswersForm
 from wizard.tui.widgets.sidebar import Sidebar, StepItem
+from wizard.workspace import cancel
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.widgets import Markdown
@@ -142,7 +142,7 @@ class WizardApp(App["str | None"]):
             cancel.check()  # the learner quit with the dialog open
         return box.get("result")
 
-    def open_dialog(self, screen: object, after: "Callable[[object], object] | None" = None) -> None:
+    def open_dialog(self, screen: Any, after: Callable[[Any], Any] | None = None) -> None:
         """Push a dialog; when it closes, run `after`, then put the focus back where an answer is expected."""
         async def closed(result: object) -> None:
             if after is not None:
@@ -151,7 +151,7 @@ class WizardApp(App["str | None"]):
                     await outcome
             self.call_after_refresh(self.focus_first_field)
 
-        self.push_screen(screen, closed)  # type: ignore[arg-type]
+        self.push_screen(screen, closed)
 
     def choose_from_thread(self, conflict: object) -> str:
         from wizard.tui.screens.ask import ChoiceScreen

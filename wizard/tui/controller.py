@@ -186,7 +186,7 @@ class Controller:
                 self.ctx.store.set_answers({**self.ctx.store.answers(), **clean})
             return runner.run_step(step)
         except WizardError as error:
-            key = (error.details or {}).get("answer")
+            key = (error.details or {}).get("answer") or ""
             if key in clean:  # e.g. a bucket name taken by someone else: forget it, the form keeps the text
                 self.ctx.answers = {k: v for k, v in clean.items() if k != key}
                 if self.ctx.store is not None and self.ctx.store.answers().get(key) == clean[key]:

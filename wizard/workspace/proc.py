@@ -46,14 +46,14 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
     cancel.check()
     # Its own process group, so quitting the wizard stops the tool and its children (wizard.workspace.cancel).
     with subprocess.Popen(list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC, start_new_session=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL) as proc:
-        with cancel.tracked(proc):
-            try:
-                out, err = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
-                raise subprocess.TimeoutExpired(list(args), timeout or 0, output=out, stderr=err) from None
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL) as proc, cancel.tracked(proc):
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise subprocess.TimeoutExpired(list(args), timeout or 0, output=out, stderr=err) from None
     if check and proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, list(args), output=out, stderr=err)
     return subprocess.CompletedProcess(list(args), proc.returncode, out, err)
@@ -74,7 +74,7 @@ def stream(args: Sequence[str], cwd: Path, on_line: Callable[[str], None],
         return _collect(proc, args, on_line)
 
 
-def _collect(proc: "subprocess.Popen[bytes]", args: Sequence[str],
+def _collect(proc: subprocess.Popen[bytes], args: Sequence[str],
              on_line: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
     assert proc.stdout is not None
     collected: list[str] = []
