@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 _lock = threading.Lock()
-_live: set[subprocess.Popen] = set()  # type: ignore[type-arg]
+_live: set[subprocess.Popen] = set()
 _cancelled = threading.Event()
 
 
@@ -39,7 +39,7 @@ def reset() -> None:
 
 
 @contextmanager
-def tracked(proc: "subprocess.Popen[bytes] | subprocess.Popen[str]") -> Iterator[None]:
+def tracked(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> Iterator[None]:
     """Known to cancel_all() while it runs; its whole group is stopped if the wizard is interrupted meanwhile."""
     with _lock:
         _live.add(proc)
@@ -58,14 +58,14 @@ def tracked(proc: "subprocess.Popen[bytes] | subprocess.Popen[str]") -> Iterator
         raise Cancelled()
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:  # type: ignore[type-arg]
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
 
 
-def _stop_group(proc: subprocess.Popen, grace: float) -> None:  # type: ignore[type-arg]
+def _stop_group(proc: subprocess.Popen, grace: float) -> None:
     if proc.poll() is not None:
         _signal_group(proc, signal.SIGKILL)  # the leader is gone; its children may not be
         return
