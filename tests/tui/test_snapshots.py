@@ -99,6 +99,8 @@ def test_chapter_summary_with_what_a_teammate_does_next(snap_compare, after_ch7:
         await pilot.pause()
         while not isinstance(app.screen, type(app.screen_stack[0])):
             await pilot.press("escape")  # the resume offer: look around
+        # The sandbox's forge listens on a free port: the picture shows a fixed address instead.
+        app.controller.ctx.answers["forge.web_url"] = "https://github.com/learner/mlops-guide"
         app.show_chapter_summary(get_chapter(7))  # as at the end of chapter 7's last step
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
         await pilot.pause()

@@ -489,6 +489,8 @@ class WizardApp(App["str | None"]):
             fields[0].focus()
         elif not fields and not run.disabled:
             run.focus()
+        elif not fields and (self.focused is None or not self.focused.is_attached or self.focused.disabled):
+            self.set_focus(None)  # a step is running: nothing to type, and no stray focus on the step list
 
     def log_line(self, text: str) -> None:
         self.query_one("#activity", RichLog).write(text)
