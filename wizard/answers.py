@@ -262,3 +262,59 @@ def validate_all(answers: Mapping[str, str]) -> dict[str, str]:
             fix="Correct them (in the answers file or when asked) and run again; nothing was changed.",
         )
     return clean
+
+
+# -- which answer wins -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Conflict:
+    """An answer the learner gave earlier (kept in the checkpoint) that this run's answers file contradicts."""
+
+    key: str
+    earlier: str
+    in_file: str
+
+
+def precedence(earlier: Mapping[str, str], given: Mapping[str, str]) -> tuple[dict[str, str], list[Conflict]]:
+    """What the learner typed before wins over an answers file given now; where they differ, say so.
+
+    The checkpoint holds what the cloud was built with: silently taking another file's value would
+    create a second project or bucket. The caller settles each conflict (asks, or stops under --yes).
+    """
+    merged = {k: v for k, v in given.items() if v not in (None, "")}
+    conflicts: list[Conflict] = []
+    for key, value in earlier.items():
+        if value in (None, ""):
+            continue
+        if key in merged and key in QUESTIONS:
+            theirs, _ = check_answer(key, merged[key])
+            mine, _ = check_answer(key, value)
+            if theirs != mine:
+                conflicts.append(Conflict(key, mine, theirs))
+        merged[key] = value
+    return merged, conflicts
+
+
+def conflict_error(conflicts: list[Conflict], answers_file: Path | str | None = None) -> WizardError:
+    """Under --yes nothing can be asked: stop before any change, naming both values of each key."""
+    where = f"the answers file {answers_file}" if answers_file else "the answers file"
+    lines = [f"{c.key}: you answered '{c.earlier}' earlier (kept in the checkpoint); {where} says '{c.in_file}'."
+             for c in conflicts]
+    return WizardError(
+        what="Your earlier answers and " + where + " differ: which one is meant is not clear.",
+        why="\n".join(lines),
+        fix="Make the file agree with your earlier answers (or remove those lines) to go on with what exists, "
+        "or run without --yes to choose.",
+    )
+
+
+def default_for(key: str, answers: Mapping[str, str], defaults: Mapping[str, str]) -> str | None:
+    """The value offered when nothing was typed: generated defaults (e.g. the demo's) come last.
+
+    A default may follow other answers: the demo's bucket name is "{gcp.project_id}-data", so
+    it follows the project the learner chose, not the one the demo generated.
+    """
+    value = defaults.get(key)
+    if value and "{" in value:
+        value = re.sub(r"\{([a-z_.]+)\}", lambda m: answers.get(m.group(1), m.group(0)), value)
+        value = None if "{" in value else value
+    return value or (QUESTIONS[key].default if key in QUESTIONS else None)

@@ -15,8 +15,40 @@ from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStar
 EXIT_FAILED = 1
 
 
+class _Compact:
+    """Progress with a fraction (dvc push) as one compact line: redrawn in place on a terminal,
+    printed at every tenth in a log, instead of one line per update of the tool's bar."""
+
+    open_line = False
+    last_tenth = -1
+
+    def show(self, event: Progress) -> None:
+        assert event.fraction is not None
+        text = f"    {event.message}  {event.fraction:4.0%}"
+        if sys.stdout.isatty():
+            click.echo("\r" + text[:79].ljust(79), nl=False)
+            self.open_line = True
+            return
+        tenth = int(event.fraction * 10)
+        if tenth != self.last_tenth:
+            self.last_tenth = tenth
+            click.echo(text)
+
+    def close(self) -> None:
+        if self.open_line:
+            click.echo()
+        self.open_line, self.last_tenth = False, -1
+
+
+_compact = _Compact()
+
+
 def _print_event(event: Event) -> None:
     """Headless progress: one line per event, plain text (fine for logs and NO_COLOR)."""
+    if isinstance(event, Progress) and event.fraction is not None:
+        _compact.show(event)
+        return
+    _compact.close()
     if isinstance(event, StepStarted):
         click.echo(f"\n▶ {event.title}")
     elif isinstance(event, Progress):
@@ -41,6 +73,16 @@ def _fail(error: WizardError) -> None:
         if path is not None:
             click.echo(f"  Log: {path} (the details, without any secret: attach it to a bug report)", err=True)
     sys.exit(EXIT_FAILED)
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report ctrl+c
+
+
+def _again() -> str:
+    """The command line to type to continue: the same one."""
+    import shlex
+
+    return "mlops-wizard " + shlex.join(sys.argv[1:])
 
 
 def _unexpected_cause(error: BaseException) -> BaseException | None:
@@ -70,7 +112,8 @@ def _unexpected(exc: Exception) -> WizardError:
 
 
 class _Group(click.Group):
-    """Turns every failure into its explanation and exit code 1, never a bare traceback.
+    """Turns every failure into its explanation and exit code 1, never a bare traceback; ctrl+c into
+    one line saying how to continue and exit code 130 (not click's "Aborted!").
 
     It also prepares the process before any command runs: loopback traffic never goes through a
     proxy, DVC's analytics and pip's version check are off (for the wizard and every tool it runs),
@@ -92,13 +135,27 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except WizardError as error:
             _fail(error)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo(f"\nStopped. Nothing is lost: run `{_again()}` again to continue where you stopped.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001 - anything else is a bug, reported with a log
             _fail(_unexpected(exc))
 
 
 DEBUG_ENV = "MLOPS_WIZARD_DEBUG"
+
+
+def _need_terminal(what: str = "use --answers FILE --yes") -> None:
+    """Questions need a terminal on both ends; without one, stop before painting or waiting for keys."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise WizardError(
+            what=f"No terminal to ask in: {what}.",
+            why="Standard input or output is not a terminal (a pipe, a CI job, a script), so nothing can be asked.",
+            fix="Put the answers in a TOML file (see the README's answers file) and run with --answers FILE --yes, "
+            "or run this in a terminal.",
+        )
 
 
 def _debug_option(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -167,6 +224,8 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
     from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
 
+    if not yes:
+        _need_terminal()
     specs = [get_chapter(number) for number in chapters]
     given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
@@ -175,35 +234,46 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
         from wizard import plain as line_mode
 
         _run_chapters(specs, repo, sandbox, given, ask=None if yes else line_mode.ask, options=options,
-                      interactive=not yes)
+                      interactive=not yes, answers_file=answers_file)
         return
     from wizard.tui.app import run_tui
 
-    run_tui(repo, sandbox, specs, given, options=options)
+    farewell = run_tui(repo, sandbox, specs, given, options=options)
+    if farewell:
+        click.echo(farewell.replace("{again}", _again()))
 
 
 def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
-                  options: dict[str, Any] | None = None, interactive: bool = False) -> dict[str, str]:
-    from wizard.engine.runner import Runner
+                  options: dict[str, Any] | None = None, interactive: bool = False,
+                  defaults: dict[str, str] | None = None, answers_file: Path | None = None) -> dict[str, str]:
+    from wizard.drive import ChapterDriver, settle
     from wizard.engine.step import fmt
+    from wizard.plaintext import markdown_to_plain
     from wizard.session import open_session
 
+    def show(markdown: str) -> None:
+        click.echo("\n" + markdown_to_plain(markdown).rstrip())
+
     with open_session(repo, sandbox, reporter=_print_event, options=options) as ctx:
+        choose = None
         if interactive:
             from wizard import plain as line_mode
 
             ctx.confirm = line_mode.confirm
             ctx.ask_secret = line_mode.ask_secret
+            choose = line_mode.choose
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
-        answers: dict[str, str] = {}
+        start = settle(ctx, given, choose, answers_file)
+        answers: dict[str, str] = dict(start)
         for spec in specs:
             click.echo(f"\nChapter {spec.number} — {spec.title}")
-            runner = Runner(spec, ctx)
-            answers = runner.resolve_answers({**ctx.answers, **given}, ask=ask)
-            runner.run()
-            click.echo("\n" + fmt(spec.summary, answers).strip())
+            if interactive and spec.intro:
+                show(spec.intro)
+            driver = ChapterDriver(spec, ctx, ask=ask, defaults=defaults, show=show if interactive else None)
+            answers = driver.run(answers)
+            show(fmt(spec.summary, answers))
         return answers
 
 
@@ -411,16 +481,19 @@ def demo(directory: Path | None, headless: bool) -> None:
 
     directory = Path(directory or default_dir()).expanduser().resolve()
     if headless:
-        directory, answers = prepare_demo(directory)
-        _run_chapters([get_chapter(7)], directory / "learner-repo", directory, answers, ask=None)
+        directory, answers = prepare_demo(directory)  # generated answers: defaults, never over the learner's own
+        _run_chapters([get_chapter(7)], directory / "learner-repo", directory, {}, ask=None, defaults=answers)
         click.echo(f"\nThe demo's world is in {directory}. Look at it with "
                    f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
         return
+    _need_terminal("use `mlops-wizard demo --headless`")
     from wizard.engine.chapter import load_chapters
     from wizard.tui.app import run_tui
 
-    run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
-            prepare=lambda: prepare_demo(directory)[1])
+    farewell = run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
+                       prepare=lambda: prepare_demo(directory)[1])
+    if farewell:
+        click.echo(farewell.replace("{again}", _again()))
     click.echo(f"The demo's world is in {directory}; run `mlops-wizard demo` again to continue or look around.")
 
 

@@ -34,4 +34,12 @@ def prepare_demo(directory: Path | None) -> tuple[Path, dict[str, str]]:
             "bucket_name": f"{project}-data",
             "bucket_location": "europe-west6",
         }}), "utf-8")
-    return directory, load_answers_file(answers_path)
+    return directory, as_defaults(load_answers_file(answers_path))
+
+
+def as_defaults(answers: dict[str, str]) -> dict[str, str]:
+    """The demo's generated answers, as defaults: the bucket follows whichever project the learner picks."""
+    project = answers.get("gcp.project_id")
+    if project and answers.get("gcp.bucket_name") == f"{project}-data":
+        answers["gcp.bucket_name"] = "{gcp.project_id}-data"
+    return answers

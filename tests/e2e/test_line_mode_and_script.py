@@ -1,33 +1,11 @@
-"""Line mode (run --plain, questionary) and the exported script, as a learner uses them."""
+"""The exported script, as a learner uses it (line mode itself: test_line_mode_terminal.py)."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from click.testing import CliRunner
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
-
-from tests.support import BUCKET, PROJECT, learner_world, remote_messages, run_chapter7, wizard
-from wizard.cli import main
-
-ENTER = "\r"
-
-
-def test_a_learner_answers_in_line_mode_and_the_chapter_is_done(sandbox: Path):
-    with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
-        # project ID, billing account (the single open one is preselected), bucket name, location (europe-west6 first)
-        keys.send_text(PROJECT + ENTER + ENTER + BUCKET + ENTER + ENTER)
-        result = CliRunner().invoke(main, ["run", "--plain", "--repo", str(sandbox / "learner-repo"),
-                                           "--sandbox", str(sandbox), "--chapter", "7"])
-    assert result.exit_code == 0, result.output
-    assert "Chapter 7 is done" in result.output
-    world = learner_world(sandbox)
-    assert list(world["projects"]) == [PROJECT]
-    assert world["buckets"][BUCKET]["location"].lower() == "europe-west6"
-    assert remote_messages(sandbox)[0] == "My ML experiment data is shared with DVC"
+from tests.support import PROJECT, run_chapter7, wizard
 
 
 def test_the_script_shows_the_commands_with_the_guides_variables(sandbox: Path, answers: Path):

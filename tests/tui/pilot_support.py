@@ -10,6 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from wizard.tui.app import WizardApp
+from wizard.tui.screens.chapter import IntroScreen
+from wizard.tui.screens.summary import SummaryScreen
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
@@ -20,10 +22,26 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
         await pilot.pause(0.05)
 
 
-async def wait_ready(pilot: Pilot) -> None:
+async def wait_ready(pilot: Pilot, intro: bool = False) -> None:
+    """Until the world is observed; the chapter's introduction (shown on a fresh start) is read and closed
+    unless `intro` asks to keep it open."""
     app = pilot.app
     assert isinstance(app, WizardApp)
     await wait_until(pilot, lambda: app.ready, what="the wizard to observe the world")
+    await pilot.pause()
+    if not intro and isinstance(app.screen, IntroScreen):
+        await pilot.press("enter")
+        await pilot.pause()
+
+
+async def next_chapter(pilot: Pilot, number: int) -> None:
+    """At a chapter's summary: on to the next chapter, whose introduction is read and closed."""
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the chapter's summary")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, IntroScreen), what=f"chapter {number}'s introduction")
+    assert f"Chapter {number}" in app.screen.markdown
+    await pilot.press("enter")
     await pilot.pause()
 
 

@@ -12,10 +12,13 @@ import pytest
 
 from tests.support import BUCKET, PROJECT
 from tests.tui.pilot_support import wait_idle, wait_ready, wait_until
-from wizard.engine.chapter import get_chapter
+from wizard.engine.chapter import get_chapter, load_chapters
 from wizard.sandbox.world import World
 from wizard.tui.app import WizardApp
+from wizard.tui.screens.chapter import IntroScreen
 from wizard.tui.screens.error import ErrorScreen
+from wizard.tui.screens.resume import ResumeScreen
+from wizard.tui.screens.summary import SummaryScreen
 
 SIZES = [(80, 24), (120, 40)]
 GIVEN = {"gcp.project_id": PROJECT, "gcp.bucket_name": BUCKET}
@@ -63,3 +66,43 @@ def test_error_panel(snap_compare, sandbox: Path, size):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=fail)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_chapter_introduction(snap_compare, sandbox: Path, size):
+    async def intro(pilot):
+        await wait_ready(pilot, intro=True)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, IntroScreen), what="the introduction")
+        await pilot.pause()
+
+    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=intro)
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_welcome_back(snap_compare, after_ch8: Path, forge: str, size):
+    app = WizardApp(after_ch8 / "learner-repo", after_ch8, list(load_chapters().values()))
+
+    async def resumed(pilot):
+        await wait_until(pilot, lambda: isinstance(app.screen, ResumeScreen), timeout=120, what="the resume offer")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=resumed)
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)
+def test_chapter_summary_with_what_a_teammate_does_next(snap_compare, after_ch7: Path, forge: str):
+    app = WizardApp(after_ch7 / "learner-repo", after_ch7, [get_chapter(7), get_chapter(8)])
+
+    async def summary(pilot):
+        await wait_until(pilot, lambda: app.ready, timeout=120, what="the wizard")
+        await pilot.pause()
+        while not isinstance(app.screen, type(app.screen_stack[0])):
+            await pilot.press("escape")  # the resume offer: look around
+        # The sandbox's forge listens on a free port: the picture shows a fixed address instead.
+        app.controller.ctx.answers["forge.web_url"] = "https://github.com/learner/mlops-guide"
+        app.show_chapter_summary(get_chapter(7))  # as at the end of chapter 7's last step
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=summary)

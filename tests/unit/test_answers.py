@@ -95,3 +95,32 @@ def test_answers_file_bad_toml_is_explained(tmp_path):
     path.write_text("[gcp\n")
     with pytest.raises(WizardError, match="not valid TOML"):
         load_answers_file(path)
+
+
+# -- which answer wins: the learner's earlier answers, then the file, then generated defaults --------
+from wizard.answers import Conflict, conflict_error, default_for, precedence  # noqa: E402
+
+
+def test_what_the_learner_typed_earlier_wins_and_a_different_file_value_is_a_conflict():
+    merged, conflicts = precedence({"gcp.project_id": "mine-1234", "forge.kind": "github"},
+                                   {"gcp.project_id": "other-5678", "gcp.bucket_location": "us-east1"})
+    assert merged == {"gcp.project_id": "mine-1234", "forge.kind": "github", "gcp.bucket_location": "us-east1"}
+    assert conflicts == [Conflict("gcp.project_id", "mine-1234", "other-5678")]
+
+
+def test_the_same_answer_written_differently_is_no_conflict():
+    _merged, conflicts = precedence({"gcp.bucket_location": "europe-west6"}, {"gcp.bucket_location": " EUROPE-WEST6 "})
+    assert conflicts == []
+
+
+def test_a_conflict_under_yes_names_both_values_and_the_file():
+    error = conflict_error([Conflict("gcp.project_id", "mine-1234", "other-5678")], "answers.toml")
+    assert "'mine-1234'" in error.why and "'other-5678'" in error.why and "answers.toml" in error.why
+    assert "without --yes" in error.fix
+
+
+def test_a_generated_bucket_name_follows_the_project_the_learner_chose():
+    defaults = {"gcp.project_id": "mlops-demo-1234", "gcp.bucket_name": "{gcp.project_id}-data"}
+    assert default_for("gcp.bucket_name", {"gcp.project_id": "jane-mlops-2024"}, defaults) == "jane-mlops-2024-data"
+    assert default_for("gcp.bucket_name", {}, defaults) is None
+    assert default_for("gcp.bucket_location", {}, defaults) == "europe-west6"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
-from wizard.answers import QUESTIONS, Question, check_answer, validate_all
+from wizard.answers import QUESTIONS, Question, check_answer, default_for, validate_all
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import MissingAnswer, WizardError, translate
 from wizard.engine.events import Notice, StepFinished, StepStarted
@@ -55,13 +55,18 @@ class Runner:
         self.ctx = ctx
 
     # -- answers -------------------------------------------------------------------------
-    def resolve_answers(self, given: Mapping[str, str], ask: Asker | None = None) -> dict[str, str]:
-        """Validate what was given, fill defaults, ask for the rest (or fail naming it)."""
+    def resolve_answers(self, given: Mapping[str, str], ask: Asker | None = None,
+                        defaults: Mapping[str, str] | None = None, save: bool = True) -> dict[str, str]:
+        """Validate what was given, fill defaults, ask for the rest (or fail naming it).
+
+        `defaults` are generated values (the demo's) that only fill what nobody answered;
+        `save=False` leaves the checkpoint alone until the caller's read-only checks pass.
+        """
         answers = validate_all({k: v for k, v in given.items() if v not in (None, "")})
         self.ctx.answers = answers
         for key in self.chapter.needs():
             question = QUESTIONS[key]
-            default, choices = question.default, list[tuple[str, str]]()
+            default, choices = default_for(key, answers, defaults or {}), list[tuple[str, str]]()
             if key in DEFAULT_RESOLVERS and (key not in answers or ask is not None):
                 resolved, choices = DEFAULT_RESOLVERS[key](self.ctx)
                 default = resolved or default
@@ -84,7 +89,7 @@ class Runner:
                     break
                 self.ctx.reporter(Notice(error, level="error"))
         self.ctx.answers = answers
-        if self.ctx.store is not None:
+        if save and self.ctx.store is not None:
             self.ctx.store.set_answers({**self.ctx.store.answers(), **answers})
         return answers
 

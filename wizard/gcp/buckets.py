@@ -81,6 +81,7 @@ def bucket_taken(name: str) -> WizardError:
         why="Bucket names are shared by every Google Cloud user in the world, and this one "
         "belongs to someone else.",
         fix=f"Choose another name, for example one of: {ideas}.",
+        details={"answer": "gcp.bucket_name"},  # the answer to ask again
     )
 
 

@@ -90,6 +90,7 @@ def project_taken(project_id: str) -> WizardError:
         why="Project IDs are unique across all of Google Cloud, and someone else (or a project "
         "deleted less than 30 days ago) already uses this one.",
         fix=f"Choose another ID, for example one of: {ideas}.",
+        details={"answer": "gcp.project_id"},  # the answer to ask again
     )
 
 

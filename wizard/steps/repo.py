@@ -13,6 +13,7 @@ from wizard.gcp import buckets
 from wizard.workspace import proc
 from wizard.workspace import requirements as req
 from wizard.workspace.installed import all_installed
+from wizard.workspace.progress import DVC_ENV, DvcProgress, pip_line
 
 FREEZE_FILE = "requirements-freeze.txt"
 REQUIREMENTS_FILE = "requirements.txt"
@@ -68,7 +69,7 @@ class AddRequirementExtra(Step):
         else:
             ctx.progress(f"pip install --requirement requirements.txt (in {python.parent.parent.name})")
             ws.pip("install", "--disable-pip-version-check", "--requirement", REQUIREMENTS_FILE,
-                   on_line=lambda line: ctx.progress(line.strip()[:200]), env=ctx.target.tool_env())
+                   on_line=lambda line: _pip_progress(ctx, line), env=ctx.target.tool_env())
         ctx.crash_point("after-install")
         freeze = self._freeze(ctx, new_text)
         atomic_write(ws.root / FREEZE_FILE, freeze, mode=0o644)
@@ -202,11 +203,18 @@ class DvcPush(Step):
         total = max(len(ctx.workspace.dvc_cache_files()), 1)
         ctx.progress(f"dvc push: uploading up to {total} files")
 
+        bars = DvcProgress(total_files=total)
+
         def on_line(line: str) -> None:
             ctx.crash_point("during-push")
-            ctx.progress(line.strip()[:200])
+            update = bars.feed(line)
+            if update is not None:
+                ctx.progress(update.message, update.fraction)  # files and bytes, from DVC's own bars
+            elif "|" not in line and line.strip() not in {"!", "Pushing"}:  # bars and their redraws: shown above
+                ctx.progress(line.strip()[:200])
 
-        ctx.workspace.dvc("push", "--remote", self.remote, env=ctx.target.tool_env(), on_line=on_line)
+        env = {**ctx.target.tool_env(), **DVC_ENV}
+        ctx.workspace.dvc("push", "--remote", self.remote, env=env, on_line=on_line)
         return {"files": total}
 
 
@@ -340,3 +348,10 @@ class CheckBucketHoldsCache(Step):
                 retryable=True,
             )
         return dict(observation.outputs)
+
+
+def _pip_progress(ctx: Context, line: str) -> None:
+    """pip's package lines as progress; its bars and notices stay out of the activity log."""
+    update = pip_line(line)
+    if update is not None:
+        ctx.progress(update.message)

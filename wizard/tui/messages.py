@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -36,6 +36,22 @@ class StepSucceeded(Message):
     step_id: str
     observation: Observation
     continue_to_end: bool
+    # The step to show next, observed again right after this one ran: its pane is never stale.
+    refreshed: list[StepReport] = field(default_factory=list)
+
+
+@dataclass
+class StepsObserved(Message):
+    """Steps observed again (the one the learner opened): their status lines say what is true now."""
+
+    reports: list[StepReport]
+
+
+@dataclass
+class StepCancelled(Message):
+    """The learner quit while the step worked: its tools were stopped."""
+
+    step_id: str
 
 
 @dataclass

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from wizard.workspace import cancel
+
 
 def _load_libc() -> ctypes.CDLL | None:
     # Loaded in the parent: a child must not dlopen between fork and exec.
@@ -66,10 +68,20 @@ def _env(env: Mapping[str, str] | None) -> dict[str, str]:
 
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
         check: bool = True, timeout: float | None = 1800) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(args), cwd=cwd, env=_env(env), check=check, preexec_fn=PREEXEC,
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-    )
+    cancel.check()
+    # Its own process group, so quitting the wizard stops the tool and its children (wizard.workspace.cancel).
+    with subprocess.Popen(list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC, start_new_session=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL) as proc, cancel.tracked(proc):
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise subprocess.TimeoutExpired(list(args), timeout or 0, output=out, stderr=err) from None
+    if check and proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, list(args), output=out, stderr=err)
+    return subprocess.CompletedProcess(list(args), proc.returncode, out, err)
 
 
 def stream(args: Sequence[str], cwd: Path, on_line: Callable[[str], None],
@@ -78,10 +90,17 @@ def stream(args: Sequence[str], cwd: Path, on_line: Callable[[str], None],
 
     Progress bars end their updates with carriage returns, so both \\r and \\n split lines.
     """
+    cancel.check()
     proc = subprocess.Popen(
-        list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC,
+        list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
+    with cancel.tracked(proc):
+        return _collect(proc, args, on_line)
+
+
+def _collect(proc: subprocess.Popen[bytes], args: Sequence[str],
+             on_line: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
     assert proc.stdout is not None
     collected: list[str] = []
     pending = b""

@@ -95,7 +95,8 @@ class Workspace:
 
     def changed(self, paths: list[str]) -> list[str]:
         """Which of `paths` differ from HEAD (staged or not, or untracked)."""
-        out = self.git("status", "--porcelain", "--untracked-files=all", "--", *paths)
+        # Not self.git(): its strip() would eat the first line's leading status column (" M .dvc/config").
+        out = proc.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *paths], cwd=self.root).stdout
         return [line[3:] for line in out.splitlines() if line.strip()]
 
     # -- files ---------------------------------------------------------------------------

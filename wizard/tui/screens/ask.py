@@ -61,3 +61,33 @@ class SecretScreen(ModalScreen["str | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen[str]):
+    """Two answers for one key (what the learner typed earlier, an answers file's): which one is meant."""
+
+    BINDINGS = [Binding("escape", "earlier", "Keep mine")]
+
+    def __init__(self, title: str, details: str, earlier: str, other: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.details = details
+        self.earlier = earlier
+        self.other = other
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-panel"):
+            yield Label(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.details, markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(f"Keep {self.earlier} (esc)", id="earlier", variant="primary")
+                yield Button(f"Use {self.other}", id="other", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#earlier", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.other if event.button.id == "other" else self.earlier)
+
+    def action_earlier(self) -> None:
+        self.dismiss(self.earlier)

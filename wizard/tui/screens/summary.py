@@ -1,4 +1,4 @@
-"""The end of a chapter: what exists now, where to see it, what to do next."""
+"""The end of a chapter: what exists now, where to see it, what a teammate does next."""
 
 from __future__ import annotations
 
@@ -9,26 +9,40 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown
 
 
-class SummaryScreen(Screen[None]):
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit"), Binding("escape", "back", "Back to the steps")]
+class SummaryScreen(Screen[bool]):
+    """Dismissed with True to go on to the next chapter (when there is one), False to look at the steps."""
 
-    def __init__(self, markdown: str) -> None:
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit"), Binding("escape", "back", "Back to the steps"),
+                Binding("enter", "next", "Next chapter", show=False, priority=True)]
+
+    def __init__(self, markdown: str, next_chapter: int | None = None) -> None:
         super().__init__()
         self.markdown = markdown
+        self.next_chapter = next_chapter
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="summary"):
             yield Markdown(self.markdown, id="summary-text")
             with Horizontal(classes="buttons"):
-                yield Button("Quit (ctrl+q)", id="quit", variant="primary")
+                if self.next_chapter is not None:
+                    yield Button(f"On to chapter {self.next_chapter} (enter)", id="next", variant="primary")
+                    yield Button("Quit (ctrl+q)", id="quit")
+                else:
+                    yield Button("Quit (ctrl+q)", id="quit", variant="primary")
                 yield Button("Back to the steps (esc)", id="back")
         yield Footer()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "quit":
-            self.app.exit()
+            await self.app.run_action("quit")
         else:
-            self.dismiss(None)
+            self.dismiss(event.button.id == "next")
+
+    async def action_next(self) -> None:
+        if self.next_chapter is not None:
+            self.dismiss(True)
+        else:
+            await self.app.run_action("quit")
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        self.dismiss(False)
