@@ -117,6 +117,13 @@ def _translate_google(exc: BaseException, doing: str, gexc) -> WizardError:  # t
             fix="Check that you are logged in with the account that owns the project "
             "(`gcloud auth list`), or choose a resource that is yours.",
         )
+    if isinstance(exc, gexc.TooManyRequests) and "quota" in message.lower() and "per minute" not in message.lower():
+        return WizardError(
+            what=f"Failed while {doing}: a Google Cloud quota is exhausted.",
+            why=message,
+            fix="This is an allowance, not a passing fault: free some of it (or ask Google for more: "
+            "https://console.cloud.google.com/iam-admin/quotas), then run the wizard again.",
+        )
     if isinstance(exc, (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,
                         gexc.TooManyRequests, gexc.Aborted, gexc.GatewayTimeout)):
         return WizardError(
@@ -139,10 +146,12 @@ def _translate_google(exc: BaseException, doing: str, gexc) -> WizardError:  # t
             fix="Check the answers you gave for this step.",
         )
     if isinstance(exc, gexc.RetryError):
+        cause = getattr(exc, "cause", None)
         return WizardError(
-            what=f"Failed while {doing}: Google Cloud did not answer in time.",
-            why=message,
-            fix="Check your connection and retry.",
+            what=f"Failed while {doing}: Google Cloud kept failing for more than a minute.",
+            why=(f"The wizard retried with growing pauses; the last answer was: {cause}" if cause else message),
+            fix="Google may be having an incident (https://status.cloud.google.com); wait a few minutes and run "
+            "the wizard again: it continues where it stopped.",
             retryable=True,
         )
     return WizardError(

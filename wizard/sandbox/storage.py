@@ -43,6 +43,7 @@ from gcp_storage_emulator.handlers import objects as gse_objects
 from gcp_storage_emulator.storage import Storage
 
 from wizard.fsutil import atomic_write
+from wizard.sandbox.faults import http_fault
 from wizard.sandbox.world import World
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,11 @@ def _denied(learner: str, permission: str, noun: str) -> GoogleError:
         f"'{permission}' denied on resource (or it may not exist).",
         "forbidden",
     )
+
+
+def _domain_verified(world: dict[str, Any], name: str) -> bool:
+    """Whether the learner verified the domain `name` is in (world["verified_domains"], none by default)."""
+    return any(name == d or name.endswith("." + d) for d in world.get("verified_domains") or [])
 
 
 def _bucket_not_found() -> GoogleError:
@@ -356,10 +362,14 @@ class _Gate:
         response = gse_server.Response(http_handler)
         write = method in (POST, PUT, PATCH, DELETE)
         try:
-            self.world.count("storage", write=write)
+            number = self.world.count("storage", write=write)
             handler, match = self._route(request, method)
             request.set_match(match)
             _ = request.data  # read the body now, outside the lock
+            # After reading the body, so that the client sees an answer rather than a reset.
+            transient = http_fault(self.world.read_faults(), number)
+            if transient is not None and handler is not gse_server._health_check:
+                raise GoogleError(transient.http_status, transient.message, transient.http_reason)
             with self.lock:
                 self._dispatch(handler, request, response)
         except GoogleError as err:
@@ -489,6 +499,11 @@ class _Gate:
         if not services & {STORAGE_SERVICE, STORAGE_JSON_API_SERVICE}:
             raise _service_disabled(str(project.get("number", "")))
         self._check_billing(world, project)
+        if "." in name and not _domain_verified(world, name):
+            # Google's text (recorded: github.com/googleapis/google-cloud-go/issues/529); names with dots
+            # need verified domain ownership (cloud.google.com/storage/docs/domain-name-verification).
+            raise GoogleError(403, "The bucket you tried to create requires domain ownership verification.",
+                              "forbidden")
 
         location = str(body.get("location") or DEFAULT_LOCATION).upper()
         if location not in REGIONS | MULTI_REGIONS | DUAL_REGIONS:

@@ -32,8 +32,18 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "service_account_visibility_seconds": 0.5,
     # When true, linking billing fails like Google's "Cloud billing quota exceeded".
     "billing_quota_exceeded": False,
-    # When true, the org policy iam.disableServiceAccountKeyCreation is enforced.
+    # true (or "legacy"): the org policy iam.disableServiceAccountKeyCreation is enforced;
+    # "managed": its managed form iam.managed.disableServiceAccountKeyCreation.
     "disable_key_creation": False,
+    # How many more projects the learner may create (None: no limit). At 0, creating one fails like
+    # Google's project quota (the operation ends with code 8, RESOURCE_EXHAUSTED).
+    "project_quota": None,
+    # Seconds before a new IAM grant takes effect for service accounts (storage access, CI runs);
+    # Google: "typically 2 minutes, potentially 7 or more" (cloud.google.com/iam/docs/access-change-propagation).
+    "iam_propagation_seconds": 0.0,
+    # Share (0-1) of calls to the Google fakes that fail with a transient error; see wizard/sandbox/faults.py.
+    "transient_failure_rate": 0.0,
+    "transient_seed": 0,
     # "service.Method" -> gRPC/HTTP error code name to fail with once per call until cleared,
     # e.g. {"CloudBilling.UpdateProjectBillingInfo": "UNAVAILABLE"}.
     "fail": {},
@@ -112,18 +122,24 @@ class World:
         atomic_write_json(self.path, data)
         self._stamp = self._file_stamp()
 
-    def count(self, service: str, write: bool) -> None:
-        """Count one API request; tests prove idempotence with these counters."""
+    def count(self, service: str, write: bool) -> int:
+        """Count one API request; tests prove idempotence with these counters. Returns the request's number."""
         kind = "writes" if write else "reads"
         with self.mutate() as data:
             calls = data.setdefault("calls", {"reads": 0, "writes": 0, "by_service": {}})
             calls[kind] = calls.get(kind, 0) + 1
             per = calls.setdefault("by_service", {}).setdefault(service, {"reads": 0, "writes": 0})
             per[kind] = per.get(kind, 0) + 1
+            return int(calls.get("reads", 0)) + int(calls.get("writes", 0))
 
     def fault(self, name: str) -> Any:
         with self._lock:
             return self._load()["faults"].get(name, DEFAULT_FAULTS.get(name))
+
+    def read_faults(self) -> dict[str, Any]:
+        """The fault knobs as they are now (a copy)."""
+        with self._lock:
+            return dict(self._load()["faults"])
 
     def take_failure(self, method: str) -> str | None:
         """Return the error code injected for `method` (e.g. 'CloudBilling.GetBillingAccount'), if any."""
