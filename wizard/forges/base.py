@@ -73,6 +73,10 @@ class Forge(Protocol):
         """A line saying why a run failed, when the forge tells (sandbox logs, job traces)."""
         ...
 
+    def rerun(self, run: RunInfo) -> None:
+        """Start a finished run again on the same commit (GitHub: re-run; GitLab: retry the pipeline)."""
+        ...
+
     def actions_url(self) -> str:
         """Where the learner sees the runs in a browser."""
         ...

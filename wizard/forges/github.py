@@ -136,6 +136,10 @@ class GitHubForge:
     def run_log_hint(self, run: RunInfo) -> str:
         return ""
 
+    def rerun(self, run: RunInfo) -> None:
+        repo = self._repository()
+        self._call(lambda: repo.get_workflow_run(int(run.run_id)).rerun(), f"re-running run {run.run_id}")
+
     def actions_url(self) -> str:
         return f"{self.web_url}/actions"
 

@@ -358,6 +358,10 @@ class GitLabForge:
             runs.append(RunInfo(str(p.id), p.sha, status, conclusion, p.web_url, label))
         return sorted(runs, key=lambda r: int(r.run_id), reverse=True)
 
+    def rerun(self, run: RunInfo) -> None:
+        project = self._get_project()
+        self._call(lambda: project.pipelines.get(int(run.run_id)).retry(), f"retrying pipeline {run.run_id}")
+
     def run_log_hint(self, run: RunInfo) -> str:
         try:
             return self._hint(run)

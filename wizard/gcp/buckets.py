@@ -116,6 +116,7 @@ def bucket_forbidden(exc: BaseException, project_id: str, name: str) -> WizardEr
             fix=f"Link an open billing account (`gcloud billing projects link {project_id} --billing-account "
             "ACCOUNT_ID`, or re-run chapter 7's billing step), or reopen the account in the console "
             "(https://console.cloud.google.com/billing); then run the wizard again.",
+            details={"cause": "billing-disabled"},
         )
     if reasons & {"accessNotConfigured", "SERVICE_DISABLED"}:
         return WizardError(

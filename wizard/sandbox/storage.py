@@ -369,6 +369,7 @@ class _Gate:
             # After reading the body, so that the client sees an answer rather than a reset.
             transient = http_fault(self.world.read_faults(), number)
             if transient is not None and handler is not gse_server._health_check:
+                self.world.note_transient()
                 raise GoogleError(transient.http_status, transient.message, transient.http_reason)
             with self.lock:
                 self._dispatch(handler, request, response)

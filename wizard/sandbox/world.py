@@ -136,6 +136,12 @@ class World:
         with self._lock:
             return self._load()["faults"].get(name, DEFAULT_FAULTS.get(name))
 
+    def note_transient(self) -> None:
+        """Count one injected transient fault (shown by `sandbox inspect` under calls)."""
+        with self.mutate() as data:
+            calls = data.setdefault("calls", {"reads": 0, "writes": 0, "by_service": {}})
+            calls["transient_faults"] = int(calls.get("transient_faults", 0)) + 1
+
     def read_faults(self) -> dict[str, Any]:
         """The fault knobs as they are now (a copy)."""
         with self._lock:

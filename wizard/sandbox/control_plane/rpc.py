@@ -106,6 +106,8 @@ def _wrap(
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         number = world.count(counter_name, write=rpc.write)
         transient = grpc_fault(world.read_faults(), number, rpc.write)
+        if transient is not None:
+            world.note_transient()
         if transient is not None and not transient.after_write:
             _abort(context, _transient_error(transient))
         injected = world.take_failure(method)

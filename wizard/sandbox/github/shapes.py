@@ -134,7 +134,7 @@ def run(base: str, full: str, repo: dict[str, Any], item: dict[str, Any], owner:
         "check_suite_id": suite, "check_suite_node_id": node_id("CheckSuite", suite),
         "url": url, "html_url": f"{base}/{full}/actions/runs/{item['id']}", "pull_requests": [],
         "created_at": shown(item["created_at"]), "updated_at": shown(item.get("updated_at") or item["created_at"]),
-        "run_attempt": 1, "referenced_workflows": [], "run_started_at": shown(item.get("run_started_at")),
+        "run_attempt": item.get("run_attempt", 1), "referenced_workflows": [], "run_started_at": shown(item.get("run_started_at")),
         "jobs_url": f"{url}/jobs", "logs_url": f"{url}/logs", "check_suite_url": f"{api}/check-suites/{suite}",
         "artifacts_url": f"{url}/artifacts", "cancel_url": f"{url}/cancel", "rerun_url": f"{url}/rerun",
         "previous_attempt_url": None,
