@@ -21,7 +21,8 @@ from plugin failed": that is not transient, and it is not retried here.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

@@ -120,7 +120,7 @@ def _search_matcher(query: str):
 PROJECT_QUOTA_MESSAGE = "The project cannot be created because you have exceeded your allotted project quota."
 
 
-def project_quota_exceeded(data: dict[str, Any], done_at: float):
+def project_quota_exceeded(data: dict[str, Any], done_at: float) -> operations_pb2.Operation:
     """The operation Google returns for a CreateProject beyond the quota (no project is created)."""
     violation = error_details_pb2.QuotaFailure(
         violations=[error_details_pb2.QuotaFailure.Violation(description=PROJECT_QUOTA_MESSAGE)]
