@@ -53,7 +53,8 @@ def key_facts(value: str | bytes) -> KeyFacts:
     except (ValueError, UnicodeDecodeError):
         return KeyFacts(False, sha256=digest, problem="the value is not JSON")
     if not isinstance(data, dict) or data.get("type") != "service_account":
-        return KeyFacts(False, sha256=digest, problem='the JSON is not a service account key ("type" is not service_account)')
+        return KeyFacts(False, sha256=digest,
+                        problem='the JSON is not a service account key ("type" is not service_account)')
     for field in ("private_key_id", "private_key", "client_email"):
         if not data.get(field):
             return KeyFacts(False, sha256=digest, problem=f"the key has no {field}")
