@@ -75,8 +75,10 @@ def test_an_account_with_ten_keys_is_counted_not_guessed(after_ch7: Path, forge:
 
 
 @GITHUB
-@pytest.mark.parametrize("policy, constraint", [(True, "constraints/iam.disableServiceAccountKeyCreation"),
-                                                ("managed", "constraints/iam.managed.disableServiceAccountKeyCreation")])
+@pytest.mark.parametrize("policy, constraint", [
+    (True, "constraints/iam.disableServiceAccountKeyCreation"),
+    ("managed", "constraints/iam.managed.disableServiceAccountKeyCreation"),
+])
 def test_an_organisation_that_forbids_keys_names_its_constraint_and_who_can_lift_it(
         after_ch7: Path, forge: str, home: Path, policy: object, constraint: str):
     set_faults(after_ch7, disable_key_creation=policy)

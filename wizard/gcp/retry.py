@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 INITIAL = 0.25  # seconds before the first retry
 MAXIMUM = 8.0  # longest single wait
@@ -73,7 +71,3 @@ def policy(budget: float = BUDGET, on_error: Callable[[BaseException], Any] | No
     return retry.Retry(predicate=is_transient, initial=INITIAL, maximum=MAXIMUM, multiplier=MULTIPLIER,
                        timeout=budget, on_error=on_error)
 
-
-def call(fn: Callable[[], T], budget: float = BUDGET) -> T:
-    """Run `fn` (a read or a write safe to repeat) with the same backoff, for calls that take no `retry=`."""
-    return policy(budget)(fn)()  # type: ignore[no-any-return]

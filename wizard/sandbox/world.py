@@ -229,7 +229,7 @@ def _add_counts(data: dict[str, Any], pending: dict[str, list[int]]) -> None:
 
 
 # Worlds of this process, so that counts still in memory reach the file when it exits normally.
-_LIVE: "weakref.WeakSet[World]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[World] = weakref.WeakSet()
 
 
 @atexit.register
