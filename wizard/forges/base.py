@@ -8,6 +8,7 @@ and never written anywhere by the wizard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -45,6 +46,8 @@ class RunInfo:
     conclusion: str | None  # success / failure / cancelled… once completed, else None
     url: str
     name: str = ""
+    # When this attempt started (GitHub: run_started_at; GitLab: the pipeline's created_at), if known.
+    started_at: datetime | None = None
 
 
 class Forge(Protocol):

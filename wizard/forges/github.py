@@ -130,7 +130,8 @@ class GitHubForge:
     def runs_for(self, sha: str) -> list[RunInfo]:
         repo = self._repository()
         runs = self._call(lambda: list(repo.get_workflow_runs(head_sha=sha)), "listing the workflow runs")
-        out = [RunInfo(str(r.id), r.head_sha, r.status, r.conclusion, r.html_url, r.name or "") for r in runs]
+        out = [RunInfo(str(r.id), r.head_sha, r.status, r.conclusion, r.html_url, r.name or "",
+                       r.run_started_at or r.created_at) for r in runs]
         return sorted(out, key=lambda r: int(r.run_id), reverse=True)
 
     def run_log_hint(self, run: RunInfo) -> str:

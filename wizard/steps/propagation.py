@@ -25,6 +25,14 @@ _DENIAL = re.compile(r"\b40[13]\b|denied|forbidden|does not have|permission|unau
 
 def grant_age(ctx: Context, step_id: str) -> float | None:
     """Seconds since this chapter last granted roles (the journal's latest grant attempt), or None."""
+    latest = last_grant(ctx, step_id)
+    if latest is None:
+        return None
+    return max(0.0, (datetime.now(timezone.utc) - latest).total_seconds())
+
+
+def last_grant(ctx: Context, step_id: str) -> datetime | None:
+    """When this chapter last set out to grant roles (the journal's latest grant attempt), or None."""
     if ctx.store is None:
         return None
     prefix = step_id.split(".", 1)[0] + "."
@@ -37,11 +45,9 @@ def grant_age(ctx: Context, step_id: str) -> float | None:
             except (KeyError, ValueError):
                 continue
             latest = moment if latest is None or moment > latest else latest
-    if latest is None:
-        return None
-    if latest.tzinfo is None:
+    if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=timezone.utc)
-    return max(0.0, (datetime.now(timezone.utc) - latest).total_seconds())
+    return latest
 
 
 def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str) -> WizardError | None:
@@ -49,6 +55,12 @@ def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str) -> Wizard
     age = grant_age(ctx, step_id)
     if age is None or age > WINDOW_SECONDS:
         return None
+    started = getattr(run, "started_at", None)
+    granted = last_grant(ctx, step_id)
+    if started is not None and granted is not None:
+        started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+        if started < granted:
+            return None  # the run began before the grant: it failed for want of the role, not propagation
     if hint and not _DENIAL.search(hint):
         return None  # the forge says why, and it is not an access refusal
     minutes = max(1, round(age / 60))
