@@ -129,3 +129,21 @@ def test_a_billing_default_that_cannot_be_read_is_explained(sandbox: Path, tmp_p
     result = run_chapter7(sandbox, answers, env={"MLOPS_WIZARD_RETRY_BUDGET": "2"})
     explained(result, "gcp.billing_account", "Error:")
     assert PROJECT not in inspect(sandbox)["projects"]
+
+
+def test_a_bucket_name_with_dots_needs_a_verified_domain(sandbox: Path, tmp_path: Path):
+    answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name="data.mlops-learner.example")
+    text = explained(run_chapter7(sandbox, answers), "domain", "without dots")
+    assert "already taken" not in text
+    assert not [b for b, v in inspect(sandbox)["buckets"].items() if v["owner"] == inspect(sandbox)["learner"]]
+
+
+@GITHUB
+def test_a_bucket_refused_because_its_api_was_disabled_says_so(after_ch7: Path, forge: str):
+    with World(after_ch7).mutate() as world:
+        services = world["projects"][PROJECT]["services"]
+        services[:] = [s for s in services if s not in {"storage.googleapis.com", "storage-api.googleapis.com"}]
+    status = wizard("status", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7),
+                    "--chapter", "7")
+    assert "API is not enabled" in status.stdout + status.stderr, status.stdout + status.stderr
+    assert "already taken" not in status.stdout + status.stderr

@@ -433,6 +433,10 @@ class _Gate:
         project = world["projects"].get(bucket.get("project", ""))
         if project is not None:
             self._check_billing(world, project)
+            # Calls on a bucket count against its project, where the JSON API must be enabled
+            # (cloud.google.com/storage/docs/json_api/v1/status-codes#403-forbidden, accessNotConfigured).
+            if not set(project.get("services") or []) & {STORAGE_SERVICE, STORAGE_JSON_API_SERVICE}:
+                raise _service_disabled(str(project.get("number", "")))
         if self.storage.get_bucket(name) is None:  # world says it exists: heal the emulator
             self.storage.create_bucket(name, gse_buckets._make_bucket_resource(name))
 
