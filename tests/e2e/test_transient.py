@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import BUCKET, PROJECT, wizard, write_answers
+from tests.support import BUCKET, PROJECT, ci_world, run_chapter, wizard, write_answers
 from wizard.sandbox.server import inspect
 from wizard.sandbox.world import World
 
@@ -60,3 +60,21 @@ def test_three_chapters_complete_while_google_stumbles(sandbox_for_forge: Path, 
         assert len(accounts[email]["keys"]) == 1, (email, accounts[email]["keys"])
     faults = World(sandbox_for_forge).read()["calls"]
     assert faults["reads"] + faults["writes"] > 100  # the faults really met a whole run's calls
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)
+def test_writes_whose_answers_were_lost_are_adopted_and_the_key_is_not_doubled(after_ch7: Path, forge: str,
+                                                                                home: Path):
+    """Google did each write, but its answer never arrived: the wizard must neither fail nor duplicate."""
+    with World(after_ch7).mutate() as world:
+        world["faults"]["fail_once"] = {"IAM.CreateServiceAccount": "DEADLINE_EXCEEDED",
+                                        "Projects.SetIamPolicy": "DEADLINE_EXCEEDED",
+                                        "IAM.CreateServiceAccountKey": "DEADLINE_EXCEEDED"}
+    result = run_chapter(after_ch7, 8, home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "checking that no key was made" in result.stdout + result.stderr
+    assert World(after_ch7).read()["faults"]["fail_once"] == {}  # every lost answer really happened
+    world = ci_world(after_ch7)
+    (key_id,) = world["account"]["keys"]  # the key made by the lost call was deleted, one remains
+    assert world["secret"]["private_key_id"] == key_id
+    assert world["viewers"] == [f"serviceAccount:{ACCOUNTS[0]}@{PROJECT}.iam.gserviceaccount.com"]

@@ -77,3 +77,10 @@ def http_fault(faults: dict[str, Any], call_number: int) -> Transient | None:
         return None
     status, reason, message = HTTP_TRANSIENT[rng.randrange(len(HTTP_TRANSIENT))]
     return Transient(str(status), message, http_status=status, http_reason=reason)
+
+
+def injected_once(code: str, write: bool) -> Transient:
+    """A fault asked for once by name (faults["fail_once"]): like a drawn one, with Google's words when known."""
+    name = code.strip().upper()
+    message = dict(GRPC_TRANSIENT).get(name, f"Injected {name} (sandbox fault).")
+    return Transient(name, message, after_write=write and name == "DEADLINE_EXCEEDED")

@@ -54,6 +54,10 @@ DEFAULT_FAULTS: dict[str, Any] = {
     # Share (0-1) of calls to the Google fakes that fail with a transient error; see wizard/sandbox/faults.py.
     "transient_failure_rate": 0.0,
     "transient_seed": 0,
+    # "service.Method" -> gRPC error code name to fail with on the next call only; a DEADLINE_EXCEEDED
+    # on a write is answered after the write took effect (the answer is lost), e.g.
+    # {"IAM.CreateServiceAccountKey": "DEADLINE_EXCEEDED"}.
+    "fail_once": {},
     # "service.Method" -> gRPC/HTTP error code name to fail with once per call until cleared,
     # e.g. {"CloudBilling.UpdateProjectBillingInfo": "UNAVAILABLE"}.
     "fail": {},
@@ -198,6 +202,15 @@ class World:
         with self.mutate() as data:
             calls = data.setdefault("calls", {"reads": 0, "writes": 0, "by_service": {}})
             calls["transient_faults"] = int(calls.get("transient_faults", 0)) + 1
+
+    def take_failure_once(self, method: str) -> str | None:
+        """The code injected once for `method` under faults["fail_once"], removed as it is used."""
+        with self._lock:
+            if method not in (self._current()["faults"].get("fail_once") or {}):
+                return None
+            with self.mutate() as data:
+                code = data["faults"]["fail_once"].pop(method, None)
+                return str(code) if code else None
 
     def read_faults(self) -> dict[str, Any]:
         """The fault knobs as they are now (a copy)."""

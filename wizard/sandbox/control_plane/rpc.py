@@ -19,7 +19,7 @@ import proto
 from google.api_core import exceptions as core_exceptions
 from grpc_status import rpc_status
 
-from wizard.sandbox.faults import Transient, grpc_fault
+from wizard.sandbox.faults import Transient, grpc_fault, injected_once
 from wizard.sandbox.world import World
 
 from .errors import ApiError, error_info
@@ -106,6 +106,9 @@ def _wrap(
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         number = world.count(counter_name, write=rpc.write)
         transient = grpc_fault(world.read_faults(), number, rpc.write)
+        once = world.take_failure_once(method)
+        if once and once.upper() in grpc.StatusCode.__members__:
+            transient = injected_once(once, rpc.write)
         if transient is not None:
             world.note_transient()
         if transient is not None and not transient.after_write:
