@@ -78,3 +78,18 @@ def test_writes_whose_answers_were_lost_are_adopted_and_the_key_is_not_doubled(a
     (key_id,) = world["account"]["keys"]  # the key made by the lost call was deleted, one remains
     assert world["secret"]["private_key_id"] == key_id
     assert world["viewers"] == [f"serviceAccount:{ACCOUNTS[0]}@{PROJECT}.iam.gserviceaccount.com"]
+
+
+def test_a_project_created_although_the_answer_was_lost_is_adopted(sandbox: Path, tmp_path: Path):
+    with World(sandbox).mutate() as world:
+        world["faults"]["fail_once"] = {"Projects.CreateProject": "DEADLINE_EXCEEDED",
+                                        "CloudBilling.UpdateProjectBillingInfo": "DEADLINE_EXCEEDED",
+                                        "ServiceUsage.BatchEnableServices": "DEADLINE_EXCEEDED"}
+    answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
+    result = wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), "--chapter", "7",
+                    "--answers", str(answers), "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "adopting it" in result.stdout + result.stderr
+    assert World(sandbox).read()["faults"]["fail_once"] == {}
+    world = inspect(sandbox)
+    assert [p for p, v in world["projects"].items() if v["owner"] == world["learner"]] == [PROJECT]
