@@ -36,7 +36,7 @@ def test_the_policy_retries_then_succeeds():
             raise answer
         return answer
 
-    retry = policy(budget=5)
+    retry = policy(5)
     retry._initial, retry._maximum = 0.001, 0.002  # no need to wait in a unit test
     assert retry(flaky)() == "ok" and answers == []
 

@@ -148,9 +148,11 @@ def _translate_google(exc: BaseException, doing: str, gexc: Any) -> WizardError:
         )
     if isinstance(exc, gexc.RetryError):
         cause = getattr(exc, "cause", None)
+        if isinstance(cause, gexc.GoogleAPIError):  # retried until the budget ran out: explain the last answer
+            return _translate_google(cause, doing, gexc)
         return WizardError(
-            what=f"Failed while {doing}: Google Cloud kept failing for more than a minute.",
-            why=(f"The wizard retried with growing pauses; the last answer was: {cause}" if cause else message),
+            what=f"Failed while {doing}: Google Cloud kept failing.",
+            why=message,
             fix="Google may be having an incident (https://status.cloud.google.com); wait a few minutes and run "
             "the wizard again: it continues where it stopped.",
             retryable=True,
