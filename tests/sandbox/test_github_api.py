@@ -658,6 +658,8 @@ def test_every_endpoint_is_in_the_contract_and_answers_by_it(sandbox, cloud):
     workflow = repo.get_workflow("mlops.yml")
     workflow.create_dispatch("main")
     runs = sandbox.finished_runs(created["commit"].sha)
+    assert runs[0].rerun()
+    runs = sandbox.finished_runs(created["commit"].sha)
     list(workflow.get_runs())
     repo.get_workflow_run(runs[0].id)
     runs[0].delete()

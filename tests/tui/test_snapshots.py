@@ -53,7 +53,8 @@ def test_help(snap_compare, sandbox: Path):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_error_panel(snap_compare, sandbox: Path, size):
+def test_error_panel(snap_compare, sandbox: Path, monkeypatch: pytest.MonkeyPatch, size):
+    monkeypatch.setenv("MLOPS_WIZARD_RETRY_BUDGET", "1")  # a long outage, told after 1 s of retries
     with World(sandbox).mutate() as world:
         world["faults"]["fail"] = {"Projects.CreateProject": "UNAVAILABLE"}
     app = make_app(sandbox)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Label
 
 from tests.support import BUCKET, PROJECT, fingerprint, learner_world
@@ -95,7 +96,8 @@ async def test_quitting_mid_chapter_and_coming_back_offers_to_resume(sandbox: Pa
     assert list(world["projects"]) == [PROJECT] and list(world["buckets"]) == [BUCKET]
 
 
-async def test_an_api_failure_opens_the_error_panel_and_retry_succeeds(sandbox: Path):
+async def test_an_api_failure_opens_the_error_panel_and_retry_succeeds(sandbox: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MLOPS_WIZARD_RETRY_BUDGET", "1")  # a long outage, told after 1 s of retries
     with World(sandbox).mutate() as world:
         world["faults"]["fail"] = {"CloudBilling.UpdateProjectBillingInfo": "UNAVAILABLE"}
     app = make_app(sandbox)

@@ -118,6 +118,13 @@ def _translate_google(exc: BaseException, doing: str, gexc: Any) -> WizardError:
             fix="Check that you are logged in with the account that owns the project "
             "(`gcloud auth list`), or choose a resource that is yours.",
         )
+    if isinstance(exc, gexc.TooManyRequests) and "quota" in message.lower() and "per minute" not in message.lower():
+        return WizardError(
+            what=f"Failed while {doing}: a Google Cloud quota is exhausted.",
+            why=message,
+            fix="This is an allowance, not a passing fault: free some of it (or ask Google for more: "
+            "https://console.cloud.google.com/iam-admin/quotas), then run the wizard again.",
+        )
     if isinstance(exc, (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,
                         gexc.TooManyRequests, gexc.Aborted, gexc.GatewayTimeout)):
         return WizardError(
@@ -140,10 +147,14 @@ def _translate_google(exc: BaseException, doing: str, gexc: Any) -> WizardError:
             fix="Check the answers you gave for this step.",
         )
     if isinstance(exc, gexc.RetryError):
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, gexc.GoogleAPIError):  # retried until the budget ran out: explain the last answer
+            return _translate_google(cause, doing, gexc)
         return WizardError(
-            what=f"Failed while {doing}: Google Cloud did not answer in time.",
+            what=f"Failed while {doing}: Google Cloud kept failing.",
             why=message,
-            fix="Check your connection and retry.",
+            fix="Google may be having an incident (https://status.cloud.google.com); wait a few minutes and run "
+            "the wizard again: it continues where it stopped.",
             retryable=True,
         )
     return WizardError(

@@ -68,7 +68,10 @@ class Runner:
             question = QUESTIONS[key]
             default, choices = default_for(key, answers, defaults or {}), list[tuple[str, str]]()
             if key in DEFAULT_RESOLVERS and (key not in answers or ask is not None):
-                resolved, choices = DEFAULT_RESOLVERS[key](self.ctx)
+                try:
+                    resolved, choices = DEFAULT_RESOLVERS[key](self.ctx)
+                except Exception as exc:  # noqa: BLE001 - a default needs a call: explain its failure too
+                    raise translate(exc, f"finding a default for '{key}'") from exc
                 default = resolved or default
             if key in answers:
                 continue

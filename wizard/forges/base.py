@@ -8,6 +8,7 @@ and never written anywhere by the wizard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -47,6 +48,8 @@ class RunInfo:
     url: str
     name: str = ""
     workflow: str = ""  # GitHub: the workflow file (".github/workflows/mlops.yml"); GitLab: ""
+    # When this attempt started (GitHub: run_started_at; GitLab: the pipeline's created_at), if known.
+    started_at: datetime | None = None
 
 
 class Forge(Protocol):
@@ -73,6 +76,10 @@ class Forge(Protocol):
 
     def run_log_hint(self, run: RunInfo) -> str:
         """A line saying why a run failed, when the forge tells (sandbox logs, job traces)."""
+        ...
+
+    def rerun(self, run: RunInfo) -> None:
+        """Start a finished run again on the same commit (GitHub: re-run; GitLab: retry the pipeline)."""
         ...
 
     def actions_url(self) -> str:

@@ -228,11 +228,15 @@ class GitHubForge:
         repo = self._repository()
         runs = self._call(lambda: list(repo.get_workflow_runs(head_sha=sha)), "listing the workflow runs")
         out = [RunInfo(str(r.id), r.head_sha, r.status, r.conclusion, r.html_url, r.name or "",
-                       str(r.raw_data.get("path") or "")) for r in runs]
+                       str(r.raw_data.get("path") or ""), r.run_started_at or r.created_at) for r in runs]
         return sorted(out, key=lambda r: int(r.run_id), reverse=True)
 
     def run_log_hint(self, run: RunInfo) -> str:
         return ""
+
+    def rerun(self, run: RunInfo) -> None:
+        repo = self._repository()
+        self._call(lambda: repo.get_workflow_run(int(run.run_id)).rerun(), f"re-running run {run.run_id}")
 
     def actions_url(self) -> str:
         return f"{self.web_url}/actions"

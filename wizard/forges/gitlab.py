@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from wizard.engine.errors import WizardError
@@ -425,8 +426,13 @@ class GitLabForge:
         for p in pipelines:
             status, conclusion = pipeline_state(str(p.status))
             label = getattr(p, "name", None) or f"pipeline #{p.id} ({getattr(p, 'source', '') or 'push'} on {p.ref})"
-            runs.append(RunInfo(str(p.id), p.sha, status, conclusion, p.web_url, label))
+            runs.append(RunInfo(str(p.id), p.sha, status, conclusion, p.web_url, label,
+                                started_at=_when(getattr(p, "created_at", None))))
         return sorted(runs, key=lambda r: int(r.run_id), reverse=True)
+
+    def rerun(self, run: RunInfo) -> None:
+        project = self._get_project()
+        self._call(lambda: project.pipelines.get(int(run.run_id)).retry(), f"retrying pipeline {run.run_id}")
 
     def run_log_hint(self, run: RunInfo) -> str:
         try:
@@ -481,6 +487,14 @@ def _refuse_long_rate_limit_waits(response: Any, *args: Any, **kwargs: Any) -> A
         if wait is not None and wait > MAX_RATE_LIMIT_WAIT:
             raise LongRateLimit((response.text or "429 Too Many Requests").strip()[:200], headers)
     return response
+
+
+def _when(text: Any) -> datetime | None:
+    """GitLab's ISO 8601 time ("2024-01-31T12:00:00.000Z") as a datetime, or None."""
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
 
 
 def _body(exc: BaseException) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.engine.errors import WizardError
+from wizard.gcp import retry
 
 CONSOLE = "https://console.cloud.google.com/billing"
 
@@ -18,7 +19,7 @@ class BillingAccount:
 
 
 def list_accounts(target: Any) -> list[BillingAccount]:
-    accounts = target.billing().list_billing_accounts(retry=target.retry())
+    accounts = target.billing().list_billing_accounts(retry=retry.policy())
     return [
         BillingAccount(a.name.split("/", 1)[1], a.display_name, bool(a.open_))
         for a in accounts
@@ -53,7 +54,7 @@ def no_open_account() -> WizardError:
 
 
 def linked_account(target: Any, project_id: str) -> str | None:
-    info = target.billing().get_project_billing_info(name=f"projects/{project_id}", retry=target.retry())
+    info = target.billing().get_project_billing_info(name=f"projects/{project_id}", retry=retry.policy())
     if not info.billing_enabled or not info.billing_account_name:
         return None
     return info.billing_account_name.split("/", 1)[1]
@@ -67,7 +68,7 @@ def link(target: Any, project_id: str, account_id: str) -> None:
         target.billing().update_project_billing_info(
             name=f"projects/{project_id}",
             project_billing_info=billing_v1.ProjectBillingInfo(billing_account_name=f"billingAccounts/{account_id}"),
-            retry=None,  # a failure goes to the learner with Retry; the default would wait 60 s
+            retry=retry.policy(),  # an upsert: linking the same account again changes nothing
         )
     except exceptions.FailedPrecondition as exc:
         text = str(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.engine.errors import WizardError
+from wizard.gcp import retry
 
 
 def cluster_locations(target: Any, project_id: str, name: str) -> list[str]:
@@ -12,7 +13,7 @@ def cluster_locations(target: Any, project_id: str, name: str) -> list[str]:
     from google.api_core import exceptions
 
     try:
-        response = target.container().list_clusters(parent=f"projects/{project_id}/locations/-", retry=target.retry())
+        response = target.container().list_clusters(parent=f"projects/{project_id}/locations/-", retry=retry.policy())
     except exceptions.PermissionDenied as exc:
         if getattr(exc, "reason", "") == "SERVICE_DISABLED":
             raise api_disabled(project_id, "container.googleapis.com", "Kubernetes Engine", 13) from None
@@ -33,7 +34,7 @@ def registry_exists(target: Any, project_id: str, location: str, name: str) -> b
 
     try:
         target.artifact_registry().get_repository(
-            name=f"projects/{project_id}/locations/{location}/repositories/{name}", retry=target.retry())
+            name=f"projects/{project_id}/locations/{location}/repositories/{name}", retry=retry.policy())
     except exceptions.NotFound:
         return False
     except exceptions.PermissionDenied as exc:

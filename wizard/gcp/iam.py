@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from wizard.engine.errors import WizardError
+from wizard.gcp import retry
 
 Say = Callable[[str, "float | None"], None]
 
@@ -31,7 +32,8 @@ def find_account(target: Any, project_id: str, email: str) -> bool:
     from google.api_core import exceptions
 
     try:
-        target.iam().get_service_account(name=f"projects/{project_id}/serviceAccounts/{email}", retry=None)
+        target.iam().get_service_account(name=f"projects/{project_id}/serviceAccounts/{email}",
+                                         retry=retry.policy())
     except exceptions.NotFound:
         return False
     except exceptions.PermissionDenied as exc:
@@ -62,7 +64,7 @@ def create_account(target: Any, project_id: str, account_id: str, display_name: 
         target.iam().create_service_account(
             request={"name": f"projects/{project_id}", "account_id": account_id,
                      "service_account": iam_admin_v1.ServiceAccount(display_name=display_name)},
-            retry=None,
+            retry=retry.policy(),  # a repeat after a lost answer conflicts, and the account is adopted
         )
     except exceptions.Conflict:
         say(f"{email} already exists: adopting it", None)
@@ -104,7 +106,7 @@ def wait_visible(target: Any, project_id: str, email: str, say: Say, steady: int
 def member_has_role(target: Any, project_id: str, member: str, role: str) -> bool:
     policy = target.projects().get_iam_policy(
         request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
-        retry=target.retry(),
+        retry=retry.policy(),
     )
     return any(b.role == role and member in b.members for b in policy.bindings)
 
@@ -113,7 +115,7 @@ def missing_roles(target: Any, project_id: str, member: str, roles: list[str]) -
     """The roles of `roles` that `member` does not have on the project, from one policy read."""
     policy = target.projects().get_iam_policy(
         request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
-        retry=target.retry(),
+        retry=retry.policy(),
     )
     return [role for role in roles if not any(b.role == role and member in b.members for b in policy.bindings)]
 
@@ -130,7 +132,7 @@ def grant_roles(target: Any, project_id: str, member: str, roles: list[str], say
     for _attempt in range(attempts):
         policy = target.projects().get_iam_policy(
             request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
-            retry=target.retry(),
+            retry=retry.policy(),
         )
         changed = False
         for role in roles:
@@ -146,8 +148,9 @@ def grant_roles(target: Any, project_id: str, member: str, roles: list[str], say
             return
         policy.version = 3
         try:
+            # Safe to repeat: a write that took effect makes the repeat's etag stale (ABORTED, re-read below).
             target.projects().set_iam_policy(request={"resource": f"projects/{project_id}", "policy": policy},
-                                             retry=None)
+                                             retry=retry.policy())
             return
         except (exceptions.Aborted, exceptions.Conflict):
             say("Someone else changed the project's policy at the same time; reading it again", None)
@@ -176,7 +179,7 @@ def user_keys(target: Any, project_id: str, email: str) -> list[KeyInfo]:
     response = target.iam().list_service_account_keys(
         request={"name": f"projects/{project_id}/serviceAccounts/{email}",
                  "key_types": [iam_admin_v1.ListServiceAccountKeysRequest.KeyType.USER_MANAGED]},
-        retry=target.retry(),
+        retry=retry.policy(),
     )
     out = []
     for key in response.keys:
@@ -185,35 +188,103 @@ def user_keys(target: Any, project_id: str, email: str) -> list[KeyInfo]:
     return out
 
 
-def create_key(target: Any, project_id: str, email: str) -> bytes:
-    """A new JSON key for the account: the only copy of its private key, returned once."""
+def create_key(target: Any, project_id: str, email: str, say: Say | None = None, attempts: int = 5) -> bytes:
+    """A new JSON key for the account: the only copy of its private key, returned once.
+
+    Never retried blindly: a call whose answer was lost may have created a key nobody holds.
+    After a transient failure, keys that appeared since the attempt began are deleted (they are
+    orphans by construction), and only then is a key asked for again.
+    """
     from google.api_core import exceptions
 
+    name = f"projects/{project_id}/serviceAccounts/{email}"
+    delay = retry.INITIAL
+    for attempt in range(attempts):
+        before = {k.key_id for k in user_keys(target, project_id, email)}
+        try:
+            key = target.iam().create_service_account_key(request={"name": name}, retry=None)
+        except exceptions.FailedPrecondition as exc:
+            raise key_refused(target, project_id, email, exc) from None
+        except Exception as exc:  # noqa: BLE001 - only transient faults are reconciled, the rest re-raised
+            if not retry.is_transient(exc) or attempt == attempts - 1:
+                raise
+            if say is not None:
+                say("Google did not answer the key request; checking that no key was made before asking again", None)
+            time.sleep(delay)
+            delay = min(delay * retry.MULTIPLIER, retry.MAXIMUM)
+            for orphan in sorted({k.key_id for k in user_keys(target, project_id, email)} - before):
+                delete_key(target, project_id, email, orphan)
+                if say is not None:
+                    say(f"Deleted key {orphan[:8]}…, made by the request whose answer was lost", None)
+            continue
+        return bytes(key.private_key_data)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+MANAGED_KEY_CONSTRAINT = "iam.managed.disableServiceAccountKeyCreation"
+LEGACY_KEY_CONSTRAINT = "iam.disableServiceAccountKeyCreation"
+MAX_KEYS = 10
+
+
+def _violations(exc: BaseException) -> list[tuple[str, str]]:
+    """(type, description) of each PreconditionFailure violation Google attached to the error."""
+    from google.rpc import error_details_pb2
+
+    found = []
+    for detail in getattr(exc, "details", None) or []:
+        if isinstance(detail, error_details_pb2.PreconditionFailure):
+            found += [(v.type, v.description) for v in detail.violations]
+    return found
+
+
+def key_refused(target: Any, project_id: str, email: str, exc: BaseException) -> WizardError:
+    """Why Google refused a key: an organisation policy, the 10-keys limit, or something else (its words)."""
+    text = getattr(exc, "message", None) or str(exc)
+    types = " ".join(t for t, _ in _violations(exc)) + " " + text
+    if MANAGED_KEY_CONSTRAINT in types or LEGACY_KEY_CONSTRAINT in types or "Key creation is not allowed" in text:
+        return key_creation_forbidden(project_id, email, managed=MANAGED_KEY_CONSTRAINT in types)
     try:
-        key = target.iam().create_service_account_key(
-            request={"name": f"projects/{project_id}/serviceAccounts/{email}"}, retry=None)
-    except exceptions.FailedPrecondition as exc:
-        text = str(exc)
-        if "disableServiceAccountKeyCreation" in text or "Key creation is not allowed" in text:
-            raise WizardError(
-                what=f"Your organisation forbids creating keys for {email}.",
-                why="The organisation policy constraints/iam.disableServiceAccountKeyCreation is enforced "
-                "(the default for organisations created since 2024).",
-                fix="Ask an organisation policy administrator to exempt this project "
-                "(`gcloud resource-manager org-policies disable-enforce "
-                f"iam.disableServiceAccountKeyCreation --project={project_id}`), or use a project outside the "
-                "organisation; Workload Identity Federation avoids keys altogether but the guide does not cover it.",
-            ) from None
-        if "10" in text or "maximum" in text.lower() or "limit" in text.lower():
-            raise WizardError(
-                what=f"{email} already has the maximum number of keys (10).",
-                why=text,
-                fix=f"Delete old keys (`gcloud iam service-accounts keys list --iam-account={email}`, then "
-                "`... keys delete KEY_ID`), then retry.",
-            ) from None
-        raise
-    data = key.private_key_data
-    return bytes(data)
+        count = len(user_keys(target, project_id, email))
+    except Exception:  # noqa: BLE001 - the count only makes the message precise
+        count = -1
+    if count >= MAX_KEYS:
+        return WizardError(
+            what=f"{email} already has {count} keys, the most Google allows (10 per service account).",
+            why=f"Google answered \"{text}\"; counting the account's keys shows the limit is reached. Every "
+            "`gcloud iam service-accounts keys create` (or earlier attempts by hand) adds one, and keys are "
+            "never removed by themselves.",
+            fix=f"List them (`gcloud iam service-accounts keys list --iam-account={email} --managed-by=user`), "
+            f"delete the ones no longer used (`gcloud iam service-accounts keys delete KEY_ID --iam-account={email}`)"
+            ", then run the wizard again.",
+        )
+    return WizardError(
+        what=f"Google refused to create a key for {email}.",
+        why=f"Google answered \"{text}\" ({count if count >= 0 else 'an unknown number of'} keys exist; the limit "
+        "is 10).",
+        fix="Check the service account in the Google Cloud console (IAM & Admin > Service accounts), then retry.",
+    )
+
+
+def key_creation_forbidden(project_id: str, email: str, managed: bool) -> WizardError:
+    """Both constraints forbid keys; only an organisation policy administrator can lift them."""
+    if managed:
+        constraint = MANAGED_KEY_CONSTRAINT
+        command = (f"gcloud org-policies set-policy policy.yaml   # policy.yaml: name: projects/{project_id}/policies/"
+                   f"{constraint}, spec: {{rules: [{{enforce: false}}]}}")
+    else:
+        constraint = LEGACY_KEY_CONSTRAINT
+        command = f"gcloud resource-manager org-policies disable-enforce {constraint} --project={project_id}"
+    return WizardError(
+        what=f"Your organisation forbids creating keys for {email}.",
+        why=f"The organisation policy constraint constraints/{constraint} is enforced on project {project_id} "
+        f"(both {LEGACY_KEY_CONSTRAINT} and its managed form {MANAGED_KEY_CONSTRAINT} forbid keys; Google "
+        "enforces them by default in organisations created since May 2024). Being the project's owner is not "
+        "enough to change it.",
+        fix="Ask an organisation policy administrator (roles/orgpolicy.policyAdmin, granted on the organisation) "
+        f"to exempt this project: `{command}`; or use a project outside the organisation. Then run the wizard "
+        "again: nothing was created. (Workload Identity Federation avoids keys altogether, but the guide does not "
+        "cover it.)",
+    )
 
 
 def delete_key(target: Any, project_id: str, email: str, key_id: str) -> None:
@@ -221,7 +292,7 @@ def delete_key(target: Any, project_id: str, email: str, key_id: str) -> None:
 
     try:
         target.iam().delete_service_account_key(
-            name=f"projects/{project_id}/serviceAccounts/{email}/keys/{key_id}", retry=None)
+            name=f"projects/{project_id}/serviceAccounts/{email}/keys/{key_id}", retry=retry.policy())
     except exceptions.NotFound:
         pass
 

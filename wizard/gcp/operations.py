@@ -6,6 +6,7 @@ import time
 from typing import Any, Callable
 
 from wizard.engine.errors import WizardError
+from wizard.gcp import retry
 
 
 def wait(operation: Any, target: Any, say: Callable[[str, float | None], None], label: str,
@@ -15,7 +16,7 @@ def wait(operation: Any, target: Any, say: Callable[[str, float | None], None], 
     delay = target.poll_initial
     shown = -1
     while True:
-        if operation.done(retry=target.retry()):
+        if operation.done(retry=retry.policy()):
             break
         elapsed = time.monotonic() - started
         if elapsed > timeout:
@@ -30,4 +31,4 @@ def wait(operation: Any, target: Any, say: Callable[[str, float | None], None], 
             say(f"{label}… {shown} s", None)
         time.sleep(delay)
         delay = min(delay * 1.5, target.poll_maximum)
-    return operation.result(retry=target.retry())
+    return operation.result(retry=retry.policy())

@@ -13,7 +13,9 @@ from typing import Any, Callable
 
 from wizard.answers import suggest_ids
 from wizard.engine.errors import WizardError
-from wizard.gcp import operations
+from wizard.gcp import operations, retry
+
+QUOTA_FORM = "https://support.google.com/code/contact/project_quota_increase"
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ def find_project(target: Any, project_id: str) -> ProjectInfo | None:
     from google.api_core import exceptions
 
     try:
-        project = target.projects().get_project(name=f"projects/{project_id}", retry=target.retry())
+        project = target.projects().get_project(name=f"projects/{project_id}", retry=retry.policy())
     except (exceptions.PermissionDenied, exceptions.NotFound):
         return None
     return ProjectInfo(project.project_id, project.name.split("/", 1)[1], project.state.name)
@@ -45,12 +47,15 @@ def create_project(target: Any, project_id: str, say: Callable[[str, float | Non
     from google.api_core import exceptions
     from google.cloud import resourcemanager_v3
 
+    lost: list[BaseException] = []  # transient failures: an attempt may have created it, answer lost
     try:
         operation = target.projects().create_project(
             project=resourcemanager_v3.Project(project_id=project_id, display_name=project_id),
-            retry=None,  # a failure goes to the learner with Retry; the default would wait 60 s
+            retry=retry.policy(on_error=lost.append),  # a repeat that conflicts adopts (below)
         )
     except exceptions.Conflict:
+        if lost:  # our own earlier attempt may be creating it: give it the time a creation takes
+            adopt_wait = max(adopt_wait, 120.0)
         mine = _wait_visible(target, project_id, adopt_wait, say)
         if mine is not None:
             say(f"Project {project_id} already exists and is yours: adopting it", None)
@@ -58,7 +63,12 @@ def create_project(target: Any, project_id: str, say: Callable[[str, float | Non
         raise project_taken(project_id) from None
     after_call()
     say(f"Google is creating project {project_id}", None)
-    operations.wait(operation, target, say, f"Waiting for project {project_id}")
+    try:
+        operations.wait(operation, target, say, f"Waiting for project {project_id}")
+    except exceptions.GoogleAPICallError as exc:
+        if is_project_quota(exc):
+            raise project_quota_exceeded(project_id) from None
+        raise
     info = _wait_visible(target, project_id, 30.0, say)
     if info is None:
         raise WizardError(
@@ -106,3 +116,27 @@ def request_deletion(target: Any, project_id: str, say: Callable[[str, float | N
             return  # an earlier, interrupted run already asked
         raise
     operations.wait(operation, target, say, f"Shutting down project {project_id}")
+
+
+def is_project_quota(exc: BaseException) -> bool:
+    """Google ends the creation operation with code 8 (RESOURCE_EXHAUSTED) and a QuotaFailure."""
+    from google.api_core import exceptions
+    from google.rpc import error_details_pb2
+
+    if not isinstance(exc, exceptions.TooManyRequests):  # ResourceExhausted, code 8
+        return False
+    details = getattr(exc, "details", None) or []
+    return "project quota" in str(exc).lower() or any(
+        isinstance(d, error_details_pb2.QuotaFailure) for d in details)
+
+
+def project_quota_exceeded(project_id: str) -> WizardError:
+    return WizardError(
+        what=f"Google Cloud refused to create project {project_id}: you have reached your project quota.",
+        why="Each Google account may create only a limited number of projects (Google's project quota, "
+        "smaller for new accounts), and projects you deleted still count for 30 days, until they are "
+        "removed for good. This is an allowance, not a passing fault: retrying now will not help.",
+        fix="Reuse a project you already have (give its ID as gcp.project_id), restore a recently deleted one "
+        "(`gcloud projects undelete PROJECT_ID`), or ask Google for more projects with the form at "
+        f"{QUOTA_FORM} (answers take a few days); then run the wizard again.",
+    )

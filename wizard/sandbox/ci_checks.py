@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.sandbox.control_plane.iam_policy import effective_roles
+
 STORAGE_READ_ROLES = {
     "roles/storage.objectViewer", "roles/storage.objectAdmin", "roles/storage.admin",
     "roles/owner", "roles/editor", "roles/viewer",
@@ -60,9 +62,9 @@ def key_facts(value: str | bytes) -> KeyFacts:
 
 
 def _roles(world: dict[str, Any], project_id: str, email: str) -> set[str]:
+    """The roles in effect: a grant younger than `faults.iam_propagation_seconds` is not yet (see iam_policy)."""
     project = world.get("projects", {}).get(project_id, {})
-    member = f"serviceAccount:{email}"
-    return {b["role"] for b in project.get("iam_policy", {}).get("bindings", []) if member in b.get("members", [])}
+    return effective_roles(world, project, f"serviceAccount:{email}")
 
 
 def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bucket_project: str | None = None,
@@ -88,13 +90,16 @@ def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bu
         if facts.get("private_key_id") not in account.get("keys", {}):
             return f"invalid_grant: the key {facts.get('private_key_id')} of {email} does not exist (deleted?)"
         if bucket_project:
-            target = world.get("projects", {}).get(bucket_project, {})
-            member = f"serviceAccount:{email}"
-            bindings = target.get("iam_policy", {}).get("bindings", [])
-            roles = {b["role"] for b in bindings if member in b.get("members", [])}
+            roles = _roles(world, bucket_project, email)
             if not roles & STORAGE_READ_ROLES:
-                return (f"403: {email} does not have storage.objects.get access to the bucket "
-                        f"(no storage role on project {bucket_project})")
+                # Google's 403 is the same whether the role is missing or not yet in effect.
+                denied = (f"403: {email} does not have storage.objects.get access to the Google Cloud Storage "
+                          "object. Permission 'storage.objects.get' denied on resource (or it may not exist).")
+                granted = {b["role"] for b in world.get("projects", {}).get(bucket_project, {})
+                           .get("iam_policy", {}).get("bindings", []) if f"serviceAccount:{email}" in b["members"]}
+                if granted & STORAGE_READ_ROLES:
+                    return denied
+                return f"{denied} (no storage role on project {bucket_project})"
         if deploys:
             roles = _roles(world, project_id, email)
             if not roles & PUSH_ROLES:

@@ -43,6 +43,7 @@ from gcp_storage_emulator.handlers import objects as gse_objects
 
 from wizard.sandbox.emulator_store import JournaledStorage
 from wizard.sandbox.emulator_store import object_names as object_names  # re-exported
+from wizard.sandbox.faults import http_fault
 from wizard.sandbox.world import World
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,11 @@ def _denied(learner: str, permission: str, noun: str) -> GoogleError:
         f"'{permission}' denied on resource (or it may not exist).",
         "forbidden",
     )
+
+
+def _domain_verified(world: dict[str, Any], name: str) -> bool:
+    """Whether the learner verified the domain `name` is in (world["verified_domains"], none by default)."""
+    return any(name == d or name.endswith("." + d) for d in world.get("verified_domains") or [])
 
 
 def _bucket_not_found() -> GoogleError:
@@ -328,10 +334,15 @@ class _Gate:
         response = gse_server.Response(http_handler)
         write = method in (POST, PUT, PATCH, DELETE)
         try:
-            self.world.count("storage", write=write)
+            number = self.world.count("storage", write=write)
             handler, match = self._route(request, method)
             request.set_match(match)
             _ = request.data  # read the body now, outside the lock
+            # After reading the body, so that the client sees an answer rather than a reset.
+            transient = http_fault(self.world.read_faults(), number)
+            if transient is not None and handler is not gse_server._health_check:
+                self.world.note_transient()
+                raise GoogleError(transient.http_status, transient.message, transient.http_reason)
             if getattr(handler, "__module__", None) == gse_objects.__name__:
                 self._dispatch(handler, request, response)
             else:
@@ -422,6 +433,10 @@ class _Gate:
         project = world["projects"].get(bucket.get("project", ""))
         if project is not None:
             self._check_billing(world, project)
+            # Calls on a bucket count against its project, where the JSON API must be enabled
+            # (cloud.google.com/storage/docs/json_api/v1/status-codes#403-forbidden, accessNotConfigured).
+            if not set(project.get("services") or []) & {STORAGE_SERVICE, STORAGE_JSON_API_SERVICE}:
+                raise _service_disabled(str(project.get("number", "")))
         if self.storage.get_bucket(name) is None:  # world says it exists: heal the emulator
             self.storage.create_bucket(name, gse_buckets._make_bucket_resource(name))
 
@@ -464,6 +479,11 @@ class _Gate:
         if not services & {STORAGE_SERVICE, STORAGE_JSON_API_SERVICE}:
             raise _service_disabled(str(project.get("number", "")))
         self._check_billing(world, project)
+        if "." in name and not _domain_verified(world, name):
+            # Google's text (recorded: github.com/googleapis/google-cloud-go/issues/529); names with dots
+            # need verified domain ownership (cloud.google.com/storage/docs/domain-name-verification).
+            raise GoogleError(403, "The bucket you tried to create requires domain ownership verification.",
+                              "forbidden")
 
         location = str(body.get("location") or DEFAULT_LOCATION).upper()
         if location not in REGIONS | MULTI_REGIONS | DUAL_REGIONS:

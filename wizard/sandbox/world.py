@@ -42,8 +42,22 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "service_account_visibility_seconds": 0.5,
     # When true, linking billing fails like Google's "Cloud billing quota exceeded".
     "billing_quota_exceeded": False,
-    # When true, the org policy iam.disableServiceAccountKeyCreation is enforced.
+    # true (or "legacy"): the org policy iam.disableServiceAccountKeyCreation is enforced;
+    # "managed": its managed form iam.managed.disableServiceAccountKeyCreation.
     "disable_key_creation": False,
+    # How many more projects the learner may create (None: no limit). At 0, creating one fails like
+    # Google's project quota (the operation ends with code 8, RESOURCE_EXHAUSTED).
+    "project_quota": None,
+    # Seconds before a new IAM grant takes effect for service accounts (storage access, CI runs);
+    # Google: "typically 2 minutes, potentially 7 or more" (cloud.google.com/iam/docs/access-change-propagation).
+    "iam_propagation_seconds": 0.0,
+    # Share (0-1) of calls to the Google fakes that fail with a transient error; see wizard/sandbox/faults.py.
+    "transient_failure_rate": 0.0,
+    "transient_seed": 0,
+    # "service.Method" -> gRPC error code name to fail with on the next call only; a DEADLINE_EXCEEDED
+    # on a write is answered after the write took effect (the answer is lost), e.g.
+    # {"IAM.CreateServiceAccountKey": "DEADLINE_EXCEEDED"}.
+    "fail_once": {},
     # "service.Method" -> gRPC/HTTP error code name to fail with once per call until cleared,
     # e.g. {"CloudBilling.UpdateProjectBillingInfo": "UNAVAILABLE"}.
     "fail": {},
@@ -150,8 +164,9 @@ class World:
         atomic_write_json(self.path, data, mode=0o600)
         self._stamp = self._file_stamp()
 
-    def count(self, service: str, write: bool) -> None:
-        """Count one API request; tests prove idempotence with these counters.
+    def count(self, service: str, write: bool) -> int:
+        """Count one API request; tests prove idempotence with these counters. Returns the request's number
+        (the seeded transient faults depend on it).
 
         Counted in memory, written with the next mutation or within `COUNTS_FLUSH_SECONDS`."""
         with self._lock:
@@ -160,6 +175,11 @@ class World:
                 self._flush_timer = threading.Timer(COUNTS_FLUSH_SECONDS, self._flush_later)
                 self._flush_timer.daemon = True
                 self._flush_timer.start()
+            calls = self._current().get("calls", {})
+            number = int(calls.get("reads", 0)) + int(calls.get("writes", 0))
+            if self._working is None:  # a mutation in progress holds the pending counts already
+                number += sum(reads + writes for reads, writes in self._pending.values())
+            return number
 
     def _flush_later(self) -> None:
         with self._lock:
@@ -179,6 +199,26 @@ class World:
     def fault(self, name: str) -> Any:
         with self._lock:
             return self._current()["faults"].get(name, DEFAULT_FAULTS.get(name))
+
+    def note_transient(self) -> None:
+        """Count one injected transient fault (shown by `sandbox inspect` under calls)."""
+        with self.mutate() as data:
+            calls = data.setdefault("calls", {"reads": 0, "writes": 0, "by_service": {}})
+            calls["transient_faults"] = int(calls.get("transient_faults", 0)) + 1
+
+    def take_failure_once(self, method: str) -> str | None:
+        """The code injected once for `method` under faults["fail_once"], removed as it is used."""
+        with self._lock:
+            if method not in (self._current()["faults"].get("fail_once") or {}):
+                return None
+            with self.mutate() as data:
+                code = data["faults"]["fail_once"].pop(method, None)
+                return str(code) if code else None
+
+    def read_faults(self) -> dict[str, Any]:
+        """The fault knobs as they are now (a copy)."""
+        with self._lock:
+            return dict(self._current()["faults"])
 
     def take_failure(self, method: str) -> str | None:
         """Return the error code injected for `method` (e.g. 'CloudBilling.GetBillingAccount'), if any."""

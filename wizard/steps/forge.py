@@ -13,6 +13,7 @@ from wizard.engine.errors import WizardError
 from wizard.engine.step import Context, Observation, Status, Step
 from wizard.forges.connect import open_forge
 from wizard.fsutil import atomic_write
+from wizard.steps import propagation
 from wizard.steps.iam import CreateKey
 
 
@@ -335,6 +336,18 @@ class WatchRun(Step):
         again = self.rerun.get(kind)
         return watch + (f"\n# to run it again without a commit:\n{again}" if again else "")
 
+    @staticmethod
+    def _rerun_if_refused_while_propagating(ctx: Context, forge: Any, sha: str) -> float | None:
+        """Re-run the run that the last attempt found refused while a grant propagated; when it started."""
+        if not propagation.should_rerun(ctx):
+            return None
+        runs = forge.runs_for(sha)
+        if not runs or runs[0].status != "completed" or runs[0].conclusion == "success":
+            return None
+        forge.rerun(runs[0])
+        ctx.progress(f"Re-running {runs[0].url}: the role granted earlier should be in effect by now")
+        return time.monotonic()
+
     def _sha(self, ctx: Context) -> str | None:
         ws = ctx.workspace
         head = ws.head()
@@ -378,9 +391,15 @@ class WatchRun(Step):
         limit = 120.0 if ctx.target.is_sandbox else self.timeout
         deadline, shown, delay = time.monotonic() + limit, "", 0.25 if ctx.target.is_sandbox else 3.0
         longest = 1.0 if ctx.target.is_sandbox else 15.0  # polls back off: runs take minutes on a real forge
+        rerun_at = self._rerun_if_refused_while_propagating(ctx, forge, sha)
         while True:
             runs = self._runs(forge, sha)
             run = runs[0] if runs else None
+            if rerun_at is not None and run is not None and run.status == "completed" and \
+                    time.monotonic() - rerun_at < 30:
+                time.sleep(delay)  # the forge has not shown the new attempt yet
+                continue
+            rerun_at = None if run is not None and run.status != "completed" else rerun_at
             state = "waiting for the run to start" if run is None else f"{run.status.replace('_', ' ')} — {run.url}"
             if state != shown:
                 ctx.progress(state)
@@ -392,6 +411,9 @@ class WatchRun(Step):
                         ctx.progress(f"To run it again later without a commit: {again}")
                     return {"run": run.url}
                 hint = forge.run_log_hint(run)
+                propagating = propagation.explain(ctx, self.id, sha, run, hint)
+                if propagating is not None:
+                    raise propagating
                 raise WizardError(
                     what=f"{self.subject} for commit {sha[:7]} ended with {run.conclusion}.",
                     why=hint or "The run's log says why.",

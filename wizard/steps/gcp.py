@@ -190,7 +190,11 @@ class CreateBucket(Step):
 
     def preflight(self, ctx: Context) -> None:
         # A bucket that belongs to someone else is found before anything is created.
-        buckets.find_bucket(ctx.target, ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name"))
+        try:
+            buckets.find_bucket(ctx.target, ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name"))
+        except WizardError as exc:
+            if exc.details.get("cause") != "billing-disabled":
+                raise  # the learner's own bucket, refused for billing: the billing step comes first and fixes it
 
     def _compare(self, ctx: Context, found: buckets.BucketInfo) -> Observation:
         project = projects.find_project(ctx.target, ctx.answer("gcp.project_id"))

@@ -228,7 +228,7 @@ class CreateKey(Step):
         if kid is None:
             path = self.path(ctx)
             ctx.crash_point("before-call")
-            material = iam.create_key(ctx.target, project_id, email)
+            material = iam.create_key(ctx.target, project_id, email, ctx.progress)
             ctx.memory[self.memory_key] = material
             kid = self.key_id_of(material)
             if kid is None:  # pragma: no cover - Google's keys always name their id

@@ -50,6 +50,7 @@ SA_ETAG = b"01021920"  # Google sends this constant etag ("MDEwMjE5MjA=" in JSON
 USER_KEY_VALID_BEFORE = "9999-12-31T23:59:59.000000Z"
 KEY_CREATION_DISABLED = "Key creation is not allowed on this service account."
 NO_KEY_POLICY = "constraints/iam.disableServiceAccountKeyCreation"
+NO_KEY_MANAGED_POLICY = "constraints/iam.managed.disableServiceAccountKeyCreation"
 
 
 def account_email(account_id: str, project_id: str) -> str:
@@ -273,11 +274,17 @@ class IamAdminService:
 
     def _check_key_allowed(self, data: dict[str, Any], ref: str, who: str, missing: str):
         project, email, account = self._account(data, ref, who, "iam.serviceAccountKeys.create", missing)
-        if data["faults"].get("disable_key_creation"):
+        forbidden = data["faults"].get("disable_key_creation")
+        if forbidden:
+            # true or "legacy": the legacy constraint; "managed": its managed form, enforced by default
+            # in organisations created since May 2024 (cloud.google.com/organization-policy/
+            # restrict-service-accounts#disable_service_account_key_creation). Google's answer is the same
+            # text; the violation names the constraint (recorded: github.com/google/create-service-account/issues/21).
+            constraint = NO_KEY_MANAGED_POLICY if str(forbidden).lower() == "managed" else NO_KEY_POLICY
             account_name = f"projects/{project['project_id']}/serviceAccounts/{email}"
             subject = f"{account_name}?configvalue={quote(email, safe='')}"
             raise failed_precondition(
-                KEY_CREATION_DISABLED, [precondition_violation(NO_KEY_POLICY, subject, KEY_CREATION_DISABLED)]
+                KEY_CREATION_DISABLED, [precondition_violation(constraint, subject, KEY_CREATION_DISABLED)]
             )
         if len(account.get("keys", {})) >= MAX_USER_KEYS:
             raise failed_precondition()

@@ -156,8 +156,45 @@ def set_policy(world_data: dict[str, Any], project: dict[str, Any], message: pol
             )
     updated = from_message(world_data, message)
     updated["etag"] = new_etag()
+    _stamp_grants(current, updated)
     project["iam_policy"] = updated
     return updated
+
+
+# -- propagation --------------------------------------------------------------------------
+# "Typically 2 minutes, potentially 7 or more" before a change to an allow policy is in effect
+# everywhere (cloud.google.com/iam/docs/access-change-propagation). The policy reads back at once;
+# only its use by the granted principal waits `faults.iam_propagation_seconds`.
+def _stamp_grants(before: Policy, after: Policy) -> None:
+    """Remember when each (role, member) pair first appeared; pairs that existed keep their time."""
+    known = dict(before.get("granted_at") or {})
+    now = clock.now()
+    stamps = {}
+    for binding in after.get("bindings", []):
+        if binding.get("condition"):
+            continue
+        for member in binding.get("members", []):
+            key = f"{binding['role']} {member}"
+            stamps[key] = known.get(key, now)
+    after["granted_at"] = stamps
+
+
+def effective_roles(world_data: dict[str, Any], project: dict[str, Any], member: str,
+                    now: float | None = None) -> set[str]:
+    """The roles `member` really holds on `project` now: grants younger than the propagation delay
+    are in the policy but not yet in effect."""
+    moment = clock.now() if now is None else now
+    delay = float((world_data.get("faults") or {}).get("iam_propagation_seconds") or 0.0)
+    policy = project.get("iam_policy") or {}
+    stamps = policy.get("granted_at") or {}
+    roles = set()
+    for binding in policy.get("bindings", []):
+        if binding.get("condition") or member not in binding.get("members", []):
+            continue
+        granted = stamps.get(f"{binding['role']} {member}")
+        if granted is None or moment >= float(granted) + delay:
+            roles.add(binding["role"])
+    return roles
 
 
 def forget_service_account(project: dict[str, Any], email: str, unique_id: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import proto
@@ -70,6 +70,20 @@ def record_operation(
     return build_operation(name, data["operations"][name])
 
 
+def record_failed_operation(
+    data: dict[str, Any], name: str, kind: str, done_at: float, code: int, message: str,
+    details: Sequence[Message] = (), metadata: Message | proto.Message | None = None,
+) -> operations_pb2.Operation:
+    """Store an operation that will end with `google.rpc.Status` {code, message, details}."""
+    data.setdefault("operations", {})[name] = {
+        "done_at": done_at,
+        "kind": kind,
+        "error": {"code": code, "message": message, "details": [to_json_any(d) for d in details]},
+        "metadata": to_json_any(metadata) if metadata is not None else None,
+    }
+    return build_operation(name, data["operations"][name])
+
+
 def done_operation(
     name: str, response: Message | proto.Message, metadata: Message | proto.Message | None = None
 ) -> operations_pb2.Operation:
@@ -102,6 +116,8 @@ def build_operation(name: str, record: dict[str, Any], now: float | None = None)
         if error:
             op.error.code = int(error.get("code", 2))
             op.error.message = str(error.get("message", ""))
+            for detail in error.get("details") or []:
+                op.error.details.append(from_json_any(detail))
         else:
             op.response.CopyFrom(from_json_any(record["response"]))
     return op

@@ -17,6 +17,7 @@ from typing import Any
 from google.cloud.resourcemanager_v3.types import projects as rm
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.longrunning import operations_pb2
+from google.rpc import error_details_pb2
 
 from wizard.sandbox.world import World
 
@@ -24,7 +25,7 @@ from . import clock, iam_policy
 from .access import allocate_number, find_project, is_ready, learner_project, parse_project_name
 from .chapter13 import apply_chapter13_preset
 from .errors import already_exists, failed_precondition, invalid_argument
-from .operations import new_operation_name, record_operation
+from .operations import new_operation_name, record_failed_operation, record_operation
 from .paging import page
 from .rpc import Rpc, service_handler
 
@@ -113,6 +114,23 @@ def _search_matcher(query: str):
     return matches
 
 
+# Google's answer when the learner may create no more projects: the operation ends with code 8
+# (RESOURCE_EXHAUSTED) and a QuotaFailure; recorded exchange in github.com/taers232c/GAMADV-XTD3/issues/116,
+# explained at support.google.com/cloud/answer/6330231 (deleted projects count for 30 days).
+PROJECT_QUOTA_MESSAGE = "The project cannot be created because you have exceeded your allotted project quota."
+
+
+def project_quota_exceeded(data: dict[str, Any], done_at: float) -> operations_pb2.Operation:
+    """The operation Google returns for a CreateProject beyond the quota (no project is created)."""
+    violation = error_details_pb2.QuotaFailure(
+        violations=[error_details_pb2.QuotaFailure.Violation(description=PROJECT_QUOTA_MESSAGE)]
+    )
+    return record_failed_operation(
+        data, new_operation_name("create_project"), "create_project", done_at, 8, PROJECT_QUOTA_MESSAGE,
+        [violation], rm.CreateProjectMetadata(gettable=False, ready=False),
+    )
+
+
 class ProjectsService:
     def __init__(self, world: World) -> None:
         self.world = world
@@ -132,6 +150,11 @@ class ProjectsService:
             if find_project(data, wanted.project_id) is not None:
                 raise already_exists()
             seconds = float(data["faults"].get("operation_seconds", 1.0))
+            quota = data["faults"].get("project_quota")
+            if quota is not None:
+                if int(quota) <= 0:
+                    return project_quota_exceeded(data, now + seconds)
+                data["faults"]["project_quota"] = int(quota) - 1
             learner = data["learner"]
             record: dict[str, Any] = {
                 "project_id": wanted.project_id,

@@ -19,9 +19,10 @@ import proto
 from google.api_core import exceptions as core_exceptions
 from grpc_status import rpc_status
 
+from wizard.sandbox.faults import Transient, grpc_fault, injected_once
 from wizard.sandbox.world import World
 
-from .errors import ApiError
+from .errors import ApiError, error_info
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,13 @@ def injected_status_code(value: Any) -> grpc.StatusCode:
         return grpc.StatusCode.UNKNOWN
 
 
+def _transient_error(transient: Transient) -> ApiError:
+    """Google's rate-limit answer carries ErrorInfo RATE_LIMIT_EXCEEDED (cloud.google.com/apis/design/errors)."""
+    code = grpc.StatusCode[transient.name]
+    details = [error_info("RATE_LIMIT_EXCEEDED", "googleapis.com")] if transient.name == "RESOURCE_EXHAUSTED" else []
+    return ApiError(code, transient.message, details)
+
+
 def _abort(context: grpc.ServicerContext, error: ApiError) -> None:
     context.abort_with_status(rpc_status.to_status(error.to_status()))
 
@@ -96,19 +104,30 @@ def _wrap(
     world: World, counter_name: str, method: str, rpc: Rpc
 ) -> Callable[[Any, grpc.ServicerContext], Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
-        world.count(counter_name, write=rpc.write)
+        number = world.count(counter_name, write=rpc.write)
+        transient = grpc_fault(world.read_faults(), number, rpc.write)
+        once = world.take_failure_once(method)
+        if once and once.upper() in grpc.StatusCode.__members__:
+            transient = injected_once(once, rpc.write)
+        if transient is not None:
+            world.note_transient()
+        if transient is not None and not transient.after_write:
+            _abort(context, _transient_error(transient))
         injected = world.take_failure(method)
         if injected:
             code = injected_status_code(injected)
             message = _INJECTED_MESSAGES.get(code.name, f"Injected {code.name} for {method} (sandbox fault).")
             _abort(context, ApiError(code, message))
         try:
-            return rpc.impl(request)
+            response = rpc.impl(request)
         except ApiError as error:
             _abort(context, error)
         except Exception:  # a bug in the fake: say so instead of a bare UNKNOWN
             log.exception("sandbox control plane: %s failed", method)
             _abort(context, ApiError(grpc.StatusCode.INTERNAL, f"Sandbox bug in {method}; see the log."))
+        if transient is not None:  # the write took effect; its answer is lost on the way back
+            _abort(context, _transient_error(transient))
+        return response
 
     handle.__name__ = method.replace(".", "_")
     return handle

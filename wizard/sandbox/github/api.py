@@ -17,6 +17,7 @@ talks to it with `Github(base_url=forge.url + "/api/v3")`. Only these endpoints 
     GET    /repos/{o}/{r}/actions/runs                      [actions/list-workflow-runs-for-repo]
     GET    /repos/{o}/{r}/actions/runs/{id}                 [actions/get-workflow-run]
     DELETE /repos/{o}/{r}/actions/runs/{id}                 [actions/delete-workflow-run]
+    POST   /repos/{o}/{r}/actions/runs/{id}/rerun           [actions/re-run-workflow]
     GET    /repos/{o}/{r}/actions/workflows/{id or file}    [actions/get-workflow]
     GET    /repos/{o}/{r}/actions/workflows/{id}/runs       [actions/list-workflow-runs]
     POST   /repos/{o}/{r}/actions/workflows/{id}/dispatches [actions/create-workflow-dispatch]
@@ -136,6 +137,8 @@ ROUTES = [
            "actions/workflow-runs#get-a-workflow-run", "get_run", permission="actions=read"),
     _route("DELETE", _REPO + r"/actions/runs/(?P<run_id>\d+)", "actions/delete-workflow-run",
            "actions/workflow-runs#delete-a-workflow-run", "delete_run", permission="actions=write"),
+    _route("POST", _REPO + r"/actions/runs/(?P<run_id>\d+)/rerun", "actions/re-run-workflow",
+           "actions/workflow-runs#re-run-a-workflow", "rerun", permission="actions=write"),
     _route("GET", _REPO + "/actions/workflows/(?P<workflow>[^/]+)", "actions/get-workflow",
            "actions/workflows#get-a-workflow", "get_workflow", permission="actions=read"),
     _route("GET", _REPO + "/actions/workflows/(?P<workflow>[^/]+)/runs", "actions/list-workflow-runs",
@@ -550,6 +553,16 @@ class GitHubApi:
             runs = github(data)["repos"][full]["runs"]
             runs[:] = [r for r in runs if r["id"] != run["id"]]
         return ForgeResponse(204)
+
+    def rerun(self, call: Call) -> ForgeResponse:
+        """Re-run a finished run: same id, `run_attempt` + 1, judged again against the world as it is now
+        (docs.github.com/rest/actions/workflow-runs#re-run-a-workflow: 201 Created)."""
+        full, repo = self._repo(call, "write")
+        run = self._find_run(call, repo)
+        if progress(run, run_seconds(call.data))["status"] != "completed":
+            raise HttpError(403, "This workflow run is not completed and cannot be re-run.")
+        self.actions.rerun(full, run["id"])
+        return ForgeResponse.json({}, 201)
 
     # -- workflows --------------------------------------------------------------------------
     def _workflow(self, call: Call, full: str, repo: dict[str, Any]) -> dict[str, Any]:

@@ -226,6 +226,23 @@ class Actions:
         with self.lock(full):
             return self._store(full, [self._pending(full, workflow, branch, sha, "workflow_dispatch")], actor)[0]
 
+    def rerun(self, full: str, run_id: int) -> None:
+        """Start a finished run again (a new attempt of the same run), judged against today's world."""
+        with self.lock(full):
+            run = next(r for r in github(self.world.read())["repos"][full]["runs"] if r["id"] == run_id)
+            workflows = self.workflows_at(full, run["sha"])
+            workflow = workflows.get(run["workflow_path"])
+            if workflow is None:
+                return
+            pending = self._pending(full, workflow, run["branch"], run["sha"], run["event"], workflows)
+            with self.world.mutate() as data:
+                repo = github(data)["repos"][full]
+                stored = next(r for r in repo["runs"] if r["id"] == run_id)
+                conclusion, log = judge(data, repo, pending)
+                stored.update({"run_attempt": int(stored.get("run_attempt", 1)) + 1, "created_at": stamp(),
+                               "status": "queued", "conclusion": None, "outcome": conclusion, "log": log})
+                stored.update(progress(stored, run_seconds(data)))
+
     def workflows_at(self, full: str, sha: str) -> dict[str, Workflow]:
         files = gitrepo.files_under(self.git_dir(full), sha, WORKFLOW_DIR)
         return {path: parse(path, content) for path, content in files.items() if is_workflow_path(path)}

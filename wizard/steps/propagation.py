@@ -1,0 +1,83 @@
+"""A CI run refused right after a role was granted: IAM is still propagating, the setup is fine.
+
+Google applies a change to an allow policy "typically within 2 minutes, potentially 7 minutes or
+more" (cloud.google.com/iam/docs/access-change-propagation). The policy reads back at once, so
+every check the wizard makes says the role is there, yet the first CI run after the grant can be
+refused with 403. Calling that "your setup is wrong" would send the learner hunting for a mistake
+that does not exist: the run is recognised, the learner told to wait, and the next run of the
+wizard re-runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from wizard.engine.errors import WizardError
+from wizard.engine.step import Context
+
+# Longer than Google's "7 minutes or more": a grant younger than this may not be in effect yet.
+WINDOW_SECONDS = 20 * 60
+MARKER = "still propagating"
+_DENIAL = re.compile(r"\b40[13]\b|denied|forbidden|does not have|permission|unauthori[sz]ed", re.IGNORECASE)
+
+
+def grant_age(ctx: Context, step_id: str) -> float | None:
+    """Seconds since this chapter last granted roles (the journal's latest grant attempt), or None."""
+    latest = last_grant(ctx, step_id)
+    if latest is None:
+        return None
+    return max(0.0, (datetime.now(timezone.utc) - latest).total_seconds())
+
+
+def last_grant(ctx: Context, step_id: str) -> datetime | None:
+    """When this chapter last set out to grant roles (the journal's latest grant attempt), or None."""
+    if ctx.store is None:
+        return None
+    prefix = step_id.split(".", 1)[0] + "."
+    latest: datetime | None = None
+    for entry in ctx.store.data.get("journal", []):
+        step = str(entry.get("step", ""))
+        if step.startswith(prefix) and "grant" in step and entry.get("event") == "started":
+            try:
+                moment = datetime.fromisoformat(str(entry["at"]))
+            except (KeyError, ValueError):
+                continue
+            latest = moment if latest is None or moment > latest else latest
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=timezone.utc)
+    return latest
+
+
+def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str) -> WizardError | None:
+    """The explanation for a failed run if it is most likely IAM propagation, else None."""
+    age = grant_age(ctx, step_id)
+    if age is None or age > WINDOW_SECONDS:
+        return None
+    started = getattr(run, "started_at", None)
+    granted = last_grant(ctx, step_id)
+    if started is not None and granted is not None:
+        started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+        if started < granted:
+            return None  # the run began before the grant: it failed for want of the role, not propagation
+    if hint and not _DENIAL.search(hint):
+        return None  # the forge says why, and it is not an access refusal
+    minutes = max(1, round(age / 60))
+    seen = f" The run says: {hint}" if hint else ""
+    return WizardError(
+        what=f"The CI run for commit {sha[:7]} was refused access to Google Cloud: the role granted "
+        f"{minutes} minute{'s' if minutes != 1 else ''} ago is {MARKER}.",
+        why="Google applies new IAM grants everywhere within typically 2 minutes, sometimes 7 or more "
+        "(cloud.google.com/iam/docs/access-change-propagation). The role is in the project's policy, so your "
+        "setup is right; a run that started before the grant reached Cloud Storage is refused with 403." + seen,
+        fix="Wait a few minutes, then run the wizard again: it re-runs this run and watches it (or re-run it "
+        f"yourself at {run.url}).",
+        retryable=True,
+    )
+
+
+def should_rerun(ctx: Context) -> bool:
+    """True when the previous attempt of the watch stopped on a run refused while a grant propagated."""
+    previous = ctx.previous
+    return previous.get("status") == "failed" and MARKER in str(previous.get("detail", ""))
