@@ -34,6 +34,9 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "billing_quota_exceeded": False,
     # When true, the org policy iam.disableServiceAccountKeyCreation is enforced.
     "disable_key_creation": False,
+    # The learner's login: "valid", "expired" (Google asks to sign in again), "revoked", or
+    # "missing" (no application default credentials where google-auth looks).
+    "credentials": "valid",
     # "service.Method" -> gRPC/HTTP error code name to fail with once per call until cleared,
     # e.g. {"CloudBilling.UpdateProjectBillingInfo": "UNAVAILABLE"}.
     "fail": {},

@@ -297,8 +297,8 @@ class WatchRun(Step):
         if sha is None:
             raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.", retryable=True)
         forge = open_forge(ctx)
-        limit = 120.0 if ctx.target.is_sandbox else self.timeout
-        deadline, shown, delay = time.monotonic() + limit, "", 0.2 if ctx.target.is_sandbox else 3.0
+        limit = ctx.target.watch_limit or self.timeout
+        deadline, shown, delay = time.monotonic() + limit, "", ctx.target.watch_poll
         while True:
             runs = forge.runs_for(sha)
             run = runs[0] if runs else None

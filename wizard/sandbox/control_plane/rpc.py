@@ -3,8 +3,9 @@
 The official clients already carry every message type (proto-plus wrappers or plain
 protobuf classes), so a generic handler that (de)serializes with those types is wire-
 compatible with the real services. This module also does what every fake RPC must do the
-same way: count the call in the world, honour injected failures, and turn `ApiError`
-into a rich status the clients can read.
+same way: count the call in the world, honour injected failures, check the caller's
+bearer token and quota project (see `gate.py`), and turn `ApiError` into a rich status the
+clients can read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from grpc_status import rpc_status
 from wizard.sandbox.world import World
 
 from .errors import ApiError
+from .gate import check_caller
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ def service_handler(
         deserialize, _ = _codec(rpc.request_type)
         _, serialize = _codec(rpc.response_type)
         handlers[rpc.name] = grpc.unary_unary_rpc_method_handler(
-            _wrap(world, counter_name, f"{short_service}.{rpc.name}", rpc),
+            _wrap(world, counter_name, f"{short_service}.{rpc.name}", rpc, full_service_name),
             request_deserializer=deserialize,
             response_serializer=serialize,
         )
@@ -93,10 +95,14 @@ def service_handler(
 
 
 def _wrap(
-    world: World, counter_name: str, method: str, rpc: Rpc
+    world: World, counter_name: str, method: str, rpc: Rpc, full_service_name: str = ""
 ) -> Callable[[Any, grpc.ServicerContext], Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         world.count(counter_name, write=rpc.write)
+        try:
+            check_caller(world, full_service_name, context.invocation_metadata())
+        except ApiError as error:
+            _abort(context, error)
         injected = world.take_failure(method)
         if injected:
             code = injected_status_code(injected)

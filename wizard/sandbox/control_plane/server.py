@@ -1,8 +1,8 @@
 """Start the fake Google control plane on a loopback port.
 
 One gRPC server carries every service, like one endpoint per product at Google would:
-the clients are pointed at it with an insecure channel, and LRO polling goes through the
-same channel. Everything it knows lives in the `World`, so stopping it and starting a new
+the clients reach it over TLS signed by the sandbox's own CA (see `wizard.sandbox.tls`), with
+bearer tokens from the sandbox's token endpoint, and LRO polling goes through the same channel. Everything it knows lives in the `World`, so stopping it and starting a new
 server on the same folder carries on where it left off.
 """
 
@@ -12,6 +12,7 @@ from concurrent import futures
 
 import grpc
 
+from wizard.sandbox.tls import ensure_tls
 from wizard.sandbox.world import World
 
 from .artifact_registry import ArtifactRegistryService
@@ -47,7 +48,9 @@ def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) ->
     ):
         server.add_generic_rpc_handlers((service.handler(),))
     try:
-        bound = server.add_insecure_port(f"{host}:{port}")
+        tls = ensure_tls(world.root)
+        credentials = grpc.ssl_server_credentials([tls.server_pair()])
+        bound = server.add_secure_port(f"{host}:{port}", credentials)
         if not bound:  # older grpcio reports a failed bind as port 0
             raise OSError(f"cannot listen on {host}:{port}")
     except BaseException:
