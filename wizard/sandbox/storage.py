@@ -764,6 +764,7 @@ class StorageHandle:
     data_dir: Path
     _httpd: _Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
+    world_root: Path | None = None
 
     @property
     def url(self) -> str:
@@ -804,4 +805,4 @@ def start_storage(world: World, data_dir: Path, host: str = "127.0.0.1", port: i
                               daemon=True)
     thread.start()
     return StorageHandle(host=host, port=httpd.server_address[1], data_dir=data_dir, _httpd=httpd,
-                         _thread=thread)
+                         _thread=thread, world_root=Path(world.root))
