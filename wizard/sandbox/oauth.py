@@ -22,6 +22,7 @@ from wizard.sandbox import auth
 from wizard.sandbox.world import World
 
 TOKEN_PATH = "/token"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Google's texts, as its token endpoint sends them.
 REVOKED = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
@@ -88,7 +89,8 @@ def _jwt_bearer(world: World, assertion: str, audience: str) -> tuple[int, dict[
         jwt.decode(assertion, certs={str(header.get("kid")): public}, verify=True, audience=None)
     except ValueError:
         return 400, dict(BAD_SIGNATURE)
-    if claims.get("aud") != audience:
+    # google-auth signs for Google's endpoint whatever the key's token_uri says, and Google takes it.
+    if claims.get("aud") not in (audience, GOOGLE_TOKEN_URI):
         return 400, {"error": "invalid_grant",
                      "error_description": f"Invalid JWT: Failed audience check. The right audience is {audience}"}
     if float(claims.get("exp", 0)) - float(claims.get("iat", 0)) > 3600 or float(claims.get("exp", 0)) < time.time():
