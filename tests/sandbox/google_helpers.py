@@ -59,3 +59,43 @@ def tool_credentials_file(world: World) -> Path:
                              "expiry": "2999-01-01T00:00:00Z"}, mode=0o600)
     json.loads(path.read_text())
     return path
+
+
+def official_clients(root: Path, quota_project: str | None = None) -> dict[str, Any]:
+    """The official clients as any program would point them at a running sandbox.
+
+    Only public knobs: the learner's ADC file (google-auth's loader), the token endpoint and
+    `client_options={"api_endpoint": …}` read from `DIR/endpoints.json`, and TLS trusting
+    `DIR/ca.pem`. The caller sets REQUESTS_CA_BUNDLE to that CA for google-auth's refreshes.
+    """
+    from functools import partial
+
+    from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1, storage
+    from google.cloud.billing_v1.services.cloud_billing.transports import CloudBillingGrpcTransport
+    from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
+    from google.cloud.service_usage_v1.services.service_usage.transports import ServiceUsageGrpcTransport
+    from google.oauth2.credentials import Credentials
+
+    endpoints = json.loads((root / "endpoints.json").read_text())
+    creds = Credentials.from_authorized_user_file(str(root / "gcloud" / "application_default_credentials.json"),
+                                                  scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    creds = creds.with_token_uri(endpoints["token_uri"])  # google-auth sends user refreshes to Google otherwise
+    if quota_project:
+        creds = creds.with_quota_project(quota_project)
+    roots = grpc.ssl_channel_credentials((root / "ca.pem").read_bytes())
+    grpc_options = {"api_endpoint": endpoints["grpc"]}
+
+    def tls(transport: Any) -> Any:
+        return partial(transport, ssl_channel_credentials=roots)
+
+    return {
+        "credentials": creds,
+        "projects": resourcemanager_v3.ProjectsClient(credentials=creds, client_options=grpc_options,
+                                                      transport=tls(ProjectsGrpcTransport)),
+        "billing": billing_v1.CloudBillingClient(credentials=creds, client_options=grpc_options,
+                                                 transport=tls(CloudBillingGrpcTransport)),
+        "services": service_usage_v1.ServiceUsageClient(credentials=creds, client_options=grpc_options,
+                                                         transport=tls(ServiceUsageGrpcTransport)),
+        "storage": storage.Client(project=quota_project or "unused", credentials=creds,
+                                  client_options={"api_endpoint": endpoints["storage"]}),
+    }
