@@ -25,8 +25,10 @@ CHAPTER = Chapter(
     intro=load_text(TEXT, "intro.md"),
     summary=load_text(TEXT, "summary.md"),
     steps=[
-        CheckCredentials("ch07.credentials", "Check your Google Cloud credentials", text=load_text(TEXT, "credentials.md")),
-        CreateProject("ch07.create-project", "Create the Google Cloud project", text=load_text(TEXT, "create-project.md")),
+        CheckCredentials("ch07.credentials", "Check your Google Cloud credentials",
+                         text=load_text(TEXT, "credentials.md")),
+        CreateProject("ch07.create-project", "Create the Google Cloud project",
+                      text=load_text(TEXT, "create-project.md")),
         LinkBilling("ch07.link-billing", "Link a billing account", text=load_text(TEXT, "link-billing.md")),
         EnableServices(
             "ch07.enable-apis", "Enable the Storage and IAM APIs",
@@ -42,7 +44,8 @@ CHAPTER = Chapter(
             "ch07.dvc-remote", "Configure DVC to use the bucket",
             name="data", url="gs://{gcp.bucket_name}/dvcstore", text=load_text(TEXT, "dvc-remote.md"),
         ),
-        DvcPush("ch07.dvc-push", "Push the data files to the bucket", remote="data", text=load_text(TEXT, "dvc-push.md")),
+        DvcPush("ch07.dvc-push", "Push the data files to the bucket", remote="data",
+                text=load_text(TEXT, "dvc-push.md")),
         CommitAndPush(
             "ch07.commit", "Commit and push the changes",
             message=COMMIT_MESSAGE, paths=COMMITTED_FILES, text=load_text(TEXT, "commit.md"),

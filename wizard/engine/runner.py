@@ -63,7 +63,7 @@ class Runner:
         self.ctx.answers = answers
         for key in self.chapter.needs():
             question = QUESTIONS[key]
-            default, choices = question.default, []
+            default, choices = question.default, list[tuple[str, str]]()
             if key in DEFAULT_RESOLVERS and (key not in answers or ask is not None):
                 self.check_login()
                 try:

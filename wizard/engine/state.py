@@ -52,7 +52,8 @@ class StateStore:
         try:
             data = json.loads(self.path.read_text("utf-8"))
             if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-                raise ValueError(f"unknown schema_version {data.get('schema_version') if isinstance(data, dict) else None!r}")
+                version = data.get("schema_version") if isinstance(data, dict) else None
+                raise ValueError(f"unknown schema_version {version!r}")
             for key, default in empty_state().items():
                 data.setdefault(key, default)
             return data
@@ -89,7 +90,7 @@ class StateStore:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> "StateStore":
+    def __enter__(self) -> StateStore:
         self.lock()
         return self
 

@@ -64,6 +64,7 @@ class Target:
     poll_maximum: float = 5.0
     watch_poll: float = 3.0  # how often a CI run is looked at
     watch_limit: float | None = None  # how long a CI run is watched (None: the step's own limit)
+    watch_longest: float = 15.0  # the longest pause between two looks at a CI run
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _base_credentials: Any = field(default=None, repr=False)
@@ -186,7 +187,7 @@ class Target:
 
     def storage(self, project: str) -> Any:
         def make() -> Any:
-            from google.cloud import storage
+            from google.cloud import storage  # type: ignore[attr-defined]  # its namespace package hides it from mypy
 
             options = {"api_endpoint": self.storage_url} if self.storage_url else None
             return storage.Client(project=project, credentials=self.credentials(), client_options=options)

@@ -119,7 +119,7 @@ def principal_of(world: World, authorization: str | None) -> Principal:
         # A revoked login or one that needs reauthentication stops its access tokens too.
         raise AuthFailure(missing=False, detail="the login behind this token is no longer valid")
     if principal.kind == "serviceAccount":
-        _check_account_usable(world.read(), principal.email)
+        _check_account_usable(world.view(), principal.email)
     return principal
 
 
@@ -149,7 +149,7 @@ def _check_self_signed_jwt(world: World, token: str) -> Principal:
     except (ValueError, TypeError):
         raise AuthFailure(missing=False, detail="malformed JWT") from None
     email = str(claims.get("iss") or "")
-    public = public_key_of(world.read(), email, str(header.get("kid") or ""))
+    public = public_key_of(world.view(), email, str(header.get("kid") or ""))
     if public is None:
         raise AuthFailure(missing=False, detail="unknown key")
     try:

@@ -60,7 +60,8 @@ def key_facts(value: str | bytes) -> KeyFacts:
     except (ValueError, UnicodeDecodeError):
         return KeyFacts(False, sha256=digest, problem="the value is not JSON")
     if not isinstance(data, dict) or data.get("type") != "service_account":
-        return KeyFacts(False, sha256=digest, problem='the JSON is not a service account key ("type" is not service_account)')
+        return KeyFacts(False, sha256=digest,
+                        problem='the JSON is not a service account key ("type" is not service_account)')
     for field in ("private_key_id", "private_key", "client_email"):
         if not data.get(field):
             return KeyFacts(False, sha256=digest, problem=f"the key has no {field}")
@@ -90,6 +91,9 @@ def authenticate_and_read(world: dict[str, Any], key_json: bytes, bucket: str | 
     try:
         info = json.loads(key_json)
         creds = service_account.Credentials.from_service_account_info(info, scopes=[CLOUD_PLATFORM])
+        # The sandbox's token endpoint now (a copied sandbox serves on other ports than the key names).
+        token_uri = str(world.get("auth", {}).get("token_uri") or info.get("token_uri") or "")
+        creds = creds.with_token_uri(token_uri)
     except (ValueError, KeyError) as exc:
         return f"google-github-actions/auth failed: the key cannot be used ({exc})"
     session = requests.Session()
@@ -101,7 +105,6 @@ def authenticate_and_read(world: dict[str, Any], key_json: bytes, bucket: str | 
     except auth_exc.RefreshError as exc:
         text = exc.args[0] if exc.args else str(exc)
         return f"{text} (getting a token for {info.get('client_email')} with key {info.get('private_key_id')})"
-    token_uri = str(info.get("token_uri") or "")
     if not bucket or not token_uri.endswith("/token"):
         return None
     base = token_uri[: -len("/token")]
@@ -162,7 +165,8 @@ def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bu
         if bucket_project:
             target = world.get("projects", {}).get(bucket_project, {})
             member = f"serviceAccount:{email}"
-            roles = {b["role"] for b in target.get("iam_policy", {}).get("bindings", []) if member in b.get("members", [])}
+            bindings = target.get("iam_policy", {}).get("bindings", [])
+            roles = {b["role"] for b in bindings if member in b.get("members", [])}
             if not roles & STORAGE_READ_ROLES:
                 return (f"403: {email} does not have storage.objects.get access to the bucket "
                         f"(no storage role on project {bucket_project})")

@@ -56,7 +56,7 @@ def _issued(world: World, principal: auth.Principal, scope: str) -> tuple[int, d
 def _refresh(world: World, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
     if form.get("client_id") != auth.CLIENT_ID or form.get("client_secret") != auth.CLIENT_SECRET:
         return 401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}
-    owner = auth.refresh_token_owner(world.read(), form.get("refresh_token", ""))
+    owner = auth.refresh_token_owner(world.view(), form.get("refresh_token", ""))
     if owner is None:
         return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
     state = auth.credentials_state(world)
@@ -76,7 +76,7 @@ def _jwt_bearer(world: World, assertion: str, audience: str) -> tuple[int, dict[
     except (ValueError, TypeError, IndexError):
         return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: malformed assertion."}
     email = str(claims.get("iss") or "")
-    data = world.read()
+    data = world.view()
     account = auth.find_account(data, email)
     if account is None:
         return 400, dict(NO_ACCOUNT)

@@ -60,7 +60,7 @@ def check_caller(world: World, full_service_name: str, metadata: Iterable[Any] |
         text = MISSING_CREDENTIAL if failure.missing else INVALID_CREDENTIAL
         raise ApiError(grpc.StatusCode.UNAUTHENTICATED, text,
                        [error_info(reason, "googleapis.com", {"service": api} if api else {})]) from None
-    data = world.read()
+    data = world.view()  # read-only
     if principal.kind != "user" or principal.email != data.get("learner"):
         raise permission_denied()
     quota_project = headers.get("x-goog-user-project")
