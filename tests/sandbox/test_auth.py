@@ -140,9 +140,9 @@ def test_storage_enforces_the_service_accounts_roles(running: Sandbox) -> None:
     import grpc
     from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 
+    roots = grpc.ssl_channel_credentials((root / "ca.pem").read_bytes())
     iam = iam_admin_v1.IAMClient(credentials=learner["credentials"], client_options={"api_endpoint": endpoints["grpc"]},
-                                 transport=partial(IAMGrpcTransport, ssl_channel_credentials=grpc.ssl_channel_credentials(
-                                     (root / "ca.pem").read_bytes())))
+                                 transport=partial(IAMGrpcTransport, ssl_channel_credentials=roots))
     account = iam.create_service_account(name=f"projects/{PROJECT}", account_id="dvc-service-account")
     key = iam.create_service_account_key(name=account.name)
     info = json.loads(key.private_key_data)

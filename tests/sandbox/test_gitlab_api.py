@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import gitlab
-import grpc
 import pytest
 import requests
 from google.cloud import iam_admin_v1

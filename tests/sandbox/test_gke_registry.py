@@ -25,9 +25,9 @@ from google.cloud.container_v1.services.cluster_manager.transports import Cluste
 from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
 
 from tests.sandbox.google_helpers import sandbox_channel, tool_credentials_file
-from wizard.sandbox.control_plane.catalog import DEFAULT_SERVICES
 from wizard.gcp.target import Target
 from wizard.sandbox.control_plane import start_control_plane
+from wizard.sandbox.control_plane.catalog import DEFAULT_SERVICES
 from wizard.sandbox.init import TAKEN_PROJECTS, seed_world
 from wizard.sandbox.world import WORLD_FILE, World
 

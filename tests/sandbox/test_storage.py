@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 from google.api_core import exceptions as gexc
 
 from tests.sandbox.google_helpers import authorized_session, token_credentials

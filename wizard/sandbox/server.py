@@ -85,7 +85,7 @@ class Endpoints:
                 "forge": self.forge_url, "ca": str(Path(root) / "ca.pem")}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Endpoints":
+    def from_json(cls, data: dict[str, Any]) -> Endpoints:
         def port(value: Any) -> int:
             return int(str(value).rstrip("/").rsplit(":", 1)[-1])
 

@@ -47,8 +47,9 @@ class CreateProject(Step):
     adopt_wait_seconds: float = 120.0
 
     def command(self, answers: Mapping[str, str]) -> str:
+        enable = " ".join(services.QUOTA_PROJECT_SERVICES)
         return fmt("gcloud projects create {gcp.project_id}\ngcloud config set project {gcp.project_id}\n"
-                   "gcloud services enable " + " ".join(services.QUOTA_PROJECT_SERVICES) + " --project {gcp.project_id}\n"
+                   f"gcloud services enable {enable} --project {{gcp.project_id}}\n"
                    "gcloud auth application-default set-quota-project {gcp.project_id}", answers)
 
     def intent(self, answers: Mapping[str, str]) -> str:

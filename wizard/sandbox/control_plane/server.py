@@ -2,8 +2,9 @@
 
 One gRPC server carries every service, like one endpoint per product at Google would:
 the clients reach it over TLS signed by the sandbox's own CA (see `wizard.sandbox.tls`), with
-bearer tokens from the sandbox's token endpoint, and LRO polling goes through the same channel. Everything it knows lives in the `World`, so stopping it and starting a new
-server on the same folder carries on where it left off.
+bearer tokens from the sandbox's token endpoint, and LRO polling goes through the same channel.
+Everything it knows lives in the `World`, so stopping it and starting a new server on the
+same folder carries on where it left off.
 """
 
 from __future__ import annotations

@@ -275,7 +275,7 @@ class Actions:
                 if heads != repo.get("heads"):
                     repo["pushed_at"] = stamp()
                 repo["heads"] = heads
-            for item, (conclusion, log) in zip(pending, verdicts):
+            for item, (conclusion, log) in zip(pending, verdicts, strict=True):
                 numbers = repo.setdefault("run_numbers", {})
                 numbers[item.workflow.path] = numbers.get(item.workflow.path, 0) + 1
                 run = {"id": next_id(data), "run_number": numbers[item.workflow.path], "sha": item.sha,
