@@ -287,19 +287,35 @@ BINARY = {"crlf": b"a\r\nb\r\n", "ends-with-cr": b"P5 8 8 255\n\x00\x01\r\n\x07\
           "ends-with-blank-line": b"x\n\n", "empty": b""}
 
 
-def test_binary_objects_keep_every_byte(client, server, world, monkeypatch):
-    """Both upload styles (google-resumable-media: CRLF multipart; gcsfs: LF multipart)."""
-    monkeypatch.setenv("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-    monkeypatch.setenv("SSL_CERT_FILE", str(world.root / "ca.pem"))  # aiohttp trusts the sandbox's CA
-    import gcsfs
+GCSFS_ROUND_TRIP = """
+import json, sys
+import gcsfs
+fs = gcsfs.GCSFileSystem(endpoint_url=sys.argv[1])
+for name, content in json.loads(sys.argv[2]).items():
+    data = bytes.fromhex(content)
+    fs.pipe(f"learner-dvc-bucket/gcsfs/{name}", data)
+    assert fs.cat(f"learner-dvc-bucket/gcsfs/{name}") == data, name
+print("round trips:", len(json.loads(sys.argv[2])))
+"""
 
+
+def test_binary_objects_keep_every_byte(client, server):
+    """Both upload styles (google-resumable-media: CRLF multipart; gcsfs: LF multipart).
+
+    gcsfs runs as DVC runs it: in its own process, with the learner's credentials and the
+    sandbox's CA in its environment (aiohttp reads SSL_CERT_FILE once per process).
+    """
     bucket = new_bucket(client, "learner-dvc-bucket")
-    fs = gcsfs.GCSFileSystem(endpoint_url=server.url, token=token_credentials(world), project=PROJECT)
     for name, content in BINARY.items():
         bucket.blob(f"client/{name}").upload_from_string(content)
         assert bucket.blob(f"client/{name}").download_as_bytes() == content, name
-        fs.pipe(f"learner-dvc-bucket/gcsfs/{name}", content)
-        assert fs.cat(f"learner-dvc-bucket/gcsfs/{name}") == content, name
+    payload = json.dumps({name: content.hex() for name, content in BINARY.items()})
+    result = subprocess.run([sys.executable, "-c", GCSFS_ROUND_TRIP, server.url, payload],
+                            env=dvc_env(server), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"round trips: {len(BINARY)}" in result.stdout
+    for name, content in BINARY.items():
+        assert bucket.blob(f"gcsfs/{name}").download_as_bytes() == content, name
 
 
 def test_objects_in_someone_elses_bucket_are_forbidden(client):
