@@ -15,11 +15,13 @@ def enabled(target: Any, project_id: str, services: Iterable[str]) -> set[str]:
     return {s.config.name or s.name.rsplit("/", 1)[1] for s in response.services if s.state.name == "ENABLED"}
 
 
-def enable(target: Any, project_id: str, services: list[str], say: Callable[[str, float | None], None]) -> None:
+def enable(target: Any, project_id: str, services: list[str], say: Callable[[str, float | None], None],
+           after_call: Callable[[], None] = lambda: None) -> None:
     operation = target.service_usage().batch_enable_services(
         request={"parent": f"projects/{project_id}", "service_ids": services},
         retry=None,  # a failure goes to the learner with Retry; the default would wait 60 s
     )
+    after_call()
     operations.wait(operation, target, say, "Waiting for Google to enable " + ", ".join(services))
 
 
@@ -41,7 +43,7 @@ def quota_project_ready(target: Any, project_id: str) -> bool:
 
 
 def prepare_quota_project(target: Any, project_id: str, say: Callable[[str, float | None], None],
-                          answer_within: float = 120.0) -> None:
+                          answer_within: float = 120.0, after_call: Callable[[], None] = lambda: None) -> None:
     """Enable the APIs the wizard bills to the project, then wait until they answer.
 
     Enabling is read while billed to the caller's own client project (no quota project yet),
@@ -55,7 +57,7 @@ def prepare_quota_project(target: Any, project_id: str, say: Callable[[str, floa
     on = enabled(target, project_id, QUOTA_PROJECT_SERVICES)
     missing = [s for s in QUOTA_PROJECT_SERVICES if s not in on]
     if missing:
-        enable(target, project_id, missing, say)
+        enable(target, project_id, missing, say, after_call)
     target.set_quota_project(project_id)
     deadline, delay = time.monotonic() + answer_within, target.poll_initial
     while True:  # Google: "If you enabled this API recently, wait a few minutes ... and retry."

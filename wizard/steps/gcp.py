@@ -87,7 +87,8 @@ class CreateProject(Step):
         )
         ctx.crash_point("after-create")
         # Calls billed to the new project (billing, IAM, policies) need these APIs on it first.
-        services.prepare_quota_project(ctx.target, project_id, ctx.progress)
+        services.prepare_quota_project(ctx.target, project_id, ctx.progress,
+                                       after_call=lambda: ctx.crash_point("after-enable"))
         return {"number": info.number}
 
 
