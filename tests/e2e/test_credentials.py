@@ -1,8 +1,8 @@
 """A learner whose Google login does not work: told why and which command fixes it, before any change.
 
 The sandbox's knob `faults.credentials` makes the learner's application default credentials
-expired (Google asks to sign in again), revoked, or missing; "offline" is a machine whose
-connections fail (here: every HTTPS request goes to a proxy that is not there).
+expired (Google asks to sign in again), revoked, or missing; `faults.offline` drops every
+connection to the sandbox's sign-in server and storage, as a machine without network.
 """
 
 from __future__ import annotations
@@ -65,10 +65,10 @@ def test_a_revoked_login_stops_chapter_8_before_any_change(after_ch7: Path, home
 
 def test_offline_is_said_within_seconds_before_any_change(sandbox: Path, answers: Path) -> None:
     head = git(sandbox / "learner-repo", "rev-parse", "HEAD")
-    offline = {"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-               "NO_PROXY": "", "no_proxy": ""}
+    with World(sandbox).mutate() as world:
+        world["faults"]["offline"] = True
     started = time.monotonic()
-    result = run_chapter7(sandbox, answers, env=offline)
+    result = run_chapter7(sandbox, answers)
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode == 1, output

@@ -701,6 +701,13 @@ class _RequestHandler(gse_server.RequestHandler):
         self.gate = gate
         super().__init__(gate.storage, *args, **kwargs)
 
+    def handle(self) -> None:
+        # `faults.offline`: the learner's network is down; connections to Google fail at once.
+        if self.gate.world.fault("offline"):
+            self.close_connection = True
+            return
+        super().handle()
+
     def do_GET(self) -> None:
         self.gate.handle(self, GET)
 
