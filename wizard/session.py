@@ -59,6 +59,7 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
         target = running.target()
     else:
         target = Target(kind="google")
+    target.activate()  # the environment's credentials file and CA, for this process's clients
     store = StateStore(workspace.git_dir)
     try:
         if lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -58,10 +57,13 @@ def test_a_learner_runs_chapter_7_and_gets_what_the_guide_promises(sandbox: Path
         clone = tmp_path / "teammate"
         origin = git(repo, "remote", "get-url", "origin")
         subprocess.run(["git", "clone", "-q", origin, str(clone)], check=True)
-        env = {**os.environ, "STORAGE_EMULATOR_HOST": running.endpoints.storage_url,
-               "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false", "DVC_NO_ANALYTICS": "1"}
+        target = running.target()  # the teammate's login, the sandbox's CA and storage endpoint
+        try:
+            env = target.tool_env()
+        finally:
+            target.close()
         pulled = subprocess.run([sys.executable, "-m", "dvc", "pull"], cwd=clone, env=env,
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, timeout=180)
         assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     original = sorted(p.relative_to(repo).as_posix() for p in (repo / "data" / "raw").rglob("*") if p.is_file())
     restored = sorted(p.relative_to(clone).as_posix() for p in (clone / "data" / "raw").rglob("*") if p.is_file())

@@ -88,7 +88,7 @@ def test_status_covers_chapter_8(after_ch7: Path, forge: str, home: Path):
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
 def test_a_key_file_of_another_account_is_never_replaced(after_ch7: Path, forge: str, home: Path):
     other = key_file(after_ch7)
-    other.parent.mkdir(parents=True)
+    other.parent.mkdir(parents=True, exist_ok=True)  # the learner's login is there too
     other.write_text(json.dumps({"type": "service_account", "client_email": "ci@elsewhere.iam.gserviceaccount.com"}))
     result = run_chapter(after_ch7, 8, home)
     assert result.returncode == 1

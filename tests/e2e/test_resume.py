@@ -18,7 +18,8 @@ from wizard.sandbox.world import World
 CRASH_POINTS = [
     "ch07.create-project:after-call",   # the project's creation operation is still running
     "ch07.link-billing:after-call",
-    "ch07.enable-apis:after-call",      # the enable operation is still running
+    "ch07.create-project:after-enable",  # the project's APIs are being enabled (storage and iam among the
+                                         # defaults or enabled with them: ch07.enable-apis has nothing left)
     "ch07.create-bucket:after-call",
     "ch07.dvc-gs:after-requirements",   # requirements.txt edited, nothing installed yet
     "ch07.dvc-gs:after-install",        # installed, freeze not written yet
@@ -30,7 +31,7 @@ CRASH_POINTS = [
 
 # Slow the cloud down where the interesting part is that Google has not finished yet when
 # the learner comes back: the resumed run must wait for it and adopt it, not call it taken.
-SLOW = {"ch07.create-project:after-call": 4.0, "ch07.enable-apis:after-call": 4.0}
+SLOW = {"ch07.create-project:after-call": 4.0, "ch07.create-project:after-enable": 4.0}
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)

@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from tests.sandbox.google_helpers import authorized_session, token_credentials, tool_credentials_file
+from wizard.sandbox.tls import ensure_tls
 from wizard.sandbox.world import LEARNER, SOMEONE_ELSE, World
 
 ACCOUNT = "012345-6789AB-CDEF01"
@@ -56,21 +59,36 @@ def seed_storage_world(world: World) -> None:
         }
 
 
-def storage_client(url: str, project: str = PROJECT):
-    from google.auth.credentials import AnonymousCredentials
+def _endpoint(server: Any, root: Path | None) -> tuple[str, World]:
+    url = server if isinstance(server, str) else server.url
+    if root is None:
+        root = server.world_root
+    return url, World(root)
+
+
+def storage_client(server: Any, project: str = PROJECT, root: Path | None = None):
+    """google-cloud-storage as the learner: TLS with the sandbox's CA and a learner token."""
     from google.cloud import storage
 
-    return storage.Client(project=project, client_options={"api_endpoint": url},
-                          credentials=AnonymousCredentials())
+    url, world = _endpoint(server, root)
+    creds = token_credentials(world)
+    return storage.Client(project=project, client_options={"api_endpoint": url}, credentials=creds,
+                          _http=authorized_session(world, creds))
 
 
-def dvc_env(storage_url: str) -> dict[str, str]:
+def dvc_env(server: Any, root: Path | None = None) -> dict[str, str]:
+    url, world = _endpoint(server, root)
+    ca = str(ensure_tls(world.root).ca)
     env = dict(os.environ)
     env.update({
-        "STORAGE_EMULATOR_HOST": storage_url,
+        "STORAGE_EMULATOR_HOST": url,
         "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
         "DVC_NO_ANALYTICS": "1",
         "GIT_TERMINAL_PROMPT": "0",
+        "GOOGLE_APPLICATION_CREDENTIALS": str(tool_credentials_file(world)),
+        "REQUESTS_CA_BUNDLE": ca,
+        "SSL_CERT_FILE": ca,
+        "NO_GCE_CHECK": "true",
     })
     return env
 

@@ -27,6 +27,7 @@ from google.cloud.service_usage_v1.services.service_usage.transports import Serv
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.rpc import error_details_pb2
 
+from tests.sandbox.google_helpers import sandbox_channel
 from wizard.sandbox.control_plane import start_control_plane
 from wizard.sandbox.world import LEARNER, SOMEONE_ELSE, World
 
@@ -135,7 +136,7 @@ class Cloud:
 
 def connect(world: World) -> Cloud:
     server, port = start_control_plane(world)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = sandbox_channel(world, port)
     return Cloud(
         world=world,
         server=server,

@@ -333,8 +333,8 @@ def test_chapter_7_dvc_push_from_the_demo_repo(repo, tmp_path):
         data["projects"]["learner-mlops"] = learner_project("learner-mlops", "100000000077",
                                                             billing=BILLING_ACCOUNT_ID)
     with start_storage(world, tmp_path / "storage") as server:
-        storage_client(server.url, "learner-mlops").create_bucket("learner-mlops-bucket", location="europe-west6")
-        env = dvc_env(server.url)
+        storage_client(server, "learner-mlops").create_bucket("learner-mlops-bucket", location="europe-west6")
+        env = dvc_env(server)
         python = str(work / ".venv" / "bin" / "python")
         dvc(["remote", "add", "-d", "data", "gs://learner-mlops-bucket/dvcstore"], work, env, python=python)
         config = (work / ".dvc" / "config").read_text()

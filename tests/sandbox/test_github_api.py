@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import requests
 from github import (
@@ -37,6 +36,7 @@ from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 
 from chapters.templates import template_text
 from tests.sandbox.github_contract import Recorder, contract
+from tests.sandbox.google_helpers import sandbox_channel
 from wizard.sandbox.control_plane import start_control_plane
 from wizard.sandbox.forge import ForgeHandle, create_repo, repo_path, start_forge
 from wizard.sandbox.github.api import ROUTES
@@ -247,7 +247,7 @@ def cloud(sandbox: Sandbox) -> Iterator[Cloud]:
                                    "uniform_access": True, "public_access_prevention": "enforced",
                                    "create_time": "2025-01-01T00:00:00.000Z"}
     server, port = start_control_plane(world)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = sandbox_channel(world, port)
     iam = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
     iam.create_service_account(name=f"projects/{GCP_PROJECT}", account_id="dvc-service-account",
                                service_account=iam_admin_v1.ServiceAccount(display_name="DVC Service Account"))

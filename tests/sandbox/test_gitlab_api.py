@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import gitlab
-import grpc
 import pytest
 import requests
 from google.cloud import iam_admin_v1
@@ -38,6 +37,7 @@ from tests.sandbox.gitlab_helpers import (
     google_project,
     variable_in_world,
 )
+from tests.sandbox.google_helpers import sandbox_channel
 from wizard.sandbox.control_plane import key_material, start_control_plane
 from wizard.sandbox.forge import create_repo, start_forge
 from wizard.sandbox.gitlab import ci
@@ -407,7 +407,7 @@ def test_a_key_made_by_the_iam_client_then_deleted(lab: Lab) -> None:
     google_project(lab.world)  # project, bucket and binding; the account and key come from the IAM fake
     lab.set_faults(service_account_visibility_seconds=0)
     server, port = start_control_plane(lab.world)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = sandbox_channel(lab.world, port)
     try:
         iam = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
         account = iam.create_service_account(name=f"projects/{GCP_PROJECT}", account_id="dvc-service-account",

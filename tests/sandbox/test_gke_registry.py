@@ -24,8 +24,10 @@ from google.cloud.artifactregistry_v1.services.artifact_registry.transports impo
 from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerGrpcTransport
 from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
 
+from tests.sandbox.google_helpers import sandbox_channel, tool_credentials_file
 from wizard.gcp.target import Target
 from wizard.sandbox.control_plane import start_control_plane
+from wizard.sandbox.control_plane.catalog import DEFAULT_SERVICES
 from wizard.sandbox.init import TAKEN_PROJECTS, seed_world
 from wizard.sandbox.world import WORLD_FILE, World
 
@@ -62,7 +64,7 @@ class Cloud:
 def connect(root: Path) -> Cloud:
     world = World(root)
     server, port = start_control_plane(world)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = sandbox_channel(world, port)
     return Cloud(
         world=world,
         server=server,
@@ -146,7 +148,7 @@ def test_the_preset_lands_in_the_first_created_project_only(fresh: Cloud) -> Non
 
     second = data["projects"]["second-project"]
     assert not second.get("gke_clusters") and not second.get("artifact_repositories")
-    assert second["services"] == []
+    assert second["services"] == sorted(DEFAULT_SERVICES)  # Google's defaults, no GKE
     with pytest.raises(gexc.PermissionDenied) as caught:
         fresh.gke.get_cluster(name=f"projects/second-project/locations/{ZONE}/clusters/{CLUSTER}")
     assert caught.value.reason == "SERVICE_DISABLED"
@@ -157,7 +159,7 @@ def test_a_world_without_a_preset_creates_plain_projects(fresh: Cloud) -> None:
         del data["sandbox"]["chapter13"]
     fresh.create_project(PROJECT)
     project = fresh.world.read()["projects"][PROJECT]
-    assert project["services"] == [] and "gke_clusters" not in project
+    assert project["services"] == sorted(DEFAULT_SERVICES) and "gke_clusters" not in project
 
 
 # -- GKE ---------------------------------------------------------------------------------
@@ -306,7 +308,8 @@ def test_reads_are_counted_and_injected_failures_honoured(cloud: Cloud) -> None:
 
 
 def test_the_targets_clients_reach_the_sandbox(cloud: Cloud) -> None:
-    target = Target(kind="sandbox", grpc_addr=f"127.0.0.1:{cloud.port}")
+    target = Target(kind="sandbox", grpc_addr=f"127.0.0.1:{cloud.port}", ca_file=str(cloud.world.root / "ca.pem"),
+                    env={"GOOGLE_APPLICATION_CREDENTIALS": str(tool_credentials_file(cloud.world))})
     try:
         assert target.container() is target.container()
         assert target.container().get_cluster(name=CLUSTER_NAME).name == CLUSTER

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 from google.api_core import exceptions as gexc
 
+from tests.sandbox.google_helpers import authorized_session, token_credentials
 from tests.sandbox.storage_helpers import (
     PROJECT,
     PROJECT_NUMBER,
@@ -55,7 +55,7 @@ def server(world: World, tmp_path: Path):
 
 @pytest.fixture
 def client(server):
-    return storage_client(server.url)
+    return storage_client(server)
 
 
 def said(err: gexc.GoogleAPICallError) -> str:
@@ -110,7 +110,8 @@ def test_create_bucket_defaults_are_googles(client, world):
 ])
 def test_invalid_bucket_names_are_refused(server, world, name):
     # Raw JSON API requests: google-cloud-storage refuses some of these names before sending.
-    answer = requests.post(f"{server.url}/storage/v1/b", params={"project": PROJECT},
+    session = authorized_session(world, token_credentials(world))
+    answer = session.post(f"{server.url}/storage/v1/b", params={"project": PROJECT},
                            json={"name": name, "location": "europe-west6"}, timeout=10)
     assert answer.status_code == 400
     error = answer.json()["error"]
@@ -148,7 +149,7 @@ def test_creating_twice_says_you_already_own_it(client, world):
 @pytest.mark.parametrize("project", [TAKEN_PROJECT, "no-such-project"])
 def test_create_in_a_project_that_is_not_the_learners_is_denied(server, world, project):
     with pytest.raises(gexc.Forbidden) as caught:
-        new_bucket(storage_client(server.url, project), "learner-dvc-bucket")
+        new_bucket(storage_client(server, project), "learner-dvc-bucket")
     assert said(caught.value) == (
         f"{LEARNER} does not have storage.buckets.create access to the Google Cloud project. "
         "Permission 'storage.buckets.create' denied on resource (or it may not exist).")
@@ -159,24 +160,24 @@ def test_a_project_still_being_created_is_not_there_yet(server, world):
     with world.mutate() as data:
         data["projects"][PROJECT]["ready_at"] = time.time() + 3600
     with pytest.raises(gexc.Forbidden):
-        new_bucket(storage_client(server.url), "learner-dvc-bucket")
+        new_bucket(storage_client(server), "learner-dvc-bucket")
 
 
 def test_create_without_billing_fails_like_google(server, world):
     with pytest.raises(gexc.Forbidden) as caught:
-        new_bucket(storage_client(server.url, "no-billing-project"), "learner-dvc-bucket")
+        new_bucket(storage_client(server, "no-billing-project"), "learner-dvc-bucket")
     assert said(caught.value) == "The billing account for the owning project is disabled in state absent"
     assert caught.value.errors[0]["reason"] == "accountDisabled"
 
     with pytest.raises(gexc.Forbidden) as caught:
-        new_bucket(storage_client(server.url, "closed-billing-project"), "learner-dvc-bucket")
+        new_bucket(storage_client(server, "closed-billing-project"), "learner-dvc-bucket")
     assert said(caught.value) == "The billing account for the owning project is disabled in state closed"
     assert "learner-dvc-bucket" not in world.read()["buckets"]
 
 
 def test_create_with_the_api_disabled_says_service_disabled(server, world):
     with pytest.raises(gexc.Forbidden) as caught:
-        new_bucket(storage_client(server.url, "no-api-project"), "learner-dvc-bucket")
+        new_bucket(storage_client(server, "no-api-project"), "learner-dvc-bucket")
     err = caught.value
     assert err.reason == "SERVICE_DISABLED"  # from the ErrorInfo detail, as google.api_core reads it
     assert said(err).startswith(
@@ -186,7 +187,7 @@ def test_create_with_the_api_disabled_says_service_disabled(server, world):
 
     with world.mutate() as data:  # enabling Cloud Storage (as the wizard does) fixes it
         data["projects"]["no-api-project"]["services"].append("storage.googleapis.com")
-    new_bucket(storage_client(server.url, "no-api-project"), "learner-dvc-bucket")
+    new_bucket(storage_client(server, "no-api-project"), "learner-dvc-bucket")
 
 
 def test_an_unknown_location_is_refused(client):
@@ -219,15 +220,15 @@ def test_list_buckets_shows_only_the_projects_buckets(server, world, client):
     with world.mutate() as data:  # a second learner project with a bucket of its own
         data["projects"]["second-project"] = {**data["projects"][PROJECT], "project_id": "second-project",
                                               "number": "100000000046"}
-    new_bucket(storage_client(server.url, "second-project"), "learner-second-bucket")
+    new_bucket(storage_client(server, "second-project"), "learner-second-bucket")
 
     assert sorted(b.name for b in client.list_buckets()) == ["learner-dvc-bucket", "learner-other-bucket"]
-    assert [b.name for b in storage_client(server.url, "second-project").list_buckets()] == [
+    assert [b.name for b in storage_client(server, "second-project").list_buckets()] == [
         "learner-second-bucket"]
     listed = {b.name: b for b in client.list_buckets()}
     assert listed["learner-dvc-bucket"].location == "EUROPE-WEST6"
     with pytest.raises(gexc.Forbidden):
-        list(storage_client(server.url, TAKEN_PROJECT).list_buckets())
+        list(storage_client(server, TAKEN_PROJECT).list_buckets())
 
 
 def test_patch_keeps_the_new_settings(client, world):
@@ -286,18 +287,35 @@ BINARY = {"crlf": b"a\r\nb\r\n", "ends-with-cr": b"P5 8 8 255\n\x00\x01\r\n\x07\
           "ends-with-blank-line": b"x\n\n", "empty": b""}
 
 
-def test_binary_objects_keep_every_byte(client, server, monkeypatch):
-    """Both upload styles (google-resumable-media: CRLF multipart; gcsfs: LF multipart)."""
-    monkeypatch.setenv("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-    import gcsfs
+GCSFS_ROUND_TRIP = """
+import json, sys
+import gcsfs
+fs = gcsfs.GCSFileSystem(endpoint_url=sys.argv[1])
+for name, content in json.loads(sys.argv[2]).items():
+    data = bytes.fromhex(content)
+    fs.pipe(f"learner-dvc-bucket/gcsfs/{name}", data)
+    assert fs.cat(f"learner-dvc-bucket/gcsfs/{name}") == data, name
+print("round trips:", len(json.loads(sys.argv[2])))
+"""
 
+
+def test_binary_objects_keep_every_byte(client, server):
+    """Both upload styles (google-resumable-media: CRLF multipart; gcsfs: LF multipart).
+
+    gcsfs runs as DVC runs it: in its own process, with the learner's credentials and the
+    sandbox's CA in its environment (aiohttp reads SSL_CERT_FILE once per process).
+    """
     bucket = new_bucket(client, "learner-dvc-bucket")
-    fs = gcsfs.GCSFileSystem(endpoint_url=server.url, token="anon", project=PROJECT)
     for name, content in BINARY.items():
         bucket.blob(f"client/{name}").upload_from_string(content)
         assert bucket.blob(f"client/{name}").download_as_bytes() == content, name
-        fs.pipe(f"learner-dvc-bucket/gcsfs/{name}", content)
-        assert fs.cat(f"learner-dvc-bucket/gcsfs/{name}") == content, name
+    payload = json.dumps({name: content.hex() for name, content in BINARY.items()})
+    result = subprocess.run([sys.executable, "-c", GCSFS_ROUND_TRIP, server.url, payload],
+                            env=dvc_env(server), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"round trips: {len(BINARY)}" in result.stdout
+    for name, content in BINARY.items():
+        assert bucket.blob(f"gcsfs/{name}").download_as_bytes() == content, name
 
 
 def test_objects_in_someone_elses_bucket_are_forbidden(client):
@@ -355,9 +373,9 @@ def test_an_injected_failure_answers_503_until_cleared(client, world):
 def test_objects_survive_a_restart(world, tmp_path):
     data_dir = tmp_path / "sandbox" / "storage"
     with start_storage(world, data_dir) as first:
-        new_bucket(storage_client(first.url), "learner-dvc-bucket").blob("kept").upload_from_string(b"kept")
+        new_bucket(storage_client(first), "learner-dvc-bucket").blob("kept").upload_from_string(b"kept")
     with start_storage(world, data_dir) as second:
-        bucket = storage_client(second.url).get_bucket("learner-dvc-bucket")
+        bucket = storage_client(second).get_bucket("learner-dvc-bucket")
         assert bucket.location == "EUROPE-WEST6"
         assert bucket.blob("kept").download_as_bytes() == b"kept"
 
@@ -379,7 +397,7 @@ def test_objects_survive_sigkill(world, tmp_path):
                             stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
-        client = storage_client(url)
+        client = storage_client(url, root=world.root)
         bucket = new_bucket(client, "learner-dvc-bucket")
         for i in range(5):
             bucket.blob(f"dvcstore/files/md5/0{i}/x").upload_from_string(f"{i}".encode())
@@ -389,7 +407,7 @@ def test_objects_survive_sigkill(world, tmp_path):
     assert len(object_names(data_dir, "learner-dvc-bucket")) == 5
     json.loads((data_dir / ".cloudstorage" / ".meta").read_text())  # intact, not half-written
     with start_storage(world, data_dir) as again:
-        blob = storage_client(again.url).bucket("learner-dvc-bucket").blob("dvcstore/files/md5/03/x")
+        blob = storage_client(again).bucket("learner-dvc-bucket").blob("dvcstore/files/md5/03/x")
         assert blob.download_as_bytes() == b"3"
 
 
@@ -412,7 +430,7 @@ def _dvc_repo(path: Path, env: dict[str, str], files: int = 12) -> None:
 
 def test_dvc_push_and_pull_through_the_sandbox(client, server, tmp_path):
     new_bucket(client, "learner-dvc-bucket")
-    env = dvc_env(server.url)
+    env = dvc_env(server)
     repo = tmp_path / "repo"
     _dvc_repo(repo, env)
     dvc(["remote", "add", "-d", "data", "gs://learner-dvc-bucket/dvcstore"], repo, env)
@@ -438,7 +456,7 @@ def test_dvc_push_and_pull_through_the_sandbox(client, server, tmp_path):
 
 
 def test_dvc_push_to_someone_elses_bucket_is_forbidden(server, tmp_path):
-    env = dvc_env(server.url)
+    env = dvc_env(server)
     repo = tmp_path / "repo"
     _dvc_repo(repo, env, files=2)
     dvc(["remote", "add", "-d", "data", f"gs://{TAKEN_BUCKET}/dvcstore"], repo, env)

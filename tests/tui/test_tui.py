@@ -82,7 +82,8 @@ async def test_quitting_mid_chapter_and_coming_back_offers_to_resume(sandbox: Pa
     async with again.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
         await wait_until(pilot, lambda: isinstance(again.screen, ResumeScreen), what="the resume offer")
-        assert "2 of 10 steps are done" in str(again.screen.query_one("#resume-count").render())
+        # credentials, project, and the APIs (storage is a default, IAM comes with the project)
+        assert "3 of 10 steps are done" in str(again.screen.query_one("#resume-count").render())
         await pilot.press("enter")
         assert current_step(again) == "ch07.link-billing"
         await pilot.press("ctrl+e")

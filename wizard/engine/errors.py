@@ -56,6 +56,14 @@ def translate(exc: BaseException, doing: str) -> WizardError:
     if isinstance(exc, WizardError):
         return exc
     try:
+        from wizard.engine.auth_errors import explain
+
+        explained = explain(exc, doing)
+    except ImportError:  # pragma: no cover - google-auth is a dependency
+        explained = None
+    if explained is not None:
+        return explained
+    try:
         from google.api_core import exceptions as gexc
     except ImportError:  # pragma: no cover - google-api-core is a dependency
         gexc = None  # type: ignore[assignment]

@@ -33,6 +33,8 @@ def _billing_default(ctx: Context) -> tuple[str | None, list[tuple[str, str]]]:
 
 
 DEFAULT_RESOLVERS: dict[str, DefaultResolver] = {"gcp.billing_account": _billing_default}
+# In `Context.memory`: the login was checked in this process (the id of the step that did it, or True).
+LOGIN_CHECKED = "login-checked"
 
 
 @dataclass
@@ -68,9 +70,10 @@ class Runner:
             question = QUESTIONS[key]
             default, choices = default_for(key, answers, defaults or {}), list[tuple[str, str]]()
             if key in DEFAULT_RESOLVERS and (key not in answers or ask is not None):
+                self.check_login()
                 try:
                     resolved, choices = DEFAULT_RESOLVERS[key](self.ctx)
-                except Exception as exc:  # noqa: BLE001 - a default needs a call: explain its failure too
+                except Exception as exc:  # noqa: BLE001 - explained like any step failure
                     raise translate(exc, f"finding a default for '{key}'") from exc
                 default = resolved or default
             if key in answers:
@@ -97,8 +100,36 @@ class Runner:
         return answers
 
     # -- phases ----------------------------------------------------------------------------
+    def check_login(self) -> None:
+        """Prove the Google login works before anything else calls Google (once per run).
+
+        The chapter's login step runs as a step (reported, journaled); a chapter without one
+        refreshes a token quietly. Either way a revoked, expired or missing login, or being
+        offline, is the first thing the learner hears about.
+        """
+        memory = self.ctx.memory
+        if memory.get(LOGIN_CHECKED):
+            return
+        step = next((s for s in self.chapter.steps if getattr(s, "checks_login", False)), None)
+        if step is not None:
+            memory[LOGIN_CHECKED] = step.id
+            try:
+                self.run_step(step)
+            except BaseException:
+                memory.pop(LOGIN_CHECKED, None)
+                raise
+            return
+        check = getattr(self.ctx.target, "check_login", None)
+        if check is not None:
+            try:
+                check()
+            except Exception as exc:  # noqa: BLE001
+                raise translate(exc, "checking your Google login") from exc
+        memory[LOGIN_CHECKED] = True
+
     def preflight(self) -> None:
         """Read-only checks of every step before the first change (e.g. a bucket name taken)."""
+        self.check_login()
         for step in self.chapter.steps:
             check = getattr(step, "preflight", None)
             if check is None:
@@ -165,6 +196,7 @@ class Runner:
 
     def run(self) -> list[Observation]:
         self.preflight()
-        return [self.run_step(step) for step in self.chapter.steps]
+        done_first = self.ctx.memory.get(LOGIN_CHECKED)
+        return [self.run_step(step) for step in self.chapter.steps if step.id != done_first]
 
 

@@ -1,6 +1,6 @@
-"""Where Google Cloud calls go: real Google (application default credentials) or the sandbox.
+"""Where Google Cloud calls go: real Google or the sandbox, reached the same way.
 
-One code path for both; only endpoints and credentials differ. Clients are built lazily
+One code path for both; only endpoints, the CA and the credentials file differ. Clients are built lazily
 and cached, because importing the Google clients costs about a third of a second
 and the TUI must paint before that.
 """
@@ -9,31 +9,66 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-from wizard.engine.errors import WizardError
-
+# gcsfs (DVC) reaches a Cloud Storage endpoint other than Google's through this variable.
 STORAGE_ENV = "STORAGE_EMULATOR_HOST"
+
+
+def _apply(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:
+    for name, value in changes.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+
+
+ENV_UNSET = None  # in `Target.env`: remove this variable
 
 
 @dataclass
 class Target:
-    """`kind` is "google" or "sandbox". For the sandbox, `grpc_addr` and `storage_url` are loopback."""
+    """Where Google calls go, and how to authenticate: the one seam between Google and the sandbox.
+
+    Every client is built the same way: credentials from `google.auth.default()` (what
+    `gcloud auth application-default login` left), plus `client_options={"api_endpoint": …}`
+    and the endpoint's CA when an environment names them. The sandbox is such an
+    environment: it names its loopback endpoints, its CA file and its credentials file
+    through `env` (GOOGLE_APPLICATION_CREDENTIALS, REQUESTS_CA_BUNDLE, SSL_CERT_FILE,
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH), which `activate()` sets for this process and
+    `tool_env()` for dvc and pip.
+    """
 
     kind: str = "google"
-    grpc_addr: str | None = None
-    storage_url: str | None = None
+    grpc_addr: str | None = None  # api_endpoint (host:port) of every gRPC API, or Google's defaults
+    storage_url: str | None = None  # api_endpoint of Cloud Storage, or Google's default
     sandbox_dir: str | None = None
+    ca_file: str | None = None  # the CA the endpoints' certificates chain to (None: the system's)
+    env: dict[str, str | None] = field(default_factory=dict)
+    keys_dir: str | None = None  # where key files go instead of the guide's ~/.config/gcloud
+    # The environment's OAuth 2.0 token endpoint, when it is not Google's. google-auth takes
+    # a service-account key's `token_uri` from the file but always sends an authorized_user
+    # refresh to Google, so the seam names it here, and hands tools (DVC) a fresh access
+    # token in an ADC-shaped file in `tool_credentials_dir` (0600).
+    token_uri: str | None = None
+    tool_credentials_dir: str | None = None
     quota_project: str | None = None
     # The sandbox's forge ("github" or "gitlab") and its base URL, to recognise `origin`.
     forge_kind: str | None = None
     forge_url: str | None = None
     poll_initial: float = 0.2
     poll_maximum: float = 5.0
+    watch_poll: float = 3.0  # how often a CI run is looked at
+    watch_limit: float | None = None  # how long a CI run is watched (None: the step's own limit)
+    watch_longest: float = 15.0  # the longest pause between two looks at a CI run
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _channel: Any = field(default=None, repr=False)
+    _base_credentials: Any = field(default=None, repr=False)
+    _saved_env: dict[str, str | None] | None = field(default=None, repr=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -44,137 +79,118 @@ class Target:
             return "the sandbox" if short else f"the sandbox in {self.sandbox_dir}"
         return "Google Cloud"
 
+    # -- environment ---------------------------------------------------------------------
+    def activate(self) -> None:
+        """Set this environment's variables in this process (google-auth and requests read them)."""
+        if self._saved_env is not None or not self.env:
+            return
+        self._saved_env = {name: os.environ.get(name) for name in self.env}
+        _apply(os.environ, self.env)
+
+    def deactivate(self) -> None:
+        if self._saved_env is None:
+            return
+        _apply(os.environ, self._saved_env)
+        self._saved_env = None
+
     # -- credentials -------------------------------------------------------------------
     def credentials(self) -> Any:
-        """Application default credentials (real) or anonymous ones (sandbox)."""
-        if self.is_sandbox:
-            from google.auth.credentials import AnonymousCredentials
+        """Application default credentials, billed to the quota project once there is one."""
+        if self._base_credentials is None:
+            from wizard.gcp.login import default_credentials
 
-            return AnonymousCredentials()
-        import google.auth
-        from google.auth.exceptions import DefaultCredentialsError
-
-        try:
-            creds, _project = google.auth.default(
-                scopes=["https://www.googleapis.com/auth/cloud-platform"]
-            )
-        except DefaultCredentialsError as exc:
-            raise WizardError(
-                what="No Google Cloud credentials were found on this machine.",
-                why=str(exc).splitlines()[0],
-                fix="Install the gcloud CLI, run `gcloud init` and then "
-                "`gcloud auth application-default login` (DVC uses these too), and run the wizard again.",
-            ) from None
+            self.activate()
+            creds = default_credentials()
+            if self.token_uri and hasattr(creds, "with_token_uri"):
+                creds = creds.with_token_uri(self.token_uri)
+            self._base_credentials = creds
+        creds = self._base_credentials
         if self.quota_project and hasattr(creds, "with_quota_project"):
             creds = creds.with_quota_project(self.quota_project)
         return creds
 
+    def check_login(self) -> str:
+        """Refresh a token now, so a revoked or expired login is found before any change."""
+        from wizard.gcp.login import refresh_now
+
+        self.activate()
+        return refresh_now(self.credentials())
+
     def set_quota_project(self, project_id: str | None) -> None:
-        """Once the learner's project exists, bill API quota to it (user ADC needs this)."""
+        """Once the learner's project can pay for API calls, bill them to it (user ADC needs this)."""
         if self.quota_project != project_id:
             self.quota_project = project_id
             with self._lock:
                 self._clients.clear()
 
     # -- clients -----------------------------------------------------------------------
-    def _grpc_channel(self) -> Any:
-        if self._channel is None:
-            import grpc
-
-            self._channel = grpc.insecure_channel(self.grpc_addr)
-        return self._channel
-
     def _client(self, name: str, factory: Any) -> Any:
         with self._lock:
             if name not in self._clients:
                 self._clients[name] = factory()
             return self._clients[name]
 
-    def projects(self) -> Any:
+    def _grpc_client(self, name: str, client_cls: Any, transport_cls: Any) -> Any:
         def make() -> Any:
-            from google.cloud import resourcemanager_v3
-            from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
+            kwargs: dict[str, Any] = {"credentials": self.credentials()}
+            if self.grpc_addr:
+                kwargs["client_options"] = {"api_endpoint": self.grpc_addr}
+            if self.ca_file:
+                # gRPC reads GRPC_DEFAULT_SSL_ROOTS_FILE_PATH once per process; naming the CA
+                # here keeps two environments in one process (tests, a resumed TUI) apart.
+                import grpc
 
-            if self.is_sandbox:
-                return resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=self._grpc_channel()))
-            return resourcemanager_v3.ProjectsClient(credentials=self.credentials())
+                roots = grpc.ssl_channel_credentials(Path(self.ca_file).read_bytes())
+                kwargs["transport"] = partial(transport_cls, ssl_channel_credentials=roots)
+            return client_cls(**kwargs)
 
-        return self._client("projects", make)
+        return self._client(name, make)
+
+    def projects(self) -> Any:
+        from google.cloud import resourcemanager_v3
+        from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
+
+        return self._grpc_client("projects", resourcemanager_v3.ProjectsClient, ProjectsGrpcTransport)
 
     def billing(self) -> Any:
-        def make() -> Any:
-            from google.cloud import billing_v1
-            from google.cloud.billing_v1.services.cloud_billing.transports import CloudBillingGrpcTransport
+        from google.cloud import billing_v1
+        from google.cloud.billing_v1.services.cloud_billing.transports import CloudBillingGrpcTransport
 
-            if self.is_sandbox:
-                return billing_v1.CloudBillingClient(transport=CloudBillingGrpcTransport(channel=self._grpc_channel()))
-            return billing_v1.CloudBillingClient(credentials=self.credentials())
-
-        return self._client("billing", make)
+        return self._grpc_client("billing", billing_v1.CloudBillingClient, CloudBillingGrpcTransport)
 
     def service_usage(self) -> Any:
-        def make() -> Any:
-            from google.cloud import service_usage_v1
-            from google.cloud.service_usage_v1.services.service_usage.transports import ServiceUsageGrpcTransport
+        from google.cloud import service_usage_v1
+        from google.cloud.service_usage_v1.services.service_usage.transports import ServiceUsageGrpcTransport
 
-            if self.is_sandbox:
-                return service_usage_v1.ServiceUsageClient(
-                    transport=ServiceUsageGrpcTransport(channel=self._grpc_channel())
-                )
-            return service_usage_v1.ServiceUsageClient(credentials=self.credentials())
-
-        return self._client("service_usage", make)
+        return self._grpc_client("service_usage", service_usage_v1.ServiceUsageClient, ServiceUsageGrpcTransport)
 
     def iam(self) -> Any:
-        def make() -> Any:
-            from google.cloud import iam_admin_v1
-            from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
+        from google.cloud import iam_admin_v1
+        from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 
-            if self.is_sandbox:
-                return iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=self._grpc_channel()))
-            return iam_admin_v1.IAMClient(credentials=self.credentials())
-
-        return self._client("iam", make)
+        return self._grpc_client("iam", iam_admin_v1.IAMClient, IAMGrpcTransport)
 
     def container(self) -> Any:
-        def make() -> Any:
-            from google.cloud import container_v1
-            from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerGrpcTransport
+        from google.cloud import container_v1
+        from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerGrpcTransport
 
-            if self.is_sandbox:
-                return container_v1.ClusterManagerClient(
-                    transport=ClusterManagerGrpcTransport(channel=self._grpc_channel())
-                )
-            return container_v1.ClusterManagerClient(credentials=self.credentials())
-
-        return self._client("container", make)
+        return self._grpc_client("container", container_v1.ClusterManagerClient, ClusterManagerGrpcTransport)
 
     def artifact_registry(self) -> Any:
-        def make() -> Any:
-            from google.cloud import artifactregistry_v1
-            from google.cloud.artifactregistry_v1.services.artifact_registry.transports import (
-                ArtifactRegistryGrpcTransport,
-            )
+        from google.cloud import artifactregistry_v1
+        from google.cloud.artifactregistry_v1.services.artifact_registry.transports import (
+            ArtifactRegistryGrpcTransport,
+        )
 
-            if self.is_sandbox:
-                return artifactregistry_v1.ArtifactRegistryClient(
-                    transport=ArtifactRegistryGrpcTransport(channel=self._grpc_channel())
-                )
-            return artifactregistry_v1.ArtifactRegistryClient(credentials=self.credentials())
-
-        return self._client("artifact_registry", make)
+        return self._grpc_client("artifact_registry", artifactregistry_v1.ArtifactRegistryClient,
+                                 ArtifactRegistryGrpcTransport)
 
     def storage(self, project: str) -> Any:
         def make() -> Any:
             from google.cloud import storage  # type: ignore[attr-defined]  # its namespace package hides it from mypy
 
-            if self.is_sandbox:
-                return storage.Client(
-                    project=project,
-                    credentials=self.credentials(),
-                    client_options={"api_endpoint": self.storage_url},
-                )
-            return storage.Client(project=project, credentials=self.credentials())
+            options = {"api_endpoint": self.storage_url} if self.storage_url else None
+            return storage.Client(project=project, credentials=self.credentials(), client_options=options)
 
         return self._client(f"storage:{project}", make)
 
@@ -195,24 +211,52 @@ class Target:
         )
 
     def tool_env(self) -> dict[str, str]:
-        """Environment for dvc and pip subprocesses so they reach the same storage."""
+        """Environment for dvc and pip subprocesses: the same credentials, CA and storage endpoint."""
         env = dict(os.environ)
+        _apply(env, self.env)
         env.setdefault("DVC_NO_ANALYTICS", "1")
-        if self.is_sandbox and self.storage_url:
+        handed = self._tool_credentials()
+        if handed is not None:
+            env["GOOGLE_APPLICATION_CREDENTIALS"] = handed
+        if self.storage_url:
             env[STORAGE_ENV] = self.storage_url
             env["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
         return env
+
+    def _tool_credentials(self) -> str | None:
+        """An authorized_user file holding a fresh access token, for tools that would refresh at Google."""
+        if not self.tool_credentials_dir:
+            return None
+        import json
+
+        from wizard.engine.errors import WizardError
+        from wizard.fsutil import atomic_write
+        from wizard.gcp.login import refresh_now
+
+        try:
+            self.credentials()
+            creds = self._base_credentials  # without a quota project: the tool bills as it would at Google
+            if not getattr(creds, "valid", False):
+                refresh_now(creds)
+            info = json.loads(creds.to_json())
+        except (WizardError, AttributeError, NotImplementedError, ValueError):
+            return None  # the tool then fails on its own and says why
+        info["type"] = "authorized_user"
+        if getattr(creds, "expiry", None) is not None:
+            info["expiry"] = creds.expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
+        path = Path(self.tool_credentials_dir) / f"application_default_credentials.{os.getpid()}.json"
+        atomic_write(path, json.dumps(info), mode=0o600)
+        return str(path)
 
     def close(self) -> None:
         with self._lock:
             for client in self._clients.values():
                 transport = getattr(client, "_transport", None)
-                if transport is not None and not self.is_sandbox:
+                if transport is not None and hasattr(transport, "close"):
                     try:
                         transport.close()
                     except Exception:  # pragma: no cover - best effort on shutdown
                         pass
             self._clients.clear()
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
+        self._base_credentials = None
+        self.deactivate()

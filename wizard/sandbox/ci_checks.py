@@ -3,7 +3,12 @@
 Both fake forges (GitHub Actions runs, GitLab pipelines) use this, so a run fails for the
 same reasons a real one would: the secret is missing, is not a service account key, is a
 key that was deleted, or belongs to an account without read access to the data bucket.
-Only fingerprints of a key are ever kept (its id and account), never the key itself.
+
+When the whole sandbox serves, the check is not a lookup but what a runner does: google-auth
+exchanges the key for an access token at the key's `token_uri` (the sandbox's token endpoint,
+JWT-bearer grant, signature checked with the account's public key), then lists and reads the
+bucket's objects as that account, so a deleted key or a missing role fails with Google's own
+401 or 403 text. Only fingerprints of a key are kept in the world (its id and account).
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 from wizard.sandbox.control_plane.iam_policy import effective_roles
 
@@ -67,10 +76,66 @@ def _roles(world: dict[str, Any], project_id: str, email: str) -> set[str]:
     return effective_roles(world, project, f"serviceAccount:{email}")
 
 
+class _Unreachable(Exception):
+    """The sandbox's token endpoint or storage did not answer (it is not serving)."""
+
+
+def authenticate_and_read(world: dict[str, Any], key_json: bytes, bucket: str | None, ca_file: Path) -> str | None:
+    """Exchange the key like google-auth in a runner, then read the bucket as that account.
+
+    None when both work; else the line a CI log shows, with Google's text.
+    """
+    import requests
+    from google.auth import exceptions as auth_exc
+    from google.auth.transport.requests import AuthorizedSession, Request
+    from google.oauth2 import service_account
+
+    try:
+        info = json.loads(key_json)
+        creds = service_account.Credentials.from_service_account_info(info, scopes=[CLOUD_PLATFORM])
+        # The sandbox's token endpoint now (a copied sandbox serves on other ports than the key names).
+        token_uri = str(world.get("auth", {}).get("token_uri") or info.get("token_uri") or "")
+        creds = creds.with_token_uri(token_uri)
+    except (ValueError, KeyError) as exc:
+        return f"google-github-actions/auth failed: the key cannot be used ({exc})"
+    session = requests.Session()
+    session.verify, session.trust_env = str(ca_file), False
+    try:
+        creds.refresh(Request(session))
+    except auth_exc.TransportError as exc:
+        raise _Unreachable(str(exc)) from None
+    except auth_exc.RefreshError as exc:
+        text = exc.args[0] if exc.args else str(exc)
+        return f"{text} (getting a token for {info.get('client_email')} with key {info.get('private_key_id')})"
+    if not bucket or not token_uri.endswith("/token"):
+        return None
+    base = token_uri[: -len("/token")]
+    authed = AuthorizedSession(creds)
+    authed.verify, authed.trust_env = str(ca_file), False
+    try:
+        listing = authed.get(f"{base}/storage/v1/b/{bucket}/o", params={"maxResults": 1}, timeout=10)
+        if listing.ok and listing.json().get("items"):
+            name = listing.json()["items"][0]["name"]
+            listing = authed.get(f"{base}/storage/v1/b/{bucket}/o/{quote(name, safe='')}",
+                                 params={"alt": "media"}, timeout=10)
+    except requests.RequestException as exc:
+        raise _Unreachable(str(exc)) from None
+    if listing.ok:
+        return None
+    try:
+        said = listing.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        said = listing.text[:200]
+    return f"{listing.status_code}: {said}"
+
+
 def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bucket_project: str | None = None,
-              deploys: bool = False) -> str | None:
+              deploys: bool = False, key_json: bytes | None = None, bucket: str | None = None,
+              ca_file: Path | None = None) -> str | None:
     """None when the key would work in CI, else the line a CI log would show.
 
+    With `key_json` and the sandbox's CA, the key is really used (see `authenticate_and_read`);
+    a forge served without the rest of the sandbox falls back to reading the world.
     `deploys`: the job runs `mlem deployment run` on GKE, which pushes the image to Artifact
     Registry and updates a Deployment — `roles/container.clusterViewer` alone cannot.
     """
@@ -80,6 +145,16 @@ def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bu
         facts = facts.to_world()
     if not facts.get("valid_json_key"):
         return f"google-github-actions/auth failed: {facts.get('problem') or 'not a service account key'}"
+    if key_json is not None and ca_file is not None and ca_file.is_file() \
+            and world.get("auth", {}).get("token_uri"):
+        try:
+            problem = authenticate_and_read(world, key_json, bucket, ca_file)
+        except _Unreachable:
+            problem = None  # only the forge serves: judge from the world below
+        else:
+            if problem:
+                return problem
+            bucket_project = None  # read for real: no need to look at the roles
     email = facts.get("client_email") or ""
     for project_id, project in world.get("projects", {}).items():
         account = project.get("service_accounts", {}).get(email)

@@ -6,6 +6,8 @@ Layout of a sandbox folder (`ROOT`):
     ROOT/forge/          bare git repositories served by the forge (learner/mlops-guide.git)
     ROOT/storage/        gcp-storage-emulator's files (buckets and objects)
     ROOT/learner-repo/   the learner's repository, as the guide leaves it before chapter 7
+    ROOT/ca.pem          the CA the sandbox's TLS certificates chain to (ROOT/tls/ holds the keys)
+    ROOT/gcloud/         the learner's application default credentials (and, later, key files)
 
 `init_sandbox()` is safe to run again: on a finished sandbox it changes nothing and returns
 the same summary; on a sandbox whose creation was interrupted it finishes the work.
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from wizard.engine.errors import WizardError
+from wizard.sandbox.auth import write_learner_login
+from wizard.sandbox.tls import ensure_tls
 from wizard.sandbox.world import SOMEONE_ELSE, WORLD_FILE, World
 
 REPOS_DIR = "forge"  # the same names as wizard.sandbox.server
@@ -179,6 +183,9 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
                            "repository": f"{REPO_OWNER}/{REPO_NAME}"}
         data["sandbox"].setdefault("created_at", _now())
     paths["storage_dir"].mkdir(exist_ok=True)
+    # TLS with the sandbox's own CA, and the learner's login where gcloud would leave it.
+    ensure_tls(root)
+    write_learner_login(world, f"https://127.0.0.1:{world.read()['ports']['storage']}/token")
 
     if world.read()["sandbox"].get("demo_repo"):
         return _summary(root, world)  # finished before: nothing to do
@@ -234,4 +241,5 @@ def repoint_ports(root: Path) -> dict[str, int]:
             subprocess.run(["git", "remote", "set-url", "origin", url.stdout.strip().replace(old, new)],
                            cwd=repo, check=True, capture_output=True)
     (root / "endpoints.json").unlink(missing_ok=True)  # a copy of a running sandbox's file
+    write_learner_login(world, f"https://127.0.0.1:{ports['storage']}/token")
     return ports

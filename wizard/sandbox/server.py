@@ -1,7 +1,11 @@
 """Start, find and stop the whole sandbox: control plane (gRPC), storage, forge.
 
 A sandbox folder holds `world.json` (the fake cloud), `storage/` (bucket contents),
-`forge/` (git repositories) and, while it runs, `endpoints.json` (pid and ports). A wizard
+`forge/` (git repositories), `ca.pem` (the CA its TLS certificates chain to), `gcloud/` (the
+learner's application default credentials and key files) and, while it runs,
+`endpoints.json`: `grpc` (host:port of the control plane), `storage` (the Cloud Storage base
+URL, which also serves the OAuth token endpoint `token_uri`), `forge`, `ca` and `pid`, so any
+official client can be pointed at the sandbox with `client_options` alone. A wizard
 given `--sandbox DIR` uses the sandbox already running for DIR (a `sandbox serve`, or
 another wizard) if there is one, else starts it in-process on the ports recorded at init.
 """
@@ -17,6 +21,8 @@ from typing import Any
 
 from wizard.engine.errors import WizardError
 from wizard.fsutil import atomic_write_json
+from wizard.sandbox.auth import GCLOUD_DIR, SIGNED_OUT_DIR, adc_path
+from wizard.sandbox.tls import tls_files
 from wizard.sandbox.world import World
 
 ENDPOINTS_FILE = "endpoints.json"
@@ -64,11 +70,26 @@ class Endpoints:
 
     @property
     def storage_url(self) -> str:
-        return f"http://{HOST}:{self.storage}"
+        return f"https://{HOST}:{self.storage}"
+
+    @property
+    def token_uri(self) -> str:
+        return f"{self.storage_url}/token"
 
     @property
     def forge_url(self) -> str:
         return f"http://{HOST}:{self.forge}"
+
+    def to_json(self, root: Path) -> dict[str, Any]:
+        return {"pid": self.pid, "grpc": self.grpc_addr, "storage": self.storage_url, "token_uri": self.token_uri,
+                "forge": self.forge_url, "ca": str(Path(root) / "ca.pem")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Endpoints:
+        def port(value: Any) -> int:
+            return int(str(value).rstrip("/").rsplit(":", 1)[-1])
+
+        return cls(int(data["pid"]), port(data["grpc"]), port(data["storage"]), port(data["forge"]))
 
 
 @dataclass
@@ -118,7 +139,10 @@ class Sandbox:
                 handle.stop()
             raise
         endpoints = Endpoints(os.getpid(), grpc_port, storage.port, forge.port)
-        atomic_write_json(root / ENDPOINTS_FILE, endpoints.__dict__)
+        from wizard.sandbox.auth import write_learner_login
+
+        write_learner_login(world, endpoints.token_uri)  # the token endpoint's port may have changed
+        atomic_write_json(root / ENDPOINTS_FILE, endpoints.to_json(root))
         return cls(root, endpoints, owned=True, _handles=handles, world=world)
 
     @classmethod
@@ -127,8 +151,8 @@ class Sandbox:
         root = Path(root).resolve()
         try:
             data = json.loads((root / ENDPOINTS_FILE).read_text("utf-8"))
-            endpoints = Endpoints(**data)
-        except (OSError, ValueError, TypeError):
+            endpoints = Endpoints.from_json(data)
+        except (OSError, ValueError, TypeError, KeyError):
             return None
         if endpoints.pid == os.getpid() or not _alive(endpoints.pid):
             return None
@@ -171,11 +195,42 @@ class Sandbox:
             grpc_addr=self.endpoints.grpc_addr,
             storage_url=self.endpoints.storage_url,
             sandbox_dir=str(self.root),
+            ca_file=str(tls_files(self.root).ca),
+            env=sandbox_env(self.root, world),
+            keys_dir=str(self.root / GCLOUD_DIR),
+            token_uri=self.endpoints.token_uri,
+            tool_credentials_dir=str(self.root / GCLOUD_DIR / "tools"),
             forge_kind=world.get("sandbox", {}).get("forge", "github"),
             forge_url=self.endpoints.forge_url,
             poll_initial=0.05,
             poll_maximum=0.5,
+            watch_poll=0.25,
+            watch_limit=120.0,
+            watch_longest=1.0,
         )
+
+
+def sandbox_env(root: Path, world: dict[str, Any]) -> dict[str, str | None]:
+    """The variables that make google-auth, requests, gRPC, OpenSSL (aiohttp) and git use the
+    sandbox's login and trust its CA, in the wizard and in its subprocesses. Never system-wide.
+
+    `faults.credentials = missing`: google-auth looks where gcloud keeps a login and finds none.
+    """
+    ca = str(tls_files(root).ca)
+    env: dict[str, str | None] = {
+        "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": ca,
+        "REQUESTS_CA_BUNDLE": ca,
+        "SSL_CERT_FILE": ca,
+        "NO_GCE_CHECK": "true",  # no probe of a metadata server: this is not a Google VM
+        "GOOGLE_CLOUD_QUOTA_PROJECT": None,
+    }
+    if (world.get("faults", {}).get("credentials") or "valid") == "missing":
+        signed_out = root / SIGNED_OUT_DIR
+        signed_out.mkdir(exist_ok=True)
+        env.update({"GOOGLE_APPLICATION_CREDENTIALS": None, "CLOUDSDK_CONFIG": str(signed_out)})
+    else:
+        env.update({"GOOGLE_APPLICATION_CREDENTIALS": str(adc_path(root)), "CLOUDSDK_CONFIG": str(root / GCLOUD_DIR)})
+    return env
 
 
 class _GrpcHandle:

@@ -13,7 +13,12 @@ enforces nothing. This module serves it in-process on loopback behind a small ga
   public access prevention) are kept in `world["buckets"]` and read back in every bucket
   resource, the way Google answers;
 - errors carry Google's status, message, reason and, where Google sends one, an `ErrorInfo`
-  detail (so `google.api_core` fills `exc.reason`, e.g. `SERVICE_DISABLED`).
+  detail (so `google.api_core` fills `exc.reason`, e.g. `SERVICE_DISABLED`);
+- every call carries a bearer token (see `wizard.sandbox.auth`); the learner works on their
+  own buckets, a service account only with the storage roles granted to it on the bucket's
+  project (objectViewer reads, objectAdmin writes), otherwise 403 with Google's text;
+- the same HTTPS server (TLS with the sandbox's CA) answers the OAuth 2.0 token endpoint
+  at `/token` (see `wizard.sandbox.oauth`).
 
 The emulator's files (data and its `.meta` index with its journal) are written atomically,
 so a process killed with SIGKILL leaves them intact, without an fsync or a rewrite of the
@@ -41,6 +46,7 @@ from gcp_storage_emulator import server as gse_server
 from gcp_storage_emulator.handlers import buckets as gse_buckets
 from gcp_storage_emulator.handlers import objects as gse_objects
 
+from wizard.sandbox import auth
 from wizard.sandbox.emulator_store import JournaledStorage
 from wizard.sandbox.emulator_store import object_names as object_names  # re-exported
 from wizard.sandbox.faults import http_fault
@@ -224,6 +230,37 @@ def open_emulator_storage(data_dir: Path) -> JournaledStorage:
 
 # -- the gate ---------------------------------------------------------------------------------
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
+TOKEN_PATH = "/token"
+
+# Storage permissions of the roles a service account may hold on the bucket's project
+# (https://cloud.google.com/storage/docs/access-control/iam-roles).
+_OBJECT_READ = {"storage.objects.get", "storage.objects.list"}
+_OBJECT_ALL = _OBJECT_READ | {"storage.objects.create", "storage.objects.delete", "storage.objects.update",
+                              "storage.objects.getIamPolicy", "storage.objects.setIamPolicy",
+                              "storage.objects.restore"}
+_BUCKET_READ = {"storage.buckets.get", "storage.buckets.list"}
+_BUCKET_ALL = _BUCKET_READ | {"storage.buckets.create", "storage.buckets.delete", "storage.buckets.update",
+                              "storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy"}
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    "roles/storage.objectViewer": _OBJECT_READ,
+    "roles/storage.objectCreator": {"storage.objects.create"},
+    "roles/storage.objectUser": _OBJECT_ALL - {"storage.objects.getIamPolicy", "storage.objects.setIamPolicy"},
+    "roles/storage.objectAdmin": _OBJECT_ALL,
+    "roles/storage.admin": _OBJECT_ALL | _BUCKET_ALL,
+    "roles/owner": _OBJECT_ALL | _BUCKET_ALL,
+    "roles/editor": (_OBJECT_ALL | _BUCKET_ALL) - {"storage.buckets.setIamPolicy", "storage.objects.setIamPolicy"},
+    "roles/viewer": _OBJECT_READ | _BUCKET_READ,
+}
+
+
+def storage_permissions(world: dict[str, Any], project_id: str, member: str) -> set[str]:
+    """What `member` may do with the buckets of `project_id`, by its project-level roles."""
+    project = world.get("projects", {}).get(project_id) or {}
+    granted: set[str] = set()
+    for binding in project.get("iam_policy", {}).get("bindings", []):
+        if member in binding.get("members", []):
+            granted |= ROLE_PERMISSIONS.get(binding.get("role", ""), set())
+    return granted
 
 # emulator handler -> (API method name for fault injection, IAM permission, resource noun)
 _OPS: dict[Callable[..., Any], tuple[str, str, str]] = {
@@ -327,6 +364,8 @@ class _Gate:
 
     # routing ---------------------------------------------------------------------------
     def handle(self, http_handler: Any, method: str) -> None:
+        if http_handler.path.split("?", 1)[0] == TOKEN_PATH:
+            return self._token(http_handler, method)
         override = http_handler.headers.get("x-http-method-override")
         if override:
             method = override.upper()
@@ -343,11 +382,12 @@ class _Gate:
             if transient is not None and handler is not gse_server._health_check:
                 self.world.note_transient()
                 raise GoogleError(transient.http_status, transient.message, transient.http_reason)
+            caller = http_handler.headers.get("Authorization")
             if getattr(handler, "__module__", None) == gse_objects.__name__:
-                self._dispatch(handler, request, response)
+                self._dispatch(handler, request, response, caller)
             else:
                 with self.lock:
-                    self._dispatch(handler, request, response)
+                    self._dispatch(handler, request, response, caller)
         except GoogleError as err:
             self._error(response, err)
         except Exception:  # noqa: BLE001 - answer like Google, keep the server alive
@@ -374,32 +414,74 @@ class _Gate:
             return handler, match
         raise GoogleError(404, "Not Found", "notFound")
 
+    def _token(self, http_handler: Any, method: str) -> None:
+        """The OAuth 2.0 token endpoint, served beside the JSON API like a Google front end."""
+        from wizard.sandbox.oauth import token_response
+
+        length = int(http_handler.headers.get("Content-Length") or 0)
+        body = http_handler.rfile.read(length) if length else b""
+        if method != POST:
+            status, answer = 405, {"error": "invalid_request", "error_description": "Use POST."}
+        else:
+            host, port = http_handler.server.server_address[:2]
+            status, answer = token_response(self.world, body, f"https://{host}:{port}{TOKEN_PATH}")
+        payload = json.dumps(answer).encode("utf-8")
+        try:
+            http_handler.send_response(status)
+            http_handler.send_header("Content-Type", "application/json; charset=utf-8")
+            http_handler.send_header("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
+            http_handler.send_header("Content-Length", str(len(payload)))
+            http_handler.end_headers()
+            http_handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _caller(self, authorization: str | None, permission: str, noun: str) -> auth.Principal:
+        """The principal behind the bearer token; 401 as Cloud Storage answers without a good one."""
+        try:
+            return auth.principal_of(self.world, authorization)
+        except auth.AuthFailure as failure:
+            if failure.missing:
+                message = (f"Anonymous caller does not have {permission} access to the {_NOUN[noun]}. "
+                           f"Permission '{permission}' denied on resource (or it may not exist).")
+                raise GoogleError(401, message, "required",
+                                  extra={"locationType": "header", "location": "Authorization"}) from None
+            raise GoogleError(401, "Invalid Credentials", "authError",
+                              extra={"locationType": "header", "location": "Authorization"}) from None
+
     @staticmethod
     def _error(response: Any, err: GoogleError) -> None:
         response.status = HTTPStatus(err.code)
         response.json(err.body())
 
-    def _dispatch(self, handler: Callable[..., Any], request: Any, response: Any) -> None:
+    def _dispatch(self, handler: Callable[..., Any], request: Any, response: Any,
+                  authorization: str | None = None) -> None:
         if handler is gse_server._health_check:
             return handler(request, response, self.storage)
         if handler is gse_server._wipe_data:
             raise GoogleError(404, "Not Found", "notFound")  # not an API of the real service
         if handler is gse_buckets.insert:
             self._inject("storage.buckets.insert")
+            self._only_learner(self._caller(authorization, "storage.buckets.create", "project"),
+                               "storage.buckets.create")
             return self._insert_bucket(request, response)
         if handler is gse_buckets.ls:
             self._inject("storage.buckets.list")
+            self._only_learner(self._caller(authorization, "storage.buckets.list", "project"),
+                               "storage.buckets.list")
             return self._list_buckets(request, response)
         api_method, permission, noun = _OPS.get(handler, ("storage.unknown", "storage.objects.get", "object"))
         self._inject(api_method)
+        caller = self._caller(authorization, permission, noun)
         world = self.world.view()  # read-only here: no copy per request
         if handler is gse_objects.batch:
             for item in request.data or []:
-                self._check_bucket(world, item.get("bucket_name"), permission, noun)
+                self._check_bucket(world, item.get("bucket_name"), permission, noun, caller)
         else:
-            self._check_bucket(world, request.params.get("bucket_name"), permission, noun)
+            self._check_bucket(world, request.params.get("bucket_name"), permission, noun, caller)
             if request.params.get("dest_bucket_name"):
-                self._check_bucket(world, request.params["dest_bucket_name"], "storage.objects.create", "object")
+                self._check_bucket(world, request.params["dest_bucket_name"], "storage.objects.create", "object",
+                                   caller)
         if handler is gse_buckets.get:
             return self._get_bucket(world, request, response)
         if handler is gse_buckets.patch:
@@ -422,13 +504,28 @@ class _Gate:
         raise GoogleError(status, message, reason)
 
     # rules -----------------------------------------------------------------------------
-    def _check_bucket(self, world: dict[str, Any], name: str | None, permission: str, noun: str) -> None:
-        """403 for someone else's bucket, 404 for none; the learner's must be usable."""
+    def _only_learner(self, caller: auth.Principal, permission: str) -> None:
+        """Strict: the guide's service accounts hold no project-level bucket roles."""
+        if caller.email != self.world.view()["learner"]:
+            raise _denied(caller.email, permission, _NOUN["project"])
+
+    def _check_bucket(self, world: dict[str, Any], name: str | None, permission: str, noun: str,
+                      caller: auth.Principal | None = None) -> None:
+        """403 for someone else's bucket, 404 for none; the learner's must be usable.
+
+        A service account needs a role that carries `permission` on the bucket's project.
+        """
         learner = world["learner"]
         bucket = world["buckets"].get(name or "")
         if bucket is None:
             raise _bucket_not_found()
-        if bucket.get("owner") != learner:
+        if caller is not None and caller.kind == "serviceAccount":
+            project_id = bucket.get("project", "")
+            if permission not in storage_permissions(world, project_id, caller.member):
+                raise _denied(caller.email, permission, _NOUN[noun])
+        elif caller is not None and caller.email != learner:
+            raise _denied(caller.email, permission, _NOUN[noun])
+        elif bucket.get("owner") != learner:
             raise _denied(learner, permission, _NOUN[noun])
         project = world["projects"].get(bucket.get("project", ""))
         if project is not None:
@@ -626,6 +723,13 @@ class _RequestHandler(gse_server.RequestHandler):
         self.gate = gate
         super().__init__(gate.storage, *args, **kwargs)
 
+    def handle(self) -> None:
+        # `faults.offline`: the learner's network is down; connections to Google fail at once.
+        if self.gate.world.fault("offline"):
+            self.close_connection = True
+            return
+        super().handle()
+
     def do_GET(self) -> None:
         self.gate.handle(self, GET)
 
@@ -646,6 +750,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import ssl
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            return  # a client that does not trust the CA, or hung up during the handshake
+        super().handle_error(request, client_address)
+
 
 @dataclass
 class StorageHandle:
@@ -657,10 +769,15 @@ class StorageHandle:
     _httpd: _Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _gate: _Gate | None = field(default=None, repr=False)
+    world_root: Path | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def token_uri(self) -> str:
+        return f"{self.url}{TOKEN_PATH}"
 
     def stop(self) -> None:
         if self._thread.is_alive():
@@ -680,13 +797,20 @@ class StorageHandle:
 
 def start_storage(world: World, data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> StorageHandle:
     """Serve the sandbox's Cloud Storage JSON API on `host:port` (0 picks a free port)."""
+    from wizard.sandbox.tls import ensure_tls
+
     data_dir = Path(data_dir)
     storage = open_emulator_storage(data_dir)
     gate = _Gate(world, storage)
     httpd = _Server((host, port), partial(_RequestHandler, gate))
+    # TLS with the sandbox's CA; the handshake happens in the request's thread, not the accept loop.
+    httpd.socket = ensure_tls(world.root).server_context().wrap_socket(
+        httpd.socket, server_side=True, do_handshake_on_connect=False)
+    with world.mutate() as data:
+        data.setdefault("auth", {})["token_uri"] = f"https://{host}:{httpd.server_address[1]}{TOKEN_PATH}"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"sandbox-storage-{httpd.server_address[1]}",
                               daemon=True)
     thread.start()
     return StorageHandle(host=host, port=httpd.server_address[1], data_dir=data_dir, _httpd=httpd,
-                         _thread=thread, _gate=gate)
+                         _thread=thread, _gate=gate, world_root=Path(world.root))

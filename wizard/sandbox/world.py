@@ -58,6 +58,11 @@ DEFAULT_FAULTS: dict[str, Any] = {
     # on a write is answered after the write took effect (the answer is lost), e.g.
     # {"IAM.CreateServiceAccountKey": "DEADLINE_EXCEEDED"}.
     "fail_once": {},
+    # The learner's login: "valid", "expired" (Google asks to sign in again), "revoked", or
+    # "missing" (no application default credentials where google-auth looks).
+    "credentials": "valid",
+    # When true, the learner is offline: the token endpoint and Cloud Storage drop every connection.
+    "offline": False,
     # "service.Method" -> gRPC/HTTP error code name to fail with once per call until cleared,
     # e.g. {"CloudBilling.UpdateProjectBillingInfo": "UNAVAILABLE"}.
     "fail": {},

@@ -388,9 +388,9 @@ class WatchRun(Step):
             raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.",
                               retryable=True)
         forge = open_forge(ctx)
-        limit = 120.0 if ctx.target.is_sandbox else self.timeout
-        deadline, shown, delay = time.monotonic() + limit, "", 0.25 if ctx.target.is_sandbox else 3.0
-        longest = 1.0 if ctx.target.is_sandbox else 15.0  # polls back off: runs take minutes on a real forge
+        limit = ctx.target.watch_limit or self.timeout
+        deadline, shown, delay = time.monotonic() + limit, "", ctx.target.watch_poll
+        longest = ctx.target.watch_longest  # polls back off: runs take minutes on a real forge
         rerun_at = self._rerun_if_refused_while_propagating(ctx, forge, sha)
         while True:
             runs = self._runs(forge, sha)

@@ -12,23 +12,25 @@ from wizard.gcp import billing, buckets, projects, services
 
 @dataclass
 class CheckCredentials(Step):
-    """Read-only: are there credentials the Google clients (and DVC) can use?"""
+    """Read-only: do the credentials the Google clients (and DVC) use really work?
+
+    A token is refreshed now: a login that is missing, revoked, expired (reauthentication)
+    or unreachable (offline) is found here, before any change, and named with its fix.
+    """
 
     id: str
     title: str
     text: str = ""
     mutating: bool = False
     needs: Sequence[str] = ()
+    checks_login: bool = True  # the runner runs it before anything else calls Google
 
     def command(self, answers: Mapping[str, str]) -> str:
         return "gcloud init\ngcloud auth application-default login"
 
     def observe(self, ctx: Context) -> Observation:
-        if ctx.target.is_sandbox:
-            return Observation(Status.DONE, "the sandbox needs no login")
-        creds = ctx.target.credentials()  # raises a WizardError with the fix when missing
-        who = getattr(creds, "service_account_email", None) or "application default credentials"
-        return Observation(Status.DONE, f"found {who}")
+        who = ctx.target.check_login()  # raises a WizardError naming the fix
+        return Observation(Status.DONE, f"signed in: {who} can get access tokens")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         self.observe(ctx)
@@ -45,7 +47,10 @@ class CreateProject(Step):
     adopt_wait_seconds: float = 120.0
 
     def command(self, answers: Mapping[str, str]) -> str:
-        return fmt("gcloud projects create {gcp.project_id}\ngcloud config set project {gcp.project_id}", answers)
+        enable = " ".join(services.QUOTA_PROJECT_SERVICES)
+        return fmt("gcloud projects create {gcp.project_id}\ngcloud config set project {gcp.project_id}\n"
+                   f"gcloud services enable {enable} --project {{gcp.project_id}}\n"
+                   "gcloud auth application-default set-quota-project {gcp.project_id}", answers)
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return fmt("create project {gcp.project_id}", answers)
@@ -57,6 +62,9 @@ class CreateProject(Step):
             return Observation(Status.TODO, f"project {project_id} does not exist yet")
         if info.state != "ACTIVE":
             return Observation(Status.DRIFTED, f"project {project_id} is {info.state}", {"number": info.number})
+        if not services.quota_project_ready(ctx.target, project_id):
+            return Observation(Status.TODO, f"project {project_id} exists; the APIs that manage it are not enabled "
+                               "yet: " + ", ".join(services.QUOTA_PROJECT_SERVICES), {"number": info.number})
         ctx.target.set_quota_project(project_id)
         return Observation(Status.DONE, f"project {project_id} exists (number {info.number})", {"number": info.number})
 
@@ -70,14 +78,17 @@ class CreateProject(Step):
                 fix=f"Restore it with `gcloud projects undelete {project_id}`, or choose another project ID.",
             )
         ctx.crash_point("before-call")
-        info = projects.create_project(
+        info = current or projects.create_project(
             ctx.target, project_id, ctx.progress,
             # After an interrupted run, ALREADY_EXISTS most likely means our own creation is
             # still under way: wait for the project to show up before calling it taken.
             adopt_wait=self.adopt_wait_seconds if ctx.interrupted else 0.0,
             after_call=lambda: ctx.crash_point("after-call"),
         )
-        ctx.target.set_quota_project(project_id)
+        ctx.crash_point("after-create")
+        # Calls billed to the new project (billing, IAM, policies) need these APIs on it first.
+        services.prepare_quota_project(ctx.target, project_id, ctx.progress,
+                                       after_call=lambda: ctx.crash_point("after-enable"))
         return {"number": info.number}
 
 

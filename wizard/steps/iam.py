@@ -128,9 +128,9 @@ class CreateKey(Step):
     def path(self, ctx: Context) -> Path | None:
         if ctx.options.get("no_key_file"):
             return None
-        if ctx.target.is_sandbox:
+        if ctx.target.keys_dir:
             # A rehearsal never touches the learner's real ~/.config/gcloud: its keys stay in the sandbox.
-            path = (Path(str(ctx.target.sandbox_dir)) / "gcloud" / Path(self.key_file).name).resolve()
+            path = (Path(ctx.target.keys_dir) / Path(self.key_file).name).resolve()
         else:
             path = Path(os.path.expanduser(self.key_file)).resolve()
         root = ctx.workspace.root.resolve()

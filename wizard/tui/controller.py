@@ -147,7 +147,7 @@ class Controller:
             if key in DEFAULT_RESOLVERS:
                 try:
                     resolved, options = DEFAULT_RESOLVERS[key](self.ctx)
-                except WizardError:
+                except Exception:  # noqa: BLE001 - no suggestion; running the step explains the cause
                     resolved, options = None, []
                 choice.options = options
                 choice.default = self.ctx.answers.get(key) or resolved

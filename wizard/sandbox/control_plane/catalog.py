@@ -16,6 +16,19 @@ class ServiceInfo(NamedTuple):
 
 
 SERVICES: dict[str, ServiceInfo] = {
+    "analyticshub.googleapis.com": ServiceInfo("Analytics Hub API", False),
+    "bigqueryconnection.googleapis.com": ServiceInfo("BigQuery Connection API", False),
+    "bigquerydatapolicy.googleapis.com": ServiceInfo("BigQuery Data Policy API", False),
+    "bigquerymigration.googleapis.com": ServiceInfo("BigQuery Migration API", False),
+    "bigqueryreservation.googleapis.com": ServiceInfo("BigQuery Reservation API", False),
+    "bigquerystorage.googleapis.com": ServiceInfo("BigQuery Storage API", False),
+    "cloudapis.googleapis.com": ServiceInfo("Google Cloud APIs", False),
+    "cloudtrace.googleapis.com": ServiceInfo("Cloud Trace API", False),
+    "dataform.googleapis.com": ServiceInfo("Dataform API", False),
+    "dataplex.googleapis.com": ServiceInfo("Cloud Dataplex API", False),
+    "datastore.googleapis.com": ServiceInfo("Cloud Datastore API", False),
+    "servicemanagement.googleapis.com": ServiceInfo("Service Management API", False),
+    "sql-component.googleapis.com": ServiceInfo("Cloud SQL", False),
     "artifactregistry.googleapis.com": ServiceInfo("Artifact Registry API", True),
     "bigquery.googleapis.com": ServiceInfo("BigQuery API", False),
     "cloudbilling.googleapis.com": ServiceInfo("Cloud Billing API", False),
@@ -39,3 +52,17 @@ SERVICES: dict[str, ServiceInfo] = {
 }
 
 IAM_SERVICE = "iam.googleapis.com"
+
+# What a new project starts with when created by the console, gcloud or the API
+# (https://cloud.google.com/service-usage/docs/enabled-service#default). Cloud Resource
+# Manager, Cloud Billing and IAM are not among them: a project used as quota project must
+# enable them before calls billed to it can reach those APIs.
+DEFAULT_SERVICES = (
+    "analyticshub.googleapis.com", "bigquery.googleapis.com", "bigqueryconnection.googleapis.com",
+    "bigquerydatapolicy.googleapis.com", "bigquerymigration.googleapis.com",
+    "bigqueryreservation.googleapis.com", "bigquerystorage.googleapis.com", "cloudapis.googleapis.com",
+    "cloudtrace.googleapis.com", "dataform.googleapis.com", "dataplex.googleapis.com",
+    "datastore.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com",
+    "servicemanagement.googleapis.com", "serviceusage.googleapis.com", "sql-component.googleapis.com",
+    "storage-api.googleapis.com", "storage-component.googleapis.com", "storage.googleapis.com",
+)

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from google.cloud.iam_admin_v1.types import iam
 from google.protobuf import empty_pb2
 
+from wizard.sandbox.auth import token_uri
 from wizard.sandbox.world import World
 
 from . import clock, iam_policy, key_material
@@ -262,13 +263,15 @@ class IamAdminService:
                 "valid_after": stamp,
                 "valid_before": USER_KEY_VALID_BEFORE,
                 "public_key_fingerprint": material.public_key_fingerprint,
+                "public_key_pem": material.public_key_pem,
                 "key_algorithm": iam.ServiceAccountKeyAlgorithm(algorithm).name,
             }
             account.setdefault("keys", {})[material.key_id] = record
             message = key_message(project["project_id"], email, material.key_id, record)
+            endpoint = token_uri(data)
         message.private_key_type = iam.ServiceAccountPrivateKeyType.TYPE_GOOGLE_CREDENTIALS_FILE
         message.private_key_data = key_material.credentials_json(
-            material, project["project_id"], email, account["unique_id"]
+            material, project["project_id"], email, account["unique_id"], endpoint
         )
         return message
 

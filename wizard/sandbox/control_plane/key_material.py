@@ -27,6 +27,7 @@ class KeyMaterial:
     key_id: str  # 40 hex characters, like Google's
     private_key_pem: str  # PKCS#8, "-----BEGIN PRIVATE KEY-----"
     public_key_fingerprint: str  # SHA-256 of the DER public key, hex
+    public_key_pem: str = ""  # kept in the world: the token endpoint checks signatures with it
 
 
 def generate(bits: int = 2048) -> KeyMaterial:
@@ -41,11 +42,18 @@ def generate(bits: int = 2048) -> KeyMaterial:
         key_id=hashlib.sha1(der).hexdigest(),
         private_key_pem=pem,
         public_key_fingerprint=hashlib.sha256(der).hexdigest(),
+        public_key_pem=key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode("ascii"),
     )
 
 
-def credentials_json(material: KeyMaterial, project_id: str, client_email: str, client_id: str) -> bytes:
-    """The key file (TYPE_GOOGLE_CREDENTIALS_FILE) with Google's fields, in Google's order."""
+def credentials_json(material: KeyMaterial, project_id: str, client_email: str, client_id: str,
+                     token_uri: str | None = None) -> bytes:
+    """The key file (TYPE_GOOGLE_CREDENTIALS_FILE) with Google's fields, in Google's order.
+
+    `token_uri` is the sandbox's token endpoint, so google-auth exchanges the key there.
+    """
     document = {
         "type": "service_account",
         "project_id": project_id,
@@ -54,7 +62,7 @@ def credentials_json(material: KeyMaterial, project_id: str, client_email: str, 
         "client_email": client_email,
         "client_id": client_id,
         "auth_uri": AUTH_URI,
-        "token_uri": TOKEN_URI,
+        "token_uri": token_uri or TOKEN_URI,
         "auth_provider_x509_cert_url": CERTS_URI,
         "client_x509_cert_url": ROBOT_CERT_URI + quote(client_email, safe=""),
         "universe_domain": "googleapis.com",

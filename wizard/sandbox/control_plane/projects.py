@@ -23,6 +23,7 @@ from wizard.sandbox.world import World
 
 from . import clock, iam_policy
 from .access import allocate_number, find_project, is_ready, learner_project, parse_project_name
+from .catalog import DEFAULT_SERVICES
 from .chapter13 import apply_chapter13_preset
 from .errors import already_exists, failed_precondition, invalid_argument
 from .operations import new_operation_name, record_failed_operation, record_operation
@@ -165,7 +166,7 @@ class ProjectsService:
                 "create_time": clock.iso(now),
                 "ready_at": now + seconds,
                 "billing_account": None,
-                "services": [],
+                "services": sorted(DEFAULT_SERVICES),
                 "iam_policy": iam_policy.owner_policy(learner),
                 "service_accounts": {},
             }

@@ -3,8 +3,9 @@
 The official clients already carry every message type (proto-plus wrappers or plain
 protobuf classes), so a generic handler that (de)serializes with those types is wire-
 compatible with the real services. This module also does what every fake RPC must do the
-same way: count the call in the world, honour injected failures, and turn `ApiError`
-into a rich status the clients can read.
+same way: count the call in the world, honour injected failures, check the caller's
+bearer token and quota project (see `gate.py`), and turn `ApiError` into a rich status the
+clients can read.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from wizard.sandbox.faults import Transient, grpc_fault, injected_once
 from wizard.sandbox.world import World
 
 from .errors import ApiError, error_info
+from .gate import check_caller
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ def service_handler(
         deserialize, _ = _codec(rpc.request_type)
         _, serialize = _codec(rpc.response_type)
         handlers[rpc.name] = grpc.unary_unary_rpc_method_handler(
-            _wrap(world, counter_name, f"{short_service}.{rpc.name}", rpc),
+            _wrap(world, counter_name, f"{short_service}.{rpc.name}", rpc, full_service_name),
             request_deserializer=deserialize,
             response_serializer=serialize,
         )
@@ -101,18 +103,11 @@ def service_handler(
 
 
 def _wrap(
-    world: World, counter_name: str, method: str, rpc: Rpc
+    world: World, counter_name: str, method: str, rpc: Rpc, full_service_name: str = ""
 ) -> Callable[[Any, grpc.ServicerContext], Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
-        number = world.count(counter_name, write=rpc.write)
-        transient = grpc_fault(world.read_faults(), number, rpc.write)
-        once = world.take_failure_once(method)
-        if once and once.upper() in grpc.StatusCode.__members__:
-            transient = injected_once(once, rpc.write)
-        if transient is not None:
-            world.note_transient()
-        if transient is not None and not transient.after_write:
-            _abort(context, _transient_error(transient))
+from .errors import ApiError, error_info
+from .gate import check_caller
         injected = world.take_failure(method)
         if injected:
             code = injected_status_code(injected)

@@ -1,9 +1,10 @@
 """Start the fake Google control plane on a loopback port.
 
 One gRPC server carries every service, like one endpoint per product at Google would:
-the clients are pointed at it with an insecure channel, and LRO polling goes through the
-same channel. Everything it knows lives in the `World`, so stopping it and starting a new
-server on the same folder carries on where it left off.
+the clients reach it over TLS signed by the sandbox's own CA (see `wizard.sandbox.tls`), with
+bearer tokens from the sandbox's token endpoint, and LRO polling goes through the same channel.
+Everything it knows lives in the `World`, so stopping it and starting a new server on the
+same folder carries on where it left off.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Callable
 
 import grpc
 
+from wizard.sandbox.tls import ensure_tls
 from wizard.sandbox.world import World
 
 from .billing import CloudBillingService
@@ -49,7 +51,9 @@ def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) ->
         _OnFirstCall("google.devtools.artifactregistry.v1.ArtifactRegistry", lambda: _artifact_registry(world)),
     ))
     try:
-        bound = server.add_insecure_port(f"{host}:{port}")
+        tls = ensure_tls(world.root)
+        credentials = grpc.ssl_server_credentials([tls.server_pair()])
+        bound = server.add_secure_port(f"{host}:{port}", credentials)
         if not bound:  # older grpcio reports a failed bind as port 0
             raise OSError(f"cannot listen on {host}:{port}")
     except BaseException:

@@ -364,8 +364,9 @@ class GitHubApi:
             secrets = github(data)["repos"][full].setdefault("secrets", {})
             created = name not in secrets
             previous = secrets.get(name, {})
+            # Kept sealed, as GitHub keeps it encrypted: a run decrypts it to use the key for real.
             secrets[name] = {"created_at": previous.get("created_at", now), "updated_at": now,
-                             **key_facts(value).to_world()}
+                             **key_facts(value).to_world(), "sealed": encrypted}
         if created:
             return ForgeResponse.json({}, 201)
         return ForgeResponse(204)

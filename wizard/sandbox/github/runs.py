@@ -128,8 +128,29 @@ def dvc_bucket(config: bytes | None) -> str | None:
     return None
 
 
-def judge(data: dict[str, Any], repo: dict[str, Any], pending: Pending) -> tuple[str, list[str]]:
-    """(conclusion, log lines) of a run, from the world as it is now."""
+def _unsealed(repo: dict[str, Any], secret: dict[str, Any]) -> bytes | None:
+    """The secret's value, as a runner receives it (GitHub decrypts secrets for the job)."""
+    import base64
+
+    from nacl.exceptions import CryptoError
+    from nacl.public import PrivateKey, SealedBox
+
+    sealed, key = secret.get("sealed"), repo.get("actions_key", {}).get("private_key")
+    if not sealed or not key:
+        return None
+    try:
+        return SealedBox(PrivateKey(base64.b64decode(key))).decrypt(base64.b64decode(sealed))
+    except (CryptoError, ValueError):
+        return None
+
+
+def judge(data: dict[str, Any], repo: dict[str, Any], pending: Pending,
+          root: Path | None = None) -> tuple[str, list[str]]:
+    """(conclusion, log lines) of a run, from the world as it is now.
+
+    Called outside the world's lock: with `root` (the sandbox folder), a Google key is used
+    for real against the sandbox's token endpoint and storage.
+    """
     where = f"{pending.event} on {pending.branch} at {pending.sha[:7]}"
     log = [f"Workflow {pending.workflow.name} ({pending.workflow.path}), {where}"]
     if pending.plan.problems:
@@ -162,7 +183,9 @@ def judge(data: dict[str, Any], repo: dict[str, Any], pending: Pending) -> tuple
                 failures.append(f"{label}: the secret {name} is not set in {pending.full}")
             continue
         if use.as_google_key:
-            reason = check_key(data, secret, bucket_project, deploys=use.deploys)
+            reason = check_key(data, secret, bucket_project, deploys=use.deploys,
+                               key_json=_unsealed(repo, secret), bucket=pending.bucket,
+                               ca_file=Path(root) / "ca.pem" if root is not None else None)
             if reason:
                 failures.append(f"{label}: {reason}")
             else:
@@ -270,14 +293,16 @@ class Actions:
     def _store(self, full: str, pending: list[Pending], actor: str,
                heads: dict[str, str] | None = None) -> list[int]:
         ids = []
+        snapshot = self.world.read()  # judged before taking the lock: a run calls the sandbox's Google
+        known = github(snapshot)["repos"].get(full, {})
+        verdicts = [judge(snapshot, known, item, self.world.root) for item in pending]
         with self.world.mutate() as data:
             repo = github(data)["repos"][full]
             if heads is not None:
                 if heads != repo.get("heads"):
                     repo["pushed_at"] = stamp()
                 repo["heads"] = heads
-            for item in pending:
-                conclusion, log = judge(data, repo, item)
+            for item, (conclusion, log) in zip(pending, verdicts, strict=True):
                 numbers = repo.setdefault("run_numbers", {})
                 numbers[item.workflow.path] = numbers.get(item.workflow.path, 0) + 1
                 run = {"id": next_id(data), "run_number": numbers[item.workflow.path], "sha": item.sha,

@@ -74,6 +74,13 @@ def _expand(text: str, variables: dict[str, str]) -> str:
 
 
 def _bucket_project(world: dict[str, Any], repo: Path, sha: str) -> str | None:
+    chosen = _dvc_bucket(repo, sha)
+    bucket = world.get("buckets", {}).get(chosen or "")
+    return bucket.get("project") if bucket else None
+
+
+def _dvc_bucket(repo: Path, sha: str) -> str | None:
+    """The bucket of the default DVC remote at `sha`."""
     config = git_repo.read_text(repo, sha, ".dvc/config")
     if not config:
         return None
@@ -87,8 +94,7 @@ def _bucket_project(world: dict[str, Any], repo: Path, sha: str) -> str | None:
     if chosen is None:
         found = re.search(r"gs://([^/\s]+)", config)
         chosen = found[1] if found else None
-    bucket = world.get("buckets", {}).get(chosen or "")
-    return bucket.get("project") if bucket else None
+    return chosen
 
 
 def _dvc_stages(repo: Path, sha: str) -> list[str]:
@@ -107,10 +113,11 @@ class _Runner:
 
     def __init__(self, world: dict[str, Any], project_path: str, project: dict[str, Any], repo: Path,
                  sha: str, ref: str, context: dict[str, str], plan: ci.Plan,
-                 pipeline_vars: dict[str, str]) -> None:
+                 pipeline_vars: dict[str, str], ca_file: Path | None = None) -> None:
         self.world, self.project_path, self.project = world, project_path, project
         self.repo, self.sha, self.ref, self.context, self.plan = repo, sha, ref, context, plan
         self.pipeline_vars = pipeline_vars
+        self.ca_file = ca_file
         self.protected = ref_protected(project, ref)
         self._bucket: tuple[str | None] | None = None
         self._stages: list[str] | None = None
@@ -198,7 +205,9 @@ class _Runner:
                                       "account key file.")))
                     continue
                 deploys = any("mlem deployment" in str(item) for item in [*job.before_script, *job.script])
-                message = ci_checks.check_key(self.world, facts, self.bucket_project(), deploys=deploys)
+                message = ci_checks.check_key(self.world, facts, self.bucket_project(), deploys=deploys,
+                                              key_json=decoded, bucket=_dvc_bucket(self.repo, self.sha),
+                                              ca_file=self.ca_file)
                 if message:
                     problems.append((f"ERROR: failed to pull data from the cloud - {message}",
                                      f"Why: the key in {name} cannot read the data: {message}."))
@@ -215,7 +224,7 @@ class _Runner:
 
 def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: str, source: str,
           pipeline_vars: dict[str, str] | None = None, injected: str | None = None,
-          base_url: str = "") -> dict[str, Any] | None:
+          base_url: str = "", ca_file: Path | None = None) -> dict[str, Any] | None:
     """A pipeline record (without ids) for `sha` on branch `ref`, or None when GitLab makes none.
 
     Raises ci.CiError only for a manual run (`source == "api"`) that cannot start, with
@@ -255,7 +264,7 @@ def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: s
             return None
         raise ci.CiError("Pipeline will not run for the selected trigger. The rules configuration "
                          "prevented any jobs from being added to the pipeline.")
-    runner = _Runner(world, project_path, project, repo, sha, ref, context, plan, pipeline_vars)
+    runner = _Runner(world, project_path, project, repo, sha, ref, context, plan, pipeline_vars, ca_file)
     failing = failing_names(world)  # `faults.fail_runs`: job names made to fail, for rehearsals
     failed_stage: str | None = None
     for job in plan.jobs:

@@ -37,7 +37,8 @@ class PipelineEndpoints(Endpoints):
             return None
         injected = self.world.take_failure("gitlab.pipeline.run")
         record = pipelines.build(snapshot, path, self._repo(path), sha, ref, source, pipeline_vars,
-                                 f"gitlab.pipeline.run={injected}" if injected else None, base_url)
+                                 f"gitlab.pipeline.run={injected}" if injected else None, base_url,
+                                 ca_file=self.world.root / "ca.pem")
         if record is None:
             return None
         with self.world.mutate() as data:
@@ -156,7 +157,7 @@ class PipelineEndpoints(Endpoints):
             snapshot = self.world.read()
             try:
                 fresh = pipelines.build(snapshot, path, self._repo(path), found["sha"], found["ref"], "api",
-                                        base_url=call.base)
+                                        base_url=call.base, ca_file=self.world.root / "ca.pem")
             except ci.CiError as err:
                 raise message(400, {"base": [str(err)]}) from None
             if fresh is not None:

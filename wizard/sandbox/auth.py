@@ -1,0 +1,232 @@
+"""Who is calling: the sandbox's identities, access tokens and the learner's login.
+
+Google authenticates every call with an OAuth 2.0 bearer token and knows the principal
+behind it (https://cloud.google.com/docs/authentication). The sandbox does the same, so
+that the wizard's clients, DVC and the simulated CI runs go through google-auth's real
+flows instead of anonymous credentials:
+
+- the learner's login is an `authorized_user` application default credentials file
+  (`DIR/gcloud/application_default_credentials.json`, as `gcloud auth application-default
+  login` writes it), whose refresh token the sandbox's token endpoint exchanges;
+- service-account keys made by the IAM fake are exchanged with the JWT-bearer grant
+  (RFC 7523), signed with the key and checked with the account's public key;
+- access tokens are short-lived and signed by the sandbox (HMAC with a secret kept 0600 in
+  the folder), so any fake can verify one without a shared table.
+
+The knob `faults.credentials` turns the learner's login `valid`, `expired` (Google then asks
+for reauthentication), `revoked`, or `missing` (no ADC file where google-auth looks).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wizard.fsutil import atomic_write, atomic_write_json
+from wizard.sandbox.world import World
+
+SECRET_FILE = "tls/oauth-secret"
+GCLOUD_DIR = "gcloud"
+ADC_FILE = "application_default_credentials.json"
+SIGNED_OUT_DIR = "gcloud-signed-out"  # a gcloud configuration folder without a login
+CLIENT_ID = "sandbox-adc-client.apps.googleusercontent.com"
+CLIENT_SECRET = "sandbox-adc-client-secret"  # gcloud's own client secret is public too
+TOKEN_PREFIX = "ya29.sbx-"
+TOKEN_SECONDS = 3599  # what Google's token endpoint answers in expires_in
+CREDENTIAL_STATES = ("valid", "expired", "revoked", "missing")
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """`email` is the learner's or a service account's; `kind` is "user" or "serviceAccount"."""
+
+    email: str
+    kind: str
+
+    @property
+    def member(self) -> str:
+        return f"{self.kind}:{self.email}"
+
+
+class AuthFailure(Exception):
+    """The bearer token is absent (`missing`) or not acceptable (`invalid`)."""
+
+    def __init__(self, missing: bool, detail: str = "") -> None:
+        super().__init__(detail or ("no credential" if missing else "invalid credential"))
+        self.missing = missing
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_SECRETS: dict[Path, bytes] = {}
+
+
+def _secret(root: Path) -> bytes:
+    path = (Path(root) / SECRET_FILE).resolve()
+    if path in _SECRETS:
+        return _SECRETS[path]
+    try:
+        value = bytes.fromhex(path.read_text("ascii").strip())
+    except (OSError, ValueError):
+        value = secrets.token_bytes(32)
+        atomic_write(path, value.hex(), mode=0o600)
+    _SECRETS[path] = value
+    return value
+
+
+def credentials_state(world: World) -> str:
+    state = str(world.fault("credentials") or "valid")
+    return state if state in CREDENTIAL_STATES else "valid"
+
+
+# -- access tokens ------------------------------------------------------------------------
+def mint_access_token(world: World, principal: Principal, seconds: int = TOKEN_SECONDS) -> str:
+    payload = _b64(json.dumps({"sub": principal.email, "kind": principal.kind,
+                               "exp": int(time.time()) + seconds}, separators=(",", ":")).encode())
+    mac = hmac.new(_secret(world.root), payload.encode(), hashlib.sha256).digest()
+    return f"{TOKEN_PREFIX}{payload}.{_b64(mac)}"
+
+
+def principal_of(world: World, authorization: str | None) -> Principal:
+    """The caller behind an `Authorization` header, or AuthFailure as Google would refuse it."""
+    if not authorization:
+        raise AuthFailure(missing=True)
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthFailure(missing=False, detail="not a bearer token")
+    token = token.strip()
+    if token.startswith(TOKEN_PREFIX):
+        principal = _check_sandbox_token(world, token[len(TOKEN_PREFIX):])
+    elif token.count(".") == 2:
+        principal = _check_self_signed_jwt(world, token)
+    else:
+        raise AuthFailure(missing=False, detail="unknown token")
+    if principal.kind == "user" and credentials_state(world) in ("expired", "revoked"):
+        # A revoked login or one that needs reauthentication stops its access tokens too.
+        raise AuthFailure(missing=False, detail="the login behind this token is no longer valid")
+    if principal.kind == "serviceAccount":
+        _check_account_usable(world.view(), principal.email)
+    return principal
+
+
+def _check_sandbox_token(world: World, body: str) -> Principal:
+    payload, _, mac = body.partition(".")
+    wanted = hmac.new(_secret(world.root), payload.encode(), hashlib.sha256).digest()
+    try:
+        good = hmac.compare_digest(_unb64(mac), wanted)
+        claims = json.loads(_unb64(payload))
+    except (ValueError, TypeError):
+        raise AuthFailure(missing=False, detail="malformed token") from None
+    if not good:
+        raise AuthFailure(missing=False, detail="signature does not match")
+    if float(claims.get("exp", 0)) < time.time():
+        raise AuthFailure(missing=False, detail="token expired")
+    return Principal(str(claims.get("sub")), str(claims.get("kind")))
+
+
+def _check_self_signed_jwt(world: World, token: str) -> Principal:
+    """A JWT a service account signed itself: Google accepts these as access tokens too
+    (https://developers.google.com/identity/protocols/oauth2/service-account#jwt-auth)."""
+    from google.auth import jwt
+
+    try:
+        header = json.loads(_unb64(token.split(".", 1)[0]))
+        claims = jwt.decode(token, verify=False)
+    except (ValueError, TypeError):
+        raise AuthFailure(missing=False, detail="malformed JWT") from None
+    email = str(claims.get("iss") or "")
+    public = public_key_of(world.view(), email, str(header.get("kid") or ""))
+    if public is None:
+        raise AuthFailure(missing=False, detail="unknown key")
+    try:
+        jwt.decode(token, certs={str(header.get("kid")): public}, verify=True, audience=None)
+    except (ValueError, TypeError):
+        raise AuthFailure(missing=False, detail="bad JWT signature") from None
+    return Principal(email, "serviceAccount")
+
+
+# -- service accounts ------------------------------------------------------------------------
+def find_account(world_data: dict[str, Any], email: str) -> dict[str, Any] | None:
+    for project in world_data.get("projects", {}).values():
+        account = project.get("service_accounts", {}).get(email)
+        if account is not None:
+            return account
+    return None
+
+
+def public_key_of(world_data: dict[str, Any], email: str, key_id: str) -> str | None:
+    account = find_account(world_data, email)
+    key = (account or {}).get("keys", {}).get(key_id)
+    if not key or key.get("disabled"):
+        return None
+    return key.get("public_key_pem")
+
+
+def _check_account_usable(world_data: dict[str, Any], email: str) -> None:
+    account = find_account(world_data, email)
+    if account is None or account.get("disabled"):
+        raise AuthFailure(missing=False, detail="the service account is deleted or disabled")
+
+
+def token_uri(world_data: dict[str, Any]) -> str | None:
+    """The sandbox's OAuth 2.0 token endpoint, once its HTTPS server has been bound."""
+    return world_data.get("auth", {}).get("token_uri")
+
+
+# -- the learner's login ------------------------------------------------------------------------
+def adc_path(root: Path) -> Path:
+    return Path(root) / GCLOUD_DIR / ADC_FILE
+
+
+def write_learner_login(world: World, token_endpoint: str) -> Path:
+    """What `gcloud auth application-default login` leaves: an authorized_user file (0600).
+
+    Only the refresh token's hash is kept in the world; the token itself lives in the file.
+    Run again (a new port, a new sandbox copy), it rewrites the file with the same token.
+    """
+    path = adc_path(world.root)
+    refresh = None
+    try:
+        existing = json.loads(path.read_text("utf-8"))
+        refresh = existing.get("refresh_token")
+    except (OSError, ValueError):
+        pass
+    with world.mutate() as data:
+        auth = data.setdefault("auth", {})
+        known = auth.setdefault("refresh_tokens", {})
+        if not refresh or _hash(refresh) not in known:
+            refresh = "1//sbx-" + secrets.token_urlsafe(40)
+        known[_hash(refresh)] = {"principal": data["learner"], "client_id": CLIENT_ID}
+    atomic_write_json(path, {
+        "account": "",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "refresh_token": refresh,
+        "token_uri": token_endpoint,
+        "type": "authorized_user",
+        "universe_domain": "googleapis.com",
+    }, mode=0o600)
+    return path
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def refresh_token_owner(world_data: dict[str, Any], refresh_token: str) -> str | None:
+    record = world_data.get("auth", {}).get("refresh_tokens", {}).get(_hash(refresh_token))
+    return record.get("principal") if record else None
