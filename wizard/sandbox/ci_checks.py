@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
-
 from wizard.sandbox.control_plane.iam_policy import effective_roles
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 STORAGE_READ_ROLES = {
     "roles/storage.objectViewer", "roles/storage.objectAdmin", "roles/storage.admin",

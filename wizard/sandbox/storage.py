@@ -254,12 +254,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 
 
 def storage_permissions(world: dict[str, Any], project_id: str, member: str) -> set[str]:
-    """What `member` may do with the buckets of `project_id`, by its project-level roles."""
+    """What `member` may do with the buckets of `project_id`, by its project-level roles in effect.
+
+    A grant younger than `faults.iam_propagation_seconds` is in the policy but not yet in effect
+    (https://cloud.google.com/iam/docs/access-change-propagation).
+    """
+    from wizard.sandbox.control_plane.iam_policy import effective_roles
+
     project = world.get("projects", {}).get(project_id) or {}
     granted: set[str] = set()
-    for binding in project.get("iam_policy", {}).get("bindings", []):
-        if member in binding.get("members", []):
-            granted |= ROLE_PERMISSIONS.get(binding.get("role", ""), set())
+    for role in effective_roles(world, project, member):
+        granted |= ROLE_PERMISSIONS.get(role, set())
     return granted
 
 # emulator handler -> (API method name for fault injection, IAM permission, resource noun)

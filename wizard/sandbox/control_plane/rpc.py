@@ -106,8 +106,19 @@ def _wrap(
     world: World, counter_name: str, method: str, rpc: Rpc, full_service_name: str = ""
 ) -> Callable[[Any, grpc.ServicerContext], Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
-from .errors import ApiError, error_info
-from .gate import check_caller
+        number = world.count(counter_name, write=rpc.write)
+        transient = grpc_fault(world.read_faults(), number, rpc.write)
+        once = world.take_failure_once(method)
+        if once and once.upper() in grpc.StatusCode.__members__:
+            transient = injected_once(once, rpc.write)
+        if transient is not None:
+            world.note_transient()
+        if transient is not None and not transient.after_write:
+            _abort(context, _transient_error(transient))
+        try:
+            check_caller(world, full_service_name, context.invocation_metadata())
+        except ApiError as error:
+            _abort(context, error)
         injected = world.take_failure(method)
         if injected:
             code = injected_status_code(injected)
