@@ -11,14 +11,10 @@ from pathlib import Path
 from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
 from wizard.engine.step import load_text
-from wizard.steps.forge import (
-    CheckForgeAccess,
-    CommitFiles,
-    StoreKeySecret,
-    WatchRun,
-    WriteFile,
-)
+from wizard.steps.files import GuideFile
+from wizard.steps.forge import CheckForgeAccess, StoreKeySecret, WatchRun
 from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+from wizard.steps.repo import CommitChapterFiles
 
 TEXT = Path(__file__).parent / "text" / "ch08"
 
@@ -32,13 +28,14 @@ KEY = CreateKey(
     account_id=ACCOUNT_ID, key_file="~/.config/gcloud/dvc-google-service-account-key.json",
     stored_by="ch08.store-secret", text=load_text(TEXT, "create-key.md"),
 )
-WORKFLOW = WriteFile(
+WORKFLOW = GuideFile(
     "ch08.workflow", "Write the CI/CD pipeline file",
     files={
         "github": (".github/workflows/mlops.yml", renderer("github/mlops.yml")),
         "gitlab": (".gitlab-ci.yml", renderer("gitlab/gitlab-ci.yml")),
     },
     text=load_text(TEXT, "workflow.md"),
+    keeps_later_job=True,  # chapter 14 adds its deploy job to this file: it is chapter 14's, not drift
 )
 
 CHAPTER = Chapter(
@@ -59,7 +56,7 @@ CHAPTER = Chapter(
         StoreKeySecret("ch08.store-secret", "Store the key as a CI secret", name=SECRET_NAME, key_step=KEY,
                        text=load_text(TEXT, "store-secret.md")),
         WORKFLOW,
-        CommitFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
+        CommitChapterFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
                     text=load_text(TEXT, "commit.md")),
         WatchRun("ch08.watch-run", "Watch the first run", text=load_text(TEXT, "watch-run.md")),
     ],

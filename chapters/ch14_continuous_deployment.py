@@ -14,14 +14,10 @@ from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
 from wizard.engine.step import load_text
 from wizard.steps.deploy import AddCiJob, CheckDeployTargets
-from wizard.steps.forge import (
-    CheckForgeAccess,
-    CommitFiles,
-    StoreKeySecret,
-    WatchRun,
-    WriteFile,
-)
+from wizard.steps.files import GuideFile
+from wizard.steps.forge import CheckForgeAccess, StoreKeySecret, WatchRun
 from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+from wizard.steps.repo import CommitChapterFiles
 
 TEXT = Path(__file__).parent / "text" / "ch14"
 
@@ -65,7 +61,7 @@ KEY = CreateKey(
     account_id=ACCOUNT_ID, key_file="~/.config/gcloud/mlem-google-service-account-key.json",
     stored_by="ch14.store-secret", text=load_text(TEXT, "create-key.md"),
 )
-DEPLOY_WORKFLOW = WriteFile(
+DEPLOY_WORKFLOW = GuideFile(
     "ch14.deploy-workflow", "Write the deploy workflow",
     files={"github": (".github/workflows/deploy.yml", renderer("github/deploy.yml"))},
     text=load_text(TEXT, "deploy-workflow.md"),
@@ -104,7 +100,7 @@ CHAPTER = Chapter(
                        text=load_text(TEXT, "store-secret.md")),
         DEPLOY_WORKFLOW,
         DEPLOY_JOB,
-        CommitFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,
+        CommitChapterFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,
                     file_steps=[DEPLOY_WORKFLOW, DEPLOY_JOB], text=load_text(TEXT, "commit.md")),
         WatchRun("ch14.watch-run", "Watch the deployment run", text=load_text(TEXT, "watch-run.md"),
                  rerun={"github": "gh workflow run deploy.yml --ref main   # workflow_dispatch",

@@ -143,6 +143,11 @@ class AddCiJob(Step):
             )
         return full.read_text("utf-8")
 
+    def accepts(self, answers: Mapping[str, str], text: str | None) -> bool:
+        """Whether `text` (e.g. the file as committed) holds the deploy job."""
+        _path, job, _editor, checker = self._edit(answers)
+        return text is not None and checker(text, job)
+
     def observe(self, ctx: Context) -> Observation:
         path, job, _editor, checker = self._edit(ctx.answers)
         if checker(self._current(ctx, path), job):

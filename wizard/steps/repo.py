@@ -184,8 +184,9 @@ class DvcPush(Step):
 class CommitAndPush(Step):
     """Commit exactly the files the guide expects with the guide's message, then push.
 
-    Done when those files are committed in a commit with this message that the remote
-    branch contains. An interrupted run that committed but did not push only pushes.
+    Done when origin's branch holds those files with the content the chapter wants,
+    whatever the commit's message: a learner who committed by hand is done too. An
+    interrupted run that committed but did not push only pushes.
     """
 
     id: str
@@ -201,40 +202,62 @@ class CommitAndPush(Step):
     def intent(self, answers: Mapping[str, str]) -> str:
         return f'commit "{self.message}" and push'
 
-    def _commit_with_message(self, ctx: Context) -> str | None:
-        out = ctx.workspace.git("log", "-n", "1", "--format=%H", "--fixed-strings",
-                                f"--grep={self.message}", "HEAD", check=False)
-        return out or None
+    def wanted_paths(self, ctx: Context) -> list[str]:
+        return list(self.paths)
+
+    def accepts(self, ctx: Context, path: str, committed: str | None) -> bool:
+        """Whether `committed` (a file's content in a commit, None if absent) is what the chapter wants.
+
+        By default: what the earlier steps left in the working tree (they were observed done).
+        """
+        full = ctx.workspace.root / path
+        here = full.read_text("utf-8") if full.exists() else None
+        return committed == here
+
+    def _not_on(self, ctx: Context, sha: str) -> list[str]:
+        """The paths whose content in commit `sha` is not what the chapter wants."""
+        return [p for p in self.wanted_paths(ctx) if not self.accepts(ctx, p, ctx.workspace.show(sha, p))]
+
+    def _pushed(self, ctx: Context) -> tuple[str, str | None]:
+        """(branch, origin's commit for it if this clone has it)."""
+        ws = ctx.workspace
+        branch = ws.branch()
+        remote = ws.remote_head(branch)
+        return branch, (remote if remote is not None and ws.has_commit(remote) else None)
 
     def observe(self, ctx: Context) -> Observation:
         ws = ctx.workspace
-        dirty = ws.changed(list(self.paths))
+        branch, remote = self._pushed(ctx)
+        if remote is not None and not self._not_on(ctx, remote):
+            last = ws.git("log", "-1", "--format=%h “%s”", remote, "--", *self.wanted_paths(ctx), check=False)
+            return Observation(Status.DONE, f"origin/{branch} holds " + ", ".join(self.wanted_paths(ctx))
+                               + (f" as the chapter wants (last changed by {last})" if last else ""),
+                               {"commit": remote})
+        dirty = ws.changed(self.wanted_paths(ctx))
         if dirty:
             return Observation(Status.TODO, "to commit: " + ", ".join(dirty))
-        commit = self._commit_with_message(ctx)
-        if commit is None:
-            return Observation(Status.TODO, f'no commit "{self.message}" yet')
-        remote = ws.remote_head(ws.branch())
-        if remote is None or not ws.has_commit(remote) or not ws.is_ancestor(commit, remote):
+        if remote is None or not ws.is_ancestor(ws.head(), remote):
             return Observation(Status.TODO, "committed, not pushed yet")
-        return Observation(Status.DONE, f"commit {commit[:7]} is on origin", {"commit": commit})
+        return Observation(Status.TODO, f"origin/{branch} has other versions of: "
+                           + ", ".join(self._not_on(ctx, remote)))
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         ws = ctx.workspace
-        branch = ws.branch()
-        dirty = ws.changed(list(self.paths))
+        branch, remote = self._pushed(ctx)
+        paths = self.wanted_paths(ctx)
+        dirty = ws.changed(paths)
         if dirty:
-            present = [p for p in self.paths if (ws.root / p).exists() or p in dirty]
+            present = [p for p in paths if (ws.root / p).exists() or p in dirty]
             ws.git("add", "--", *present)
             ctx.progress("git add " + " ".join(present))
             ws.git("commit", "--quiet", "-m", self.message, "--", *present)
             ctx.progress(f'git commit -m "{self.message}"')
-        elif self._commit_with_message(ctx) is None:
+        elif remote is not None and ws.is_ancestor(ws.head(), remote):
             raise WizardError(
-                what="There is nothing to commit.",
-                why="The files this step commits (" + ", ".join(self.paths) + ") have no changes, "
-                "so an earlier step did not change them.",
-                fix="Run the wizard's earlier steps again (mlops-wizard status shows which are not done).",
+                what=f"origin/{branch} has other versions of " + ", ".join(self._not_on(ctx, remote)) + ".",
+                why="Your working copy holds what this chapter wants and has nothing to commit, but the branch "
+                "on origin has changed these files since.",
+                fix=f"Run `git pull origin {branch}` to see what changed there, then run the wizard again.",
             )
         ctx.crash_point("after-commit")
         ctx.progress(f"git push origin {branch}")
@@ -243,6 +266,34 @@ class CommitAndPush(Step):
         if result.returncode != 0:
             raise push_failed(branch, result.stderr)
         return {"commit": ws.head()}
+
+
+@dataclass
+class CommitChapterFiles(CommitAndPush):
+    """Commit and push the files other steps wrote; each of those steps says which content it accepts.
+
+    Chapter 8's pipeline on origin still counts once chapter 14 added its job to the same
+    file, and chapter 14's uncommitted edit never goes into chapter 8's commit.
+    """
+
+    file_steps: Sequence[Any] = field(default_factory=list)  # steps with .paths(answers) and .accepts(...)
+
+    def _owners(self, answers: Mapping[str, str]) -> dict[str, Any]:
+        return {path: step for step in self.file_steps for path in step.paths(answers)}
+
+    def wanted_paths(self, ctx: Context) -> list[str]:
+        return list(self._owners(ctx.answers))
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        paths = " ".join(self._owners(answers))
+        return f'git add {paths}\ngit commit -m "{self.message}"\ngit push'
+
+    def accepts(self, ctx: Context, path: str, committed: str | None) -> bool:
+        step = self._owners(ctx.answers)[path]
+        check = getattr(step, "accepts", None)
+        if check is None:
+            return super().accepts(ctx, path, committed)
+        return bool(check(ctx.answers, committed))
 
 
 def push_failed(branch: str, stderr: str) -> WizardError:
