@@ -10,10 +10,12 @@ from pathlib import Path
 
 from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
+from wizard.engine.prerequisites import Prerequisite
 from wizard.engine.step import load_text
 from wizard.steps.files import GuideFile
 from wizard.steps.forge import CheckForgeAccess, StoreKeySecret, WatchRun
 from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+from wizard.steps.prerequisites import project_and_bucket
 from wizard.steps.repo import CommitChapterFiles
 
 TEXT = Path(__file__).parent / "text" / "ch08"
@@ -26,7 +28,7 @@ COMMIT_MESSAGE = "A pipeline will run my experiment on each push"
 KEY = CreateKey(
     "ch08.create-key", "Create the service account's key",
     account_id=ACCOUNT_ID, key_file="~/.config/gcloud/dvc-google-service-account-key.json",
-    stored_by="ch08.store-secret", text=load_text(TEXT, "create-key.md"),
+    stored_by="ch08.store-secret", secret=SECRET_NAME, text=load_text(TEXT, "create-key.md"),
 )
 WORKFLOW = GuideFile(
     "ch08.workflow", "Write the CI/CD pipeline file",
@@ -44,6 +46,8 @@ CHAPTER = Chapter(
     intro=load_text(TEXT, "intro.md"),
     summary=load_text(TEXT, "summary.md"),
     requires=[7],
+    prerequisites=[Prerequisite("chapter 7's project and bucket", 7, project_and_bucket)],
+    ci_branch="main",  # the guide's workflow runs on pushes to main
     steps=[
         CheckForgeAccess("ch08.forge-access", "Check access to your repository's forge",
                          text=load_text(TEXT, "forge-access.md")),

@@ -115,7 +115,7 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
 
 def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
                   options: dict[str, Any] | None = None, interactive: bool = False) -> dict[str, str]:
-    from wizard.engine.runner import Runner
+    from wizard.engine.runner import Runner, preflight_run
     from wizard.engine.step import fmt
     from wizard.session import open_session
 
@@ -129,13 +129,14 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
         answers: dict[str, str] = {}
+        for spec in specs:  # every answer first, then every chapter's checks: a wrong one changes nothing
+            answers = Runner(spec, ctx).resolve_answers({**ctx.answers, **given}, ask=ask)
+        preflight_run(specs, ctx)
         for spec in specs:
             click.echo(f"\nChapter {spec.number} — {spec.title}")
-            runner = Runner(spec, ctx)
-            answers = runner.resolve_answers({**ctx.answers, **given}, ask=ask)
-            runner.run()
-            click.echo("\n" + fmt(spec.summary, answers).strip())
-        return answers
+            Runner(spec, ctx).run()
+            click.echo("\n" + fmt(spec.summary, ctx.answers).strip())
+        return ctx.answers
 
 
 @main.command()

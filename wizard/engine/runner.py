@@ -8,7 +8,7 @@ what is not yet true.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from wizard.answers import QUESTIONS, Question, check_answer, validate_all
 from wizard.engine.chapter import Chapter
@@ -89,8 +89,38 @@ class Runner:
         return answers
 
     # -- phases ----------------------------------------------------------------------------
-    def preflight(self) -> None:
-        """Read-only checks of every step before the first change (e.g. a bucket name taken)."""
+    def preflight(self, earlier: Sequence[int] = (), later: Sequence[int] = ()) -> None:
+        """Read-only checks before the first change: what earlier chapters should have made (unless `earlier`
+        chapters of this run make it), the repository, then every step (e.g. a bucket name taken)."""
+        self.check_prerequisites(earlier, later)
+        self.check_repository()
+        self.preflight_steps()
+
+    def check_prerequisites(self, earlier: Sequence[int] = (), later: Sequence[int] = ()) -> None:
+        from wizard.engine.prerequisites import unmet
+
+        self.ctx.step_id = ""
+        try:
+            error = unmet(self.chapter.number, self.chapter.prerequisites, self.ctx, earlier, later)
+        except WizardError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"checking what chapter {self.chapter.number} needs") from exc
+        if error is not None:
+            raise error
+
+    def check_repository(self) -> None:
+        """Once per run: on a branch, no stale lock, origin accepts a push; the branch CI runs on."""
+        from wizard.workspace import checks
+
+        ws = self.ctx.workspace
+        branch = checks.branch_and_lock(ws)
+        if self.ctx.memory.get("push-checked") != branch:
+            checks.can_push(ws, branch, self.ctx.target.tool_env())
+            self.ctx.memory["push-checked"] = branch
+        checks.ci_branch(branch, self.chapter.ci_branch, self.chapter.number)
+
+    def preflight_steps(self) -> None:
         for step in self.chapter.steps:
             check = getattr(step, "preflight", None)
             if check is None:
@@ -154,3 +184,15 @@ class Runner:
         return [self.run_step(step) for step in self.chapter.steps]
 
 
+def preflight_run(chapters: Sequence[Chapter], ctx: Context) -> None:
+    """Before the first write of a run, for every chapter asked: prerequisites, the repository, and the steps'
+    own checks for chapters whose prerequisites already exist. A chapter asked before the one that makes
+    what it needs (14 before 8) stops the run here, with nothing written."""
+    numbers = [chapter.number for chapter in chapters]
+    for index, chapter in enumerate(chapters):
+        runner = Runner(chapter, ctx)
+        earlier, later = numbers[:index], numbers[index + 1:]
+        runner.check_prerequisites(earlier, later)
+        runner.check_repository()
+        if not any(p.made_by in earlier and p.for_preflight for p in chapter.prerequisites):
+            runner.preflight_steps()

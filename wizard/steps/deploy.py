@@ -143,7 +143,7 @@ class AddCiJob(Step):
             )
         return full.read_text("utf-8")
 
-    def accepts(self, answers: Mapping[str, str], text: str | None) -> bool:
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool:
         """Whether `text` (e.g. the file as committed) holds the deploy job."""
         _path, job, _editor, checker = self._edit(answers)
         return text is not None and checker(text, job)

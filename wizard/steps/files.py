@@ -23,7 +23,7 @@ class GuideFile(WriteFile):
 
     keeps_later_job: bool = False  # the pipeline file chapter 14 adds its deploy job to
 
-    def accepts(self, answers: Mapping[str, str], text: str | None) -> str | None:
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> str | None:
         """A detail when `text` holds this file's content for the guide (None when it does not)."""
         target = self.target(answers)
         if target is None:

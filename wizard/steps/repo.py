@@ -10,7 +10,7 @@ from wizard.engine.errors import WizardError
 from wizard.engine.step import Context, Observation, Status, Step, fmt
 from wizard.fsutil import atomic_write
 from wizard.gcp import buckets
-from wizard.workspace import proc
+from wizard.workspace import dvc_remote, proc
 from wizard.workspace import requirements as req
 
 FREEZE_FILE = "requirements-freeze.txt"
@@ -38,6 +38,17 @@ class AddRequirementExtra(Step):
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"add {self.package}[{self.extra}] to requirements.txt, install, freeze"
+
+    def paths(self, answers: Mapping[str, str]) -> list[str]:
+        return [REQUIREMENTS_FILE, FREEZE_FILE]
+
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool:
+        """The committed requirements ask for the extra; the committed freeze lists what it pulls in."""
+        if text is None:
+            return False
+        if path == FREEZE_FILE:
+            return self.frozen_marker in req.pinned(text)
+        return req.has_extra(text, self.package, self.extra)
 
     def _frozen(self, ctx: Context) -> bool:
         return self.frozen_marker in req.pinned(ctx.workspace.read(FREEZE_FILE))
@@ -89,7 +100,8 @@ class AddRequirementExtra(Step):
 
 @dataclass
 class DvcRemote(Step):
-    """`dvc remote add -d NAME URL`, idempotent: a remote with another URL is updated, not duplicated."""
+    """`dvc remote add -d NAME URL`, idempotent: a remote that already points at the bucket is adopted, whatever
+    its name; changing another remote or the default is shown and confirmed first."""
 
     id: str
     title: str
@@ -104,37 +116,60 @@ class DvcRemote(Step):
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"point DVC remote '{self.name}' at {fmt(self.url, answers)}"
 
-    def _state(self, ctx: Context) -> tuple[str | None, str | None]:
-        config = ctx.workspace.dvc_config()
-        url = config.get(f'remote "{self.name}"', {}).get("url")
-        default = config.get("core", {}).get("remote")
-        return url, default
+    def paths(self, answers: Mapping[str, str]) -> list[str]:
+        return [".dvc/config"]
+
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool:
+        """The committed `.dvc/config` makes a remote into the bucket the default."""
+        return text is not None and dvc_remote.default_on_bucket(text, answers["gcp.bucket_name"])
 
     def observe(self, ctx: Context) -> Observation:
         wanted = fmt(self.url, ctx.answers)
-        url, default = self._state(ctx)
-        if url is None:
+        config = ctx.workspace.dvc_config()
+        found = dvc_remote.on_bucket(config, ctx.answer("gcp.bucket_name"), self.name)
+        if found is None:
+            url = dvc_remote.remotes(config).get(self.name)
+            if url is not None:
+                return Observation(Status.DRIFTED, f"remote '{self.name}' points at {url}, not {wanted}")
             return Observation(Status.TODO, f"DVC has no remote '{self.name}' yet")
-        if url != wanted:
-            return Observation(Status.DRIFTED, f"remote '{self.name}' points at {url}, not {wanted}")
-        if default != self.name:
-            return Observation(Status.TODO, f"remote '{self.name}' is not the default remote")
-        return Observation(Status.DONE, f"DVC pushes to {wanted}", {"url": wanted})
+        name, url = found
+        if dvc_remote.default(config) != name:
+            return Observation(Status.TODO, f"remote '{name}' points at the bucket but is not the default remote")
+        adopted = "" if name == self.name else f" through your remote '{name}'"
+        return Observation(Status.DONE, f"DVC pushes to {url}{adopted}", {"url": url, "remote": name})
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
+        from wizard.steps.changes import confirm_change
+
         wanted = fmt(self.url, ctx.answers)
-        url, _default = self._state(ctx)
         ws = ctx.workspace
-        if url is None:
-            ctx.crash_point("before-call")
-            ws.dvc("remote", "add", "--default", self.name, wanted)
-            ctx.crash_point("after-call")
-        else:
-            if url != wanted:
-                ctx.progress(f"remote '{self.name}' pointed at {url}; updating it to {wanted}")
+        config = ws.dvc_config()
+        current_default = dvc_remote.default(config)
+        found = dvc_remote.on_bucket(config, ctx.answer("gcp.bucket_name"), self.name)
+        name = found[0] if found else self.name
+        if current_default not in (None, name):
+            others = dvc_remote.remotes(config)
+            confirm_change(ctx, f"Make '{name}' DVC's default remote instead of '{current_default}'?",
+                           f"'{current_default}' ({others.get(current_default, '?')}) is the default remote now; "
+                           f"'{name}' ({found[1] if found else wanted}) points at the bucket.",
+                           f"dvc remote default {name}")
+        if found is None:
+            url = dvc_remote.remotes(config).get(self.name)
+            if url is None:
+                ctx.crash_point("before-call")
+                ws.dvc("remote", "add", self.name, wanted)
+                ctx.crash_point("after-call")
+            else:
+                confirm_change(ctx, f"Point DVC's remote '{self.name}' at {wanted}?",
+                               f"'{self.name}' points at {url} now.", f"dvc remote modify {self.name} url {wanted}")
                 ws.dvc("remote", "modify", self.name, "url", wanted)
-            ws.dvc("remote", "default", self.name)
-        return {"url": wanted}
+        ws.dvc("remote", "default", name)
+        return {"url": found[1] if found else wanted, "remote": name}
+
+
+def bucket_remote(ctx: Context, preferred: str) -> tuple[str, str] | None:
+    """(name, URL) of the DVC remote that points at the bucket (the one chapter 7 set up or adopted)."""
+    return dvc_remote.on_bucket(ctx.workspace.dvc_config(), ctx.answer("gcp.bucket_name"), preferred)
 
 
 @dataclass
@@ -154,21 +189,29 @@ class DvcPush(Step):
         return f"push the DVC cache to remote '{self.remote}'"
 
     def observe(self, ctx: Context) -> Observation:
-        config = ctx.workspace.dvc_config()
-        if f'remote "{self.remote}"' not in config:
+        found = bucket_remote(ctx, self.remote)
+        if found is None:
             return Observation(Status.TODO, f"DVC has no remote '{self.remote}' yet")
         try:
-            status = ctx.workspace.dvc_cloud_status(self.remote, ctx.target.tool_env())
+            status = ctx.workspace.dvc_cloud_status(found[0], ctx.target.tool_env())
         except subprocess.CalledProcessError as exc:
             reason = (exc.stderr or exc.output or "").strip().splitlines()
             return Observation(Status.TODO, "the remote cannot be read yet" + (f": {reason[-1]}" if reason else ""))
-        if status:
-            missing = sum(1 for v in status.values() if v in ("new", "missing") or isinstance(v, dict)) or len(status)
+        # `dvc status --cloud`: "new" is here and not in the remote, "missing" is nowhere; "deleted" is in the
+        # remote and not in this clone's cache (a fresh clone, an emptied cache): that is pushed.
+        # https://dvc.org/doc/command-reference/status#remote-status
+        states = [v for value in status.values() for v in (value.values() if isinstance(value, dict) else [value])]
+        missing = sum(1 for v in states if v != "deleted")
+        if missing:
             return Observation(Status.TODO, f"{missing} item(s) not in the bucket yet")
         files = len(ctx.workspace.dvc_cache_files())
+        if states:
+            return Observation(Status.DONE, f"the bucket holds the data ({len(states)} item(s) are there and not in "
+                               "this clone's cache: `dvc pull` fetches them)", {"files": files})
         return Observation(Status.DONE, f"the bucket holds all {files} cached files", {"files": files})
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
+        found = bucket_remote(ctx, self.remote)
         total = max(len(ctx.workspace.dvc_cache_files()), 1)
         ctx.progress(f"dvc push: uploading up to {total} files")
 
@@ -176,7 +219,8 @@ class DvcPush(Step):
             ctx.crash_point("during-push")
             ctx.progress(line.strip()[:200])
 
-        ctx.workspace.dvc("push", "--remote", self.remote, env=ctx.target.tool_env(), on_line=on_line)
+        remote = found[0] if found else self.remote
+        ctx.workspace.dvc("push", "--remote", remote, env=ctx.target.tool_env(), on_line=on_line)
         return {"files": total}
 
 
@@ -293,7 +337,7 @@ class CommitChapterFiles(CommitAndPush):
         check = getattr(step, "accepts", None)
         if check is None:
             return super().accepts(ctx, path, committed)
-        return bool(check(ctx.answers, committed))
+        return bool(check(ctx.answers, committed, path))
 
 
 def push_failed(branch: str, stderr: str) -> WizardError:
@@ -336,12 +380,16 @@ class CheckBucketHoldsCache(Step):
 
     def observe(self, ctx: Context) -> Observation:
         local = ctx.workspace.dvc_cache_files()
+        found = bucket_remote(ctx, "data")
+        split = dvc_remote.split_url(found[1]) if found else None
+        prefix = split[1] if split else self.prefix  # the path of the remote in the bucket, e.g. dvcstore
+        where = f"{prefix}/" if prefix else ""
         try:
             remote = buckets.object_names(ctx.target, ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name"),
-                                          f"{self.prefix}/files/md5/")
+                                          f"{where}files/md5/")
         except Exception as exc:  # noqa: BLE001 - a bucket that cannot be listed yet is simply "todo"
             return Observation(Status.TODO, f"the bucket cannot be listed yet ({type(exc).__name__})")
-        missing = [f for f in local if f"{self.prefix}/{f}" not in remote]
+        missing = [f for f in local if f"{where}{f}" not in remote]
         if missing:
             return Observation(Status.TODO, f"{len(missing)} of {len(local)} cached files are not in the bucket")
         return Observation(Status.DONE, f"all {len(local)} cached files are in the bucket", {"objects": len(local)})
