@@ -88,9 +88,12 @@ def _options(**values: Any) -> dict[str, Any]:
               "and the defaults; a missing answer is an error naming it.")
 @click.option("--plain", is_flag=True, help="Line mode: plain questions and answers, no full screen "
               "(for screen readers and simple terminals).")
+@click.option("--allow-changes", is_flag=True, help="Change existing things that differ from the guide's (bucket "
+              "settings, the default DVC remote, a project other than the checkpoint's) without asking.")
 @forge_options
 def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, yes: bool, plain: bool,
-        no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
+        no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None,
+        allow_changes: bool = False) -> None:
     """Do a chapter's steps in your repository; resumes where an earlier run stopped.
 
     Opens the full-screen wizard, unless --plain (line mode) or --yes (no questions).
@@ -101,7 +104,7 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
     specs = [get_chapter(number) for number in chapters]
     given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
-                       gitlab_url=gitlab_url)
+                       gitlab_url=gitlab_url, allow_changes=allow_changes)
     if yes or plain:
         from wizard import plain as line_mode
 
@@ -115,7 +118,7 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
 
 def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
                   options: dict[str, Any] | None = None, interactive: bool = False) -> dict[str, str]:
-    from wizard.engine.runner import Runner, preflight_run
+    from wizard.engine.runner import Runner, check_changed_answers, preflight_run
     from wizard.engine.step import fmt
     from wizard.session import open_session
 
@@ -128,6 +131,7 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
+        check_changed_answers(ctx, given)
         answers: dict[str, str] = {}
         for spec in specs:  # every answer first, then every chapter's checks: a wrong one changes nothing
             answers = Runner(spec, ctx).resolve_answers({**ctx.answers, **given}, ask=ask)

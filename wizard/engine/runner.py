@@ -196,3 +196,33 @@ def preflight_run(chapters: Sequence[Chapter], ctx: Context) -> None:
         runner.check_repository()
         if not any(p.made_by in earlier and p.for_preflight for p in chapter.prerequisites):
             runner.preflight_steps()
+
+
+# Answers that name a thing in the world: changing one means working on another project or bucket.
+IDENTITY_ANSWERS = ("gcp.project_id", "gcp.bucket_name")
+
+
+def check_changed_answers(ctx: Context, given: Mapping[str, str]) -> None:
+    """An answer that differs from the checkpoint's (another project than the one set up) is named and confirmed.
+
+    Silently following the new answer would create a second project and bucket and repoint DVC.
+    """
+    stored = ctx.store.answers() if ctx.store is not None else {}
+    for key in IDENTITY_ANSWERS:
+        old, new = stored.get(key), given.get(key)
+        if not old or not new or old == new:
+            continue
+        label = "project" if key == "gcp.project_id" else "bucket"
+        question = f"Switch from {label} {old} to {label} {new}?"
+        detail = (f"This repository was set up with {key} = {old} (the wizard's checkpoint remembers it); "
+                  f"your answers now say {new}. Going on creates or uses {new} and points this repository at it.")
+        if ctx.options.get("allow_changes") or (ctx.confirm is not None and ctx.confirm(question, detail)):
+            ctx.reporter(Notice(f"Switching {key} from {old} to {new}, as you asked", level="warning"))
+            continue
+        raise WizardError(
+            what=f"Your answers name {label} {new}, but this repository was set up with {label} {old}; "
+            "nothing was changed.",
+            why=detail,
+            fix=f"To go on with {old}, answer {key.split('.', 1)[1]} = \"{old}\" (or leave it out: the checkpoint "
+            f"remembers it). To move to {new} on purpose, run again and agree when asked, or with --allow-changes.",
+        )

@@ -50,6 +50,12 @@ class AddRequirementExtra(Step):
             return self.frozen_marker in req.pinned(text)
         return req.has_extra(text, self.package, self.extra)
 
+    def own_change(self, answers: Mapping[str, str], path: str, head: str | None, work: str | None) -> bool:
+        """Whether an uncommitted change of `path` is this step's (the extra added; the freeze it regenerates)."""
+        if path == FREEZE_FILE:
+            return True
+        return work == head or work == req.add_extra(head or "", self.package, self.extra)[0]
+
     def _frozen(self, ctx: Context) -> bool:
         return self.frozen_marker in req.pinned(ctx.workspace.read(FREEZE_FILE))
 
@@ -122,6 +128,16 @@ class DvcRemote(Step):
     def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool:
         """The committed `.dvc/config` makes a remote into the bucket the default."""
         return text is not None and dvc_remote.default_on_bucket(text, answers["gcp.bucket_name"])
+
+    def own_change(self, answers: Mapping[str, str], path: str, head: str | None, work: str | None) -> bool:
+        """Whether an uncommitted change of `.dvc/config` only adds or points a remote and makes it the default."""
+        def rest(text: str | None) -> dict[str, dict[str, str]]:
+            config = dvc_remote.parse(text or "")
+            config = {k: dict(v) for k, v in config.items() if not k.startswith('remote "')}
+            config.get("core", {}).pop("remote", None)
+            return {k: v for k, v in config.items() if v}
+
+        return rest(head) == rest(work)
 
     def observe(self, ctx: Context) -> Observation:
         wanted = fmt(self.url, ctx.answers)
@@ -331,6 +347,29 @@ class CommitChapterFiles(CommitAndPush):
     def command(self, answers: Mapping[str, str]) -> str:
         paths = " ".join(self._owners(answers))
         return f'git add {paths}\ngit commit -m "{self.message}"\ngit push'
+
+    def preflight(self, ctx: Context) -> None:
+        """Uncommitted changes of the learner's in the files this chapter commits stop the run before any write:
+        they would go into the chapter's commit and be pushed."""
+        if any(key not in ctx.answers for key in self.needs) or self.observe(ctx).done:
+            return
+        ws = ctx.workspace
+        owners = self._owners(ctx.answers)
+        foreign = []
+        for path in ws.changed(list(owners)):
+            own = getattr(owners.get(path), "own_change", None)
+            if own is not None and not own(ctx.answers, path, ws.show("HEAD", path),
+                                           ws.read(path) if (ws.root / path).exists() else None):
+                foreign.append(path)
+        if foreign:
+            names = ", ".join(foreign)
+            raise WizardError(
+                what=f"You have uncommitted changes in {names}, which this chapter commits; nothing was changed.",
+                why=f"The wizard commits {names} with the chapter's message and pushes it: your own changes would "
+                "go into that commit.",
+                fix=f"Commit them first (`git commit {' '.join(foreign)} -m \"...\"`) or put them aside "
+                "(`git stash`), then run the wizard again.",
+            )
 
     def accepts(self, ctx: Context, path: str, committed: str | None) -> bool:
         step = self._owners(ctx.answers)[path]

@@ -99,8 +99,8 @@ class Workspace:
 
     def changed(self, paths: list[str]) -> list[str]:
         """Which of `paths` differ from HEAD (staged or not, or untracked)."""
-        out = self.git("status", "--porcelain", "--untracked-files=all", "--", *paths)
-        return [line[3:] for line in out.splitlines() if line.strip()]
+        out = proc.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *paths], cwd=self.root).stdout
+        return [line[3:] for line in out.splitlines() if line.strip()]  # not stripped: " M path" keeps its column
 
     # -- files ---------------------------------------------------------------------------
     def read(self, relpath: str) -> str:
