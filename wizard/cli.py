@@ -146,36 +146,48 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
 @main.command()
 @REPO
 @SANDBOX
-@CHAPTER
+@click.option("--chapter", "chapters", type=int, multiple=True,
+              help="Chapter(s) to show; repeat for several (default: every chapter).")
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML answers file; without it, answers come from the checkpoint and from what exists "
+              "(DVC's remote names the bucket, the bucket its project).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @forge_options
-def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, no_key_file: bool,
-           overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
-    """Observe each step of a chapter live: done, todo or drifted. Changes nothing."""
-    from wizard.engine.chapter import get_chapter
+def status(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, as_json: bool,
+           no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
+    """Observe each step live: done, todo or drifted. Changes nothing, writes nothing (not even the checkpoint)."""
+    from wizard.answers import QUESTIONS, load_answers_file
+    from wizard.engine.chapter import get_chapter, load_chapters
     from wizard.engine.runner import Runner
+    from wizard.observed import fill_answers
     from wizard.session import open_session
 
-    spec = get_chapter(chapter)
+    specs = [get_chapter(n) for n in chapters] if chapters else list(load_chapters().values())
+    given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, github_url=github_url, gitlab_url=gitlab_url)
-    with open_session(repo, sandbox, lock=False, options=options) as ctx:
-        # Before any answer is given, nothing of the chapter has started: say so rather than observe.
-        missing = [key for key in spec.needs() if key not in ctx.answers]
-        reports = Runner(spec, ctx).observe_all() if not missing else []
-        rows = [
-            {"id": r.step.id, "title": r.step.title, "status": r.label,
-             "detail": r.error.what if r.error else r.observation.detail}  # type: ignore[union-attr]
-            for r in reports
-        ]
-        if missing:
-            rows = [{"id": s.id, "title": s.title, "status": "todo", "detail": "not started (no answers yet)"}
-                    for s in spec.steps]
+    with open_session(repo, sandbox, lock=False, options=options, reporter=_print_event) as ctx:
+        ctx.answers.update(given)
+        filled = fill_answers(ctx)
+        for spec in specs:  # answers with a default (the guide's location, cluster) need no one to give them
+            for key in spec.needs():
+                if key not in ctx.answers and QUESTIONS[key].default:
+                    ctx.answers[key] = QUESTIONS[key].default
+        sections = []
+        for spec in specs:
+            reports = Runner(spec, ctx).observe_all()
+            rows = [{"id": r.step.id, "title": r.step.title, "status": r.label,
+                     "detail": r.error.what if r.error else r.observation.detail}  # type: ignore[union-attr]
+                    for r in reports]
+            sections.append({"chapter": spec.number, "title": spec.title, "steps": rows})
         if as_json:
-            click.echo(json.dumps({"chapter": spec.number, "answers": ctx.answers, "steps": rows}, indent=2))
+            click.echo(json.dumps({"answers": ctx.answers, "observed": filled, "chapters": sections,
+                                   "steps": [row for section in sections for row in section["steps"]]}, indent=2))
             return
-        click.echo(f"Chapter {spec.number} — {spec.title}  ({ctx.target.describe()})")
-        for row in rows:
-            click.echo(f"  {row['status']:<8} {row['title']}  — {row['detail']}")
+        click.echo(f"{ctx.target.describe()}" + (f" — read from what exists: {', '.join(filled)}" if filled else ""))
+        for section in sections:
+            click.echo(f"\nChapter {section['chapter']} — {section['title']}")
+            for row in section["steps"]:
+                click.echo(f"  {row['status']:<8} {row['title']}  — {row['detail']}")
 
 
 @main.group()
@@ -276,7 +288,7 @@ def script(repo: Path, chapter: int, answers_file: Path | None) -> None:
 
     spec = get_chapter(chapter)
     workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
-    answers = {**StateStore(workspace.git_dir).answers(), **(load_answers_file(answers_file) if answers_file else {})}
+    answers = {**StateStore(workspace.git_dir, read_only=True).answers(), **(load_answers_file(answers_file) if answers_file else {})}
     click.echo(render_script(spec, answers), nl=False)
 
 

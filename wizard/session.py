@@ -39,7 +39,7 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
         target = running.target()
     else:
         target = Target(kind="google")
-    store = StateStore(workspace.git_dir)
+    store = StateStore(workspace.git_dir, read_only=not lock)
     try:
         if lock:
             store.lock()
