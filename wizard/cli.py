@@ -132,6 +132,15 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
         check_changed_answers(ctx, given)
+        if ask is None:  # nobody to ask: what exists (DVC's remote, its bucket's project) answers for itself
+            from wizard.observed import fill_answers
+
+            known = ctx.answers
+            ctx.answers = {**known, **given}
+            filled = fill_answers(ctx)
+            ctx.answers = {**known, **{k: v for k, v in ctx.answers.items() if k not in given}}
+            if filled:
+                click.echo("Read from what exists: " + ", ".join(filled))
         answers: dict[str, str] = {}
         for spec in specs:  # every answer first, then every chapter's checks: a wrong one changes nothing
             answers = Runner(spec, ctx).resolve_answers({**ctx.answers, **given}, ask=ask)

@@ -21,7 +21,7 @@ def confirm_change(ctx: Context, what: str, difference: str, manual: str) -> Non
         ctx.progress(f"{what} (you agreed)")
         return
     raise WizardError(
-        what=f"This needs a change to something that already exists: {what[0].lower() + what[1:]}",
+        what=f"This changes something that already exists, so it needs your agreement: {what}",
         why=difference,
         fix=f"Do it yourself ({manual}), or run again and agree when asked (or with {FLAG}); nothing was changed.",
     )

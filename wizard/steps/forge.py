@@ -124,10 +124,10 @@ class StoreKeySecret(Step):
         if recorded.get("key_id") == kid and recorded.get("updated_at") == secret.updated_at:
             return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (stored {secret.updated_at})",
                                {"key_id": kid, "updated_at": secret.updated_at})
-        if _material is None and self.key_step is not None:  # another machine stored it: known by what proves it
-            held = self.key_step.secret_holds(ctx, {kid})
-            if held is not None:
-                return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… ({held[1]})", {"key_id": kid})
+        if self.key_step is not None:  # stored elsewhere (by hand, another machine): known by what proves it
+            how = self.key_step.secret_holds_key(ctx, kid)
+            if how is not None:
+                return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… ({how})", {"key_id": kid})
         return Observation(Status.TODO, f"{self.name} exists but may hold another key")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:

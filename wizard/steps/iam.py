@@ -244,6 +244,14 @@ class CreateKey(Step):
             return only, f"the CI run for {head[:7]} succeeded with it, after {self.secret} was last set"
         return None
 
+    def secret_holds_key(self, ctx: Context, kid: str) -> str | None:
+        """How it is known that the CI secret holds `kid` (None when nothing shows it)."""
+        project_id = ctx.answer("gcp.project_id")
+        email = _email(ctx, self.account_id)
+        keys = {k.key_id for k in iam.user_keys(ctx.target, project_id, email)}
+        held = self.secret_holds(ctx, keys)
+        return held[1] if held is not None and held[0] == kid else None
+
     def key_to_store(self, ctx: Context) -> tuple[bytes | None, str | None]:
         """What the secret step stores: the key this machine has, else the live key the secret is known to hold."""
         material = self.material(ctx)

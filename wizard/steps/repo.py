@@ -54,7 +54,11 @@ class AddRequirementExtra(Step):
         """Whether an uncommitted change of `path` is this step's (the extra added; the freeze it regenerates)."""
         if path == FREEZE_FILE:
             return True
-        return work == head or work == req.add_extra(head or "", self.package, self.extra)[0]
+        if work == head or work == req.add_extra(head or "", self.package, self.extra)[0]:
+            return True
+        # Done by hand: only the package's own line changed, and it asks for the extra (e.g. dvc[gs,s3]).
+        return work is not None and req.has_extra(work, self.package, self.extra) and \
+            req.without(head or "", self.package) == req.without(work, self.package)
 
     def _frozen(self, ctx: Context) -> bool:
         return self.frozen_marker in req.pinned(ctx.workspace.read(FREEZE_FILE))
