@@ -15,6 +15,7 @@ from wizard.engine.step import load_text
 from wizard.steps.files import GuideFile
 from wizard.steps.forge import CheckForgeAccess, StoreKeySecret, WatchRun
 from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+from wizard.steps.older import OlderEdition
 from wizard.steps.prerequisites import project_and_bucket
 from wizard.steps.repo import CommitChapterFiles
 
@@ -51,6 +52,8 @@ CHAPTER = Chapter(
     steps=[
         CheckForgeAccess("ch08.forge-access", "Check access to your repository's forge",
                          text=load_text(TEXT, "forge-access.md")),
+        OlderEdition("ch08.older-edition", "Look for the older edition's credential",
+                     text=load_text(TEXT, "older-edition.md")),
         CreateServiceAccount("ch08.create-service-account", "Create the DVC service account",
                              account_id=ACCOUNT_ID, display_name="DVC Service Account",
                              text=load_text(TEXT, "create-service-account.md")),

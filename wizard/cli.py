@@ -88,12 +88,14 @@ def _options(**values: Any) -> dict[str, Any]:
               "and the defaults; a missing answer is an error naming it.")
 @click.option("--plain", is_flag=True, help="Line mode: plain questions and answers, no full screen "
               "(for screen readers and simple terminals).")
+@click.option("--remove-older-edition", is_flag=True, help="Remove the guide's older edition's credential when found "
+              "(its key, its roles/viewer binding, the secret GCP_SERVICE_ACCOUNT_KEY); never done otherwise.")
 @click.option("--allow-changes", is_flag=True, help="Change existing things that differ from the guide's (bucket "
               "settings, the default DVC remote, a project other than the checkpoint's) without asking.")
 @forge_options
 def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, yes: bool, plain: bool,
         no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None,
-        allow_changes: bool = False) -> None:
+        allow_changes: bool = False, remove_older_edition: bool = False) -> None:
     """Do a chapter's steps in your repository; resumes where an earlier run stopped.
 
     Opens the full-screen wizard, unless --plain (line mode) or --yes (no questions).
@@ -104,7 +106,8 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
     specs = [get_chapter(number) for number in chapters]
     given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
-                       gitlab_url=gitlab_url, allow_changes=allow_changes)
+                       gitlab_url=gitlab_url, allow_changes=allow_changes,
+                       remove_older_edition=remove_older_edition)
     if yes or plain:
         from wizard import plain as line_mode
 

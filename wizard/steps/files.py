@@ -49,6 +49,36 @@ class GuideFile(WriteFile):
             return None
         return f"{path} holds the guide's pipeline" + (f", and {LATER_JOB}" if later else "")
 
+    def preflight(self, ctx: Context) -> None:
+        """A different file of the learner's is found before any write of the run, not after the cloud work."""
+        target = self.target(ctx.answers)
+        if target is None:
+            return
+        path, content = target
+        full = ctx.workspace.root / path
+        if not full.exists() or ctx.options.get("overwrite_workflow") or ctx.confirm is not None:
+            return  # nothing there, replacing allowed, or the learner is asked at this step's turn
+        text = full.read_text("utf-8")
+        if self.accepts(ctx.answers, text) is not None:
+            return
+        import difflib
+
+        from wizard.steps.older import is_older_workflow
+
+        diff = "".join(difflib.unified_diff(text.splitlines(keepends=True), content.splitlines(keepends=True),
+                                            f"{path} (yours)", f"{path} (the guide's)"))
+        older = is_older_workflow(text)
+        raise WizardError(
+            what=f"{path} already exists and differs from the guide's; nothing was changed."
+            + (" It is the guide's older edition (iterative/setup-dvc, secret GCP_SERVICE_ACCOUNT_KEY)." if older
+               else ""),
+            why=("The current edition installs DVC from your requirements and reads the data with the narrower "
+                 "DVC_GCP_SERVICE_ACCOUNT_KEY. " if older else "") + "The differences:\n"
+            + "\n".join(diff.splitlines()[:40]),
+            fix="Merge the guide's version into yours by hand (`mlops-wizard script --chapter 8` shows it), or run "
+            "again with --overwrite-workflow to replace it (your version stays in git history).",
+        )
+
     def observe(self, ctx: Context) -> Observation:
         target = self.target(ctx.answers)
         if target is None:
