@@ -34,8 +34,10 @@ CHAPTER = Chapter(
     intro=load_text(TEXT, "intro.md"),
     summary=load_text(TEXT, "summary.md"),
     steps=[
-        CheckCredentials("ch07.credentials", "Check your Google Cloud credentials", text=load_text(TEXT, "credentials.md")),
-        CreateProject("ch07.create-project", "Create the Google Cloud project", text=load_text(TEXT, "create-project.md")),
+        CheckCredentials("ch07.credentials", "Check your Google Cloud credentials",
+                         text=load_text(TEXT, "credentials.md")),
+        CreateProject("ch07.create-project", "Create the Google Cloud project",
+                      text=load_text(TEXT, "create-project.md")),
         LinkBilling("ch07.link-billing", "Link a billing account", text=load_text(TEXT, "link-billing.md")),
         EnableServices(
             "ch07.enable-apis", "Enable the Storage and IAM APIs",
@@ -45,7 +47,8 @@ CHAPTER = Chapter(
         CreateBucket("ch07.create-bucket", "Create the storage bucket", text=load_text(TEXT, "create-bucket.md")),
         DVC_GS,
         DVC_REMOTE,
-        DvcPush("ch07.dvc-push", "Push the data files to the bucket", remote="data", text=load_text(TEXT, "dvc-push.md")),
+        DvcPush("ch07.dvc-push", "Push the data files to the bucket", remote="data",
+                text=load_text(TEXT, "dvc-push.md")),
         CommitChapterFiles(
             "ch07.commit", "Commit and push the changes",
             message=COMMIT_MESSAGE, file_steps=[DVC_REMOTE, DVC_GS], needs=("gcp.bucket_name",),

@@ -1,35 +1,74 @@
-"""Shared set-up: a sandbox world per test, copied from one made once per session.
+"""Shared set-up: a sandbox world per test, copied from templates made once per test run.
 
-`sandbox init` (real git, real dvc, a virtual environment) runs once per test session; each
-test gets a copy of that world, so every story starts from the guide's pre-chapter-7 state.
+`sandbox init` (real git, real dvc, a virtual environment) and the chapters that later
+templates start from run once per test run, even with parallel workers (pytest-xdist): the
+first worker to need a template builds it under a file lock in the run's shared temporary
+folder, the others wait and reuse it. Each test gets a copy of a template with free ports
+of its own, so copies served at the same time (other workers, other test runs on the same
+machine) never share a port.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
+from filelock import FileLock
 
 from tests.support import BUCKET, PROJECT, fingerprint, run_chapter7, write_answers
-from wizard.sandbox.init import init_sandbox
+from wizard.sandbox.init import init_sandbox, repoint_ports
 from wizard.sandbox.world import World
+
+
+def copy_sandbox(template: Path, destination: Path) -> Path:
+    """A copy of a template sandbox, on free ports of its own."""
+    shutil.copytree(template, destination, symlinks=True)
+    repoint_ports(destination)
+    return destination
+
+
+def _speed_up(root: Path) -> None:
+    with World(root).mutate() as world:
+        world["faults"]["operation_seconds"] = 0.3
+        world["faults"]["service_account_visibility_seconds"] = 0.3
+        world["faults"]["run_seconds"] = 0.5
+
+
+def _shared_root(factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder shared by every worker of this run (each worker has its own below it)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _shared_template(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """`ROOT/name/sandbox`, built once per run by whichever worker asks first."""
+    home = _shared_root(factory) / f"template-{name}"
+    root = home / "sandbox"
+    with FileLock(str(home) + ".lock"):
+        if not (home / "ready").exists():
+            shutil.rmtree(home, ignore_errors=True)  # a build that failed earlier in this run
+            home.mkdir(parents=True)
+            build(root)
+            (home / "ready").write_text("ok\n")
+    return root
 
 
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template") / "sandbox"
-    init_sandbox(root)
-    with World(root).mutate() as world:
-        world["faults"]["operation_seconds"] = 0.3
-    return root
+    def build(root: Path) -> None:
+        init_sandbox(root)
+        with World(root).mutate() as world:
+            world["faults"]["operation_seconds"] = 0.3
+
+    return _shared_template(tmp_path_factory, "fresh", build)
 
 
 @pytest.fixture
 def sandbox(template: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "sandbox"
-    shutil.copytree(template, copy, symlinks=True)
-    return copy
+    return copy_sandbox(template, tmp_path / "sandbox")
 
 
 @pytest.fixture
@@ -40,8 +79,7 @@ def answers(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def reference_world(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The world after one uninterrupted headless run of chapter 7, to compare other runs with."""
-    root = tmp_path_factory.mktemp("reference") / "sandbox"
-    shutil.copytree(template, root, symlinks=True)
+    root = copy_sandbox(template, tmp_path_factory.mktemp("reference") / "sandbox")
     answers = write_answers(root.parent / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
     result = run_chapter7(root, answers)
     assert result.returncode == 0, result.stderr
@@ -49,23 +87,18 @@ def reference_world(template: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="session")
-def chapter7_templates(tmp_path_factory: pytest.TempPathFactory):
-    """Per forge, a sandbox where chapter 7 is done (made once per session, on first use)."""
-    made: dict[str, Path] = {}
+def chapter7_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Per forge, a sandbox where chapter 7 is done (made once per run, on first use)."""
 
     def get(forge: str) -> Path:
-        if forge not in made:
-            root = tmp_path_factory.mktemp(f"after-ch7-{forge}") / "sandbox"
+        def build(root: Path) -> None:
             init_sandbox(root, forge=forge)
-            with World(root).mutate() as world:
-                world["faults"]["operation_seconds"] = 0.3
-                world["faults"]["service_account_visibility_seconds"] = 0.3
-                world["faults"]["run_seconds"] = 0.5
+            _speed_up(root)
             answers = write_answers(root.parent / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
             result = run_chapter7(root, answers)
             assert result.returncode == 0, result.stderr
-            made[forge] = root
-        return made[forge]
+
+        return _shared_template(tmp_path_factory, f"after-ch7-{forge}", build)
 
     return get
 
@@ -76,11 +109,9 @@ def forge(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def after_ch7(chapter7_templates, forge: str, tmp_path: Path) -> Path:
+def after_ch7(chapter7_templates: Callable[[str], Path], forge: str, tmp_path: Path) -> Path:
     """A copy of a world where chapter 7 is done, on the forge of the test's parameter."""
-    copy = tmp_path / "sandbox"
-    shutil.copytree(chapter7_templates(forge), copy, symlinks=True)
-    return copy
+    return copy_sandbox(chapter7_templates(forge), tmp_path / "sandbox")
 
 
 @pytest.fixture
@@ -94,50 +125,33 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def sandbox_for_forge(forge: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh pre-chapter-7 world on the test's forge."""
-    root = _fresh_templates.get(forge)
-    if root is None:
-        root = tmp_path_factory.mktemp(f"fresh-{forge}") / "sandbox"
+
+    def build(root: Path) -> None:
         init_sandbox(root, forge=forge)
         _speed_up(root)
-        _fresh_templates[forge] = root
-    copy = tmp_path / "sandbox"
-    shutil.copytree(root, copy, symlinks=True)
-    return copy
 
-
-_fresh_templates: dict[str, Path | None] = {}
-
-
-def _speed_up(root: Path) -> None:
-    with World(root).mutate() as world:
-        world["faults"]["operation_seconds"] = 0.3
-        world["faults"]["service_account_visibility_seconds"] = 0.3
-        world["faults"]["run_seconds"] = 0.5
+    return copy_sandbox(_shared_template(tmp_path_factory, f"fresh-{forge}", build), tmp_path / "sandbox")
 
 
 @pytest.fixture(scope="session")
-def chapter8_templates(chapter7_templates, tmp_path_factory: pytest.TempPathFactory):
+def chapter8_templates(chapter7_templates: Callable[[str], Path],
+                       tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """Per forge, a sandbox where chapters 7 and 8 are done."""
     from tests.support import run_chapter
 
-    made: dict[str, Path] = {}
-
     def get(forge: str) -> Path:
-        if forge not in made:
-            root = tmp_path_factory.mktemp(f"after-ch8-{forge}") / "sandbox"
-            shutil.copytree(chapter7_templates(forge), root, symlinks=True)
+        def build(root: Path) -> None:
+            copy_sandbox(chapter7_templates(forge), root)
             home = root.parent / "home"
             home.mkdir()
             result = run_chapter(root, 8, home)
             assert result.returncode == 0, result.stdout + result.stderr
-            made[forge] = root
-        return made[forge]
+
+        return _shared_template(tmp_path_factory, f"after-ch8-{forge}", build)
 
     return get
 
 
 @pytest.fixture
-def after_ch8(chapter8_templates, forge: str, tmp_path: Path) -> Path:
-    copy = tmp_path / "sandbox"
-    shutil.copytree(chapter8_templates(forge), copy, symlinks=True)
-    return copy
+def after_ch8(chapter8_templates: Callable[[str], Path], forge: str, tmp_path: Path) -> Path:
+    return copy_sandbox(chapter8_templates(forge), tmp_path / "sandbox")

@@ -22,11 +22,12 @@ def write_answers(path: Path, **values: str) -> Path:
     return path
 
 
-def wizard(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """Run the real `mlops-wizard` command in a new process."""
+def wizard(*args: str, env: dict[str, str] | None = None, timeout: float = 240,
+           python: str = sys.executable) -> subprocess.CompletedProcess[str]:
+    """Run the real `mlops-wizard` command in a new process (by default with the interpreter it is installed in)."""
     full_env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True,
+    return subprocess.run([python, "-m", "wizard", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
@@ -66,7 +67,8 @@ def fingerprint(sandbox: Path) -> dict[str, Any]:
             for name, b in world["buckets"].items()
         },
         "remote_log": remote_messages(sandbox),
-        "files": {name: (repo / name).read_text() for name in (".dvc/config", "requirements.txt", "requirements-freeze.txt")},
+        "files": {name: (repo / name).read_text()
+                  for name in (".dvc/config", "requirements.txt", "requirements-freeze.txt")},
         "worktree": git(repo, "status", "--porcelain"),
         "local_is_remote": git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", "origin/main"),
         "stray_temp_files": sorted(str(p.relative_to(repo)) for p in repo.rglob(".*.tmp") if ".venv" not in p.parts),

@@ -29,22 +29,89 @@ def _print_event(event: Event) -> None:
 
 
 def _fail(error: WizardError) -> None:
+    """The explanation, exit code 1; when something unexpected lies behind it, a log file to report it with."""
+    from wizard import logs
+
+    cause = _unexpected_cause(error)
     click.echo(error.render(), err=True)
+    if cause is not None:
+        path = logs.write_report(error)
+        if logs.debugging():
+            click.echo(logs.traceback_text(error), err=True)
+        if path is not None:
+            click.echo(f"  Log: {path} (the details, without any secret: attach it to a bug report)", err=True)
     sys.exit(EXIT_FAILED)
 
 
+def _unexpected_cause(error: BaseException) -> BaseException | None:
+    """The exception a WizardError was made from (a bug, a failed command), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if not isinstance(current, WizardError):
+            return current
+        current = current.__cause__
+    return None
+
+
+def _unexpected(exc: Exception) -> WizardError:
+    from wizard import logs
+
+    error = WizardError(
+        what=logs.redact(f"The wizard stopped on an unexpected error: {type(exc).__name__}: {exc}"),
+        why="This is not something you did wrong: it is most likely a bug in the wizard. Nothing is lost: "
+        "every step checks the real world again when you run it.",
+        fix="Run the same command again; if it fails the same way, report it with the log file named below "
+        "(or run with --debug to see the details here).",
+    )
+    error.__cause__ = exc
+    return error
+
+
 class _Group(click.Group):
-    """Turns every WizardError into its explanation and exit code 1, never a traceback."""
+    """Turns every failure into its explanation and exit code 1, never a bare traceback.
+
+    It also prepares the process before any command runs: loopback traffic never goes through a
+    proxy, DVC's analytics and pip's version check are off (for the wizard and every tool it runs),
+    and the run's activity is kept for a log should something unexpected happen.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        import os
+
+        from wizard import logs
+        from wizard.workspace.proc import quiet_environment
+
+        os.environ.update(quiet_environment(os.environ))
+        logs.start(debug=bool(os.environ.get(DEBUG_ENV)))
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WizardError as error:
             _fail(error)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything else is a bug, reported with a log
+            _fail(_unexpected(exc))
+
+
+DEBUG_ENV = "MLOPS_WIZARD_DEBUG"
+
+
+def _debug_option(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        from wizard import logs
+
+        logs.start(debug=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mlops-wizard")
+@click.option("--debug", is_flag=True, is_eager=True, expose_value=False, callback=_debug_option,
+              help=f"Print what happens in detail, and the traceback of an unexpected error (or set {DEBUG_ENV}=1).")
 def main() -> None:
     """A guide to MLOps, chapters 7, 8 and 14, done with you step by step.
 
@@ -67,9 +134,11 @@ def forge_options(fn: Any) -> Any:
     fn = click.option("--gitlab-url", default=None, help="Your self-managed GitLab, e.g. https://gitlab.example.org.")(fn)
     fn = click.option("--github-url", default=None, help="Your GitHub Enterprise, e.g. https://github.example.org.")(fn)
     fn = click.option("--overwrite-workflow", is_flag=True,
-                      help="Replace an existing, different workflow file with the guide's (it stays in git history).")(fn)
+                      help="Replace an existing, different workflow file with the guide's "
+                      "(it stays in git history).")(fn)
     fn = click.option("--no-key-file", is_flag=True,
-                      help="Keep the service account key only in memory and in the CI secret, not in ~/.config/gcloud.")(fn)
+                      help="Keep the service account key only in memory and in the CI secret, "
+                      "not in ~/.config/gcloud.")(fn)
     return fn
 
 
@@ -253,7 +322,8 @@ def sandbox_inspect(directory: Path, as_json: bool) -> None:
         return
     for pid, project in world["projects"].items():
         if project["owner"] == world["learner"]:
-            click.echo(f"project {pid}: billing {project['billing_account']}, services {', '.join(project['services'])}")
+            services = ", ".join(project["services"])
+            click.echo(f"project {pid}: billing {project['billing_account']}, services {services}")
     for name, bucket in world["buckets"].items():
         if bucket["owner"] == world["learner"]:
             click.echo(f"bucket {name}: {bucket['location']}, {len(bucket['objects'])} objects")
@@ -276,9 +346,8 @@ def demo(directory: Path | None, headless: bool) -> None:
         click.echo(f"\nThe demo's world is in {directory}. Look at it with "
                    f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
         return
-    from wizard.tui.app import run_tui
-
     from wizard.engine.chapter import load_chapters
+    from wizard.tui.app import run_tui
 
     run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
             prepare=lambda: prepare_demo(directory)[1])

@@ -25,7 +25,8 @@ def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:
         if not env:
             continue
         value = answers.get(key) or QUESTIONS[key].default
-        lines.append(f"export {env}={shlex.quote(value)}" if value else f"export {env}=  # {QUESTIONS[key].prompt}: fill in")
+        lines.append(f"export {env}={shlex.quote(value)}" if value
+                     else f"export {env}=  # {QUESTIONS[key].prompt}: fill in")
     for step in chapter.steps:
         # Shell variables in commands; real values inside files written with a quoted heredoc.
         shown = {**answers, **({} if getattr(step, "writes_files", False) else variables)}

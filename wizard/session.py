@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from wizard.engine.events import Notice, Reporter, null_reporter
+from wizard.engine.events import Event, Notice, Reporter, null_reporter
 from wizard.engine.state import StateStore
 from wizard.engine.step import Context
 from wizard.forges.detect import ForgeRef, parse_origin
@@ -24,13 +24,33 @@ def detect_forge(workspace: Workspace, target: Target, github_url: str | None = 
     if target.is_sandbox and target.forge_url:
         github_url = github_url or (target.forge_url if target.forge_kind == "github" else None)
         gitlab_url = gitlab_url or (target.forge_url if target.forge_kind == "gitlab" else None)
+    else:  # the hosts gh and glab are told about (GH_HOST, GITLAB_HOST) when no option names one
+        from wizard.forges.tokens import cli_hosts
+
+        github_url, gitlab_url = github_url or cli_hosts()[0], gitlab_url or cli_hosts()[1]
     return parse_origin(workspace.origin_url(), github_url=github_url, gitlab_url=gitlab_url)
+
+
+def _logged(reporter: Reporter) -> Reporter:
+    """Every event also goes to the run's log (kept in memory, written only after an unexpected error)."""
+    from wizard import logs
+
+    def report(event: Event) -> None:
+        logs.log_event(event)
+        reporter(event)
+
+    return report
 
 
 @contextmanager
 def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: Reporter = null_reporter,
                  lock: bool = True, options: dict | None = None) -> Iterator[Context]:
+    reporter = _logged(reporter)
     workspace = Workspace.open(repo)
+    if lock:  # a run that may change things: never with the wizard inside the environment chapter 7 freezes
+        from wizard.workspace.apart import ensure_installed_apart
+
+        ensure_installed_apart(workspace)
     running = None
     if sandbox is not None:
         from wizard.sandbox.server import Sandbox

@@ -110,7 +110,8 @@ def test_sandbox_inspect_prints_the_world_a_learner_can_check(sandbox: Path, ans
     world = json.loads(result.stdout)
     assert world["projects"][PROJECT]["billing_account"]
     assert "storage.googleapis.com" in world["projects"][PROJECT]["services"]
-    assert set(world["buckets"][BUCKET]) >= {"project", "location", "uniform_access", "public_access_prevention", "objects"}
+    assert set(world["buckets"][BUCKET]) >= {"project", "location", "uniform_access", "public_access_prevention",
+                                             "objects"}
     assert world["calls"]["reads"] > 0 and world["calls"]["writes"] > 0
 
 

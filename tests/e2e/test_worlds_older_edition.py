@@ -52,7 +52,7 @@ def follow_the_older_edition(sandbox: Path) -> None:
     from wizard.session import open_session
 
     repo = sandbox / "learner-repo"
-    with open_session(repo, sandbox) as ctx:
+    with open_session(repo, sandbox, lock=False) as ctx:
         email = iam.create_account(ctx.target, PROJECT, "mlopsdemo", "mlopsdemo", lambda *_: None)
         iam.wait_visible(ctx.target, PROJECT, email, lambda *_: None)
         iam.grant_role(ctx.target, PROJECT, f"serviceAccount:{email}", "roles/viewer", lambda *_: None)

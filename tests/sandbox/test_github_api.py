@@ -271,7 +271,8 @@ def test_seed_makes_the_learner_a_full_scope_token_and_a_repository_with_a_seale
     assert forge["users"]["learner"]["name"] == "Learner" and forge["users"]["learner"]["email"] == LEARNER
     assert forge["tokens"][sandbox.token]["scopes"] == ["repo", "workflow"]
     repo = forge["repos"][REPO]
-    assert repo["private"] is False and repo["default_branch"] == "main" and repo["secrets"] == {} and repo["runs"] == []
+    assert repo["private"] is False and repo["default_branch"] == "main"
+    assert repo["secrets"] == {} and repo["runs"] == []
     assert len(base64.b64decode(repo["actions_key"]["public_key"])) == 32
     assert sandbox_github_token(sandbox.world) == sandbox.token
     with sandbox.world.mutate() as data:  # idempotent
@@ -396,7 +397,8 @@ def test_badly_encrypted_secrets_are_422_like_github(sandbox):
     sealed = base64.b64encode(SealedBox(PublicKey(base64.b64decode(key["key"]))).encrypt(b"value")).decode()
     path = f"/repos/{REPO}/actions/secrets/{SECRET}"
     cases = [
-        ({"encrypted_value": sealed, "key_id": "123"}, "Bad request - validation failed due to an improperly encrypted secret"),
+        ({"encrypted_value": sealed, "key_id": "123"},
+         "Bad request - validation failed due to an improperly encrypted secret"),
         ({"encrypted_value": base64.b64encode(b"x" * 64).decode(), "key_id": key["key_id"]},
          "Bad request - validation failed due to an improperly encrypted secret"),
         ({"encrypted_value": "not base64!", "key_id": key["key_id"]}, "Invalid request.\n\nnot base64! does not match"),

@@ -358,7 +358,8 @@ def test_a_push_runs_a_pipeline_that_succeeds_with_a_valid_key(lab: Lab, materia
 @pytest.mark.parametrize("case", ["missing", "bad_base64", "not_a_key", "deleted_key", "no_storage_role",
                                   "protected_elsewhere", "file_type"])
 def test_pipelines_fail_for_the_reasons_a_runner_would(lab: Lab, material, case: str) -> None:
-    key_file = seeded_repo(lab, material, storage_role=None if case == "no_storage_role" else "roles/storage.objectViewer")
+    role = None if case == "no_storage_role" else "roles/storage.objectViewer"
+    key_file = seeded_repo(lab, material, storage_role=role)
     value = base64.b64encode(key_file).decode()
     fields: dict[str, Any] = {"key": KEY, "value": value, "masked": True, "raw": True}
     if case == "bad_base64":
@@ -497,7 +498,8 @@ def test_injected_failures_and_request_counts(lab: Lab, material) -> None:
 
 def test_statuses_are_computed_lazily_across_a_restart(lab: Lab, material) -> None:
     key_file = seeded_repo(lab, material)
-    lab.project.variables.create({"key": KEY, "value": base64.b64encode(key_file).decode(), "masked": True, "raw": True})
+    lab.project.variables.create({"key": KEY, "value": base64.b64encode(key_file).decode(), "masked": True,
+                                  "raw": True})
     lab.set_faults(run_seconds=0.8)
     sha = lab.push({".gitlab-ci.yml": SEED_GITLAB_CI})
     assert lab.pipelines(sha)[0].status in ("created", "pending")

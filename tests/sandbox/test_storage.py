@@ -321,10 +321,9 @@ def test_a_batch_touching_someone_elses_bucket_is_forbidden(client):
     with client.batch():
         mine.blob("a").delete()
     assert [b.name for b in client.list_blobs("learner-dvc-bucket")] == ["b"]
-    with pytest.raises(gexc.Forbidden):
-        with client.batch():
-            mine.blob("b").delete()
-            client.bucket(TAKEN_BUCKET).blob("theirs").delete()
+    with pytest.raises(gexc.Forbidden), client.batch():
+        mine.blob("b").delete()
+        client.bucket(TAKEN_BUCKET).blob("theirs").delete()
     assert [b.name for b in client.list_blobs("learner-dvc-bucket")] == ["b"]
 
 

@@ -21,7 +21,8 @@ async def test_a_learner_goes_from_chapter_7_to_continuous_deployment(sandbox_fo
         await wait_idle(pilot, timeout=120)
         assert current_step(app) == "ch07.create-bucket"
         await type_answer(pilot, "answer-gcp-bucket_name", BUCKET)
-        await pilot.press("ctrl+e")  # on through chapters 8 and 14: the cluster's name and zone have the guide's defaults
+        # On through chapters 8 and 14: the cluster's name and zone have the guide's defaults.
+        await pilot.press("ctrl+e")
         await wait_idle(pilot, timeout=240)
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
         assert all(status == "done" for status in app.status.values())

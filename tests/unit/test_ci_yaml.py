@@ -344,7 +344,8 @@ def test_a_learners_gitlab_file_keeps_every_line():
     # deploy comes right after the training stage, the job after the last job.
     assert "  - train   # reproduce the experiment\n  - deploy\n  - report\n" in text
     assert text.index("\nreport:") < text.index("\ndeploy:") < text.index("# workflow settings")
-    assert ordered(yaml.safe_load(text)) == ordered(gitlab_expected(LEARNER_GITLAB, "train-and-report", after_job="report"))
+    expected = gitlab_expected(LEARNER_GITLAB, "train-and-report", after_job="report")
+    assert ordered(yaml.safe_load(text)) == ordered(expected)
     assert add_gitlab_deploy_job(text, GITLAB_JOB) == (text, False)
 
 

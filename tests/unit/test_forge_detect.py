@@ -26,7 +26,8 @@ def test_origins_are_understood(url, kind, host, path):
 
 
 def test_enterprise_and_self_managed_hosts_are_named_by_flags():
-    assert parse_origin("https://ghe.corp.example/jane/mlops.git", github_url="https://ghe.corp.example").kind == "github"
+    ref = parse_origin("https://ghe.corp.example/jane/mlops.git", github_url="https://ghe.corp.example")
+    assert ref is not None and ref.kind == "github"
     assert parse_origin("git@code.example.org:team/mlops.git", gitlab_url="https://code.example.org").kind == "gitlab"
     assert parse_origin("http://127.0.0.1:8080/a/b.git", github_url="http://127.0.0.1:8080").kind == "github"
 

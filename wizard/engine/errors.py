@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -93,7 +94,7 @@ def translate(exc: BaseException, doing: str) -> WizardError:
     )
 
 
-def _translate_google(exc: BaseException, doing: str, gexc) -> WizardError:  # type: ignore[no-untyped-def]
+def _translate_google(exc: BaseException, doing: str, gexc: Any) -> WizardError:
     message = getattr(exc, "message", None) or str(exc)
     reason = _google_reason(exc)
     if reason == "SERVICE_DISABLED":

@@ -7,7 +7,7 @@ turns them into messages for its activity log.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Notice:
     level: str = "info"
 
 
-Event = Union[StepStarted, Progress, StepFinished, Notice]
+Event = StepStarted | Progress | StepFinished | Notice
 Reporter = Callable[[Event], None]
 
 

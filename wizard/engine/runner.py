@@ -61,7 +61,7 @@ class Runner:
         self.ctx.answers = answers
         for key in self.chapter.needs():
             question = QUESTIONS[key]
-            default, choices = question.default, []
+            default, choices = question.default, list[tuple[str, str]]()
             if key in DEFAULT_RESOLVERS and (key not in answers or ask is not None):
                 resolved, choices = DEFAULT_RESOLVERS[key](self.ctx)
                 default = resolved or default

@@ -62,7 +62,8 @@ class StateStore:
                 self.notices.append(message + " Status observes the world without it.")
                 return empty_state()
             if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-                raise ValueError(f"unknown schema_version {data.get('schema_version') if isinstance(data, dict) else None!r}")
+                version = data.get("schema_version") if isinstance(data, dict) else None
+                raise ValueError(f"unknown schema_version {version!r}")
             for key, default in empty_state().items():
                 data.setdefault(key, default)
             return data
@@ -103,7 +104,7 @@ class StateStore:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> "StateStore":
+    def __enter__(self) -> StateStore:
         self.lock()
         return self
 

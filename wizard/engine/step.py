@@ -12,7 +12,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from wizard.engine.events import Progress, Reporter, null_reporter
 from wizard.engine.faults import crash_point
@@ -46,19 +46,19 @@ class Context:
     """Everything a step may touch. Built once per run by the CLI or the TUI."""
 
     answers: dict[str, str]
-    workspace: "Workspace"
-    target: "Target"
-    store: "StateStore | None" = None
+    workspace: Workspace
+    target: Target
+    store: StateStore | None = None
     reporter: Reporter = null_reporter
-    forge: "ForgeRef | None" = None  # where `origin` lives (GitHub, GitLab, ...)
+    forge: ForgeRef | None = None  # where `origin` lives (GitHub, GitLab, ...)
     # Flags of this run (e.g. no_key_file, overwrite_workflow); never secrets.
     options: dict[str, Any] = field(default_factory=dict)
     # In-memory only, for this process: the forge client, key material between steps. Never saved.
     memory: dict[str, Any] = field(default_factory=dict, repr=False)
     # How to ask the learner a yes/no question with details (e.g. a diff); None: cannot ask.
-    confirm: "Callable[[str, str], bool] | None" = None
+    confirm: Callable[[str, str], bool] | None = None
     # How to ask for a secret (masked); None: cannot ask.
-    ask_secret: "Callable[[str], str | None] | None" = None
+    ask_secret: Callable[[str], str | None] | None = None
     step_id: str = ""
     # The checkpoint entry of the current step as it was before this run touched it:
     # {"status": "started"} means an earlier run was interrupted inside the step.
@@ -79,12 +79,16 @@ class Context:
 
 
 class Step:
-    """Base class for steps. Subclasses set the class attributes and implement observe/apply."""
+    """Base class for steps. Subclasses set these attributes and implement observe/apply.
+
+    They are plain annotated attributes, not ClassVars: most step kinds are dataclasses whose
+    instances set them (each step has its own id, title and needs), a few set them on the class.
+    """
 
     id: str = ""
     title: str = ""
     text: str = ""  # Markdown shown to the learner: why, what happens, what you will see
-    needs: ClassVar[Sequence[str]] = ()  # answer keys, validated before any call
+    needs: Sequence[str] = ()  # answer keys, validated before any call
     mutating: bool = True
 
     def command(self, answers: Mapping[str, str]) -> str:

@@ -58,7 +58,7 @@ def open_forge(ctx: Any, ask: bool = False) -> Any:
             api = options["github_url"].rstrip("/") + "/api/v3"
         else:
             api = api_url_for(ref.host, ref.scheme)
-        forge = GitHubForge(api, token, ref.path, ref.web_url, fast=target.is_sandbox)
+        forge: Any = GitHubForge(api, token, ref.path, ref.web_url, fast=target.is_sandbox)
     else:
         from wizard.forges.gitlab import GitLabForge
 

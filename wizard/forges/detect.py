@@ -48,6 +48,12 @@ def _host_of(url: str | None) -> str | None:
     return urlsplit(url if "://" in url else f"https://{url}").netloc.lower() or None
 
 
+def _names(host: str, url: str | None) -> bool:
+    """Whether `url` (an option such as --github-url) is on `host`, with or without the port."""
+    named = _host_of(url)
+    return named is not None and (host == named or host.split(":")[0] == named.split(":")[0])
+
+
 def parse_origin(url: str, github_url: str | None = None, gitlab_url: str | None = None) -> ForgeRef | None:
     """The forge behind a git remote URL, or None when it is not a URL we understand."""
     url = url.strip()
@@ -72,11 +78,10 @@ def parse_origin(url: str, github_url: str | None = None, gitlab_url: str | None
         return None
     bare_host = host.split(":")[0]
     kind = "unknown"
-    if bare_host == "github.com" or host == _host_of(github_url) or bare_host == (_host_of(github_url) or "").split(":")[0]:
+    if bare_host == "github.com" or _names(host, github_url):
         kind = "github"
-    elif bare_host == "gitlab.com" or host == _host_of(gitlab_url) or bare_host == (_host_of(gitlab_url) or "").split(":")[0]:
-        kind = "gitlab"
-    elif bare_host.startswith("gitlab.") or ".gitlab." in bare_host:
+    elif (bare_host == "gitlab.com" or _names(host, gitlab_url) or bare_host.startswith("gitlab.")
+          or ".gitlab." in bare_host):
         kind = "gitlab"
     if kind == "github" and path.count("/") != 1:
         return None  # GitHub repositories are always owner/name

@@ -36,7 +36,7 @@ class GitHubForge:
         if self._client is None:
             from github import Auth, Github
 
-            extra = {"seconds_between_requests": 0, "seconds_between_writes": 0} if self._fast else {}
+            extra: dict[str, Any] = {"seconds_between_requests": 0, "seconds_between_writes": 0} if self._fast else {}
             self._client = Github(base_url=self.api_url, auth=Auth.Token(self._token), retry=None, timeout=30, **extra)
         return self._client
 

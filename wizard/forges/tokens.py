@@ -1,9 +1,15 @@
 """Finding a forge token the way a learner already has one — and never storing it.
 
-Order: the environment (GH_TOKEN / GITHUB_TOKEN, GITLAB_TOKEN), the forge's own CLI
-(`gh auth token`, glab's config), the sandbox's learner token, and last, asking (masked).
-The token stays in this process's memory; it is not written to the checkpoint, the logs
-or anywhere else.
+Order (the README's "Tokens for GitHub and GitLab" says the same): in the sandbox, its learner's
+token; then the environment (GH_TOKEN, GITHUB_TOKEN — GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN
+first for GitHub Enterprise — or GITLAB_TOKEN, GITLAB_ACCESS_TOKEN, GITLAB_PRIVATE_TOKEN); then the
+forge's own CLI (`gh auth token --hostname HOST`, `glab config get token --host HOST`, which both
+reach tokens kept in the system keyring; glab's config file when glab itself is not installed);
+and last, asking (masked). GH_HOST and GITLAB_HOST (or GL_HOST), which the two CLIs use to name a
+GitHub Enterprise or self-managed GitLab, tell which forge an `origin` on that host is.
+
+The token stays in this process's memory; it is not written to the checkpoint, the logs or
+anywhere else (the log remembers its value only to blank it out).
 """
 
 from __future__ import annotations
@@ -24,6 +30,25 @@ SANDBOX_TOKEN_ENV = "MLOPS_WIZARD_SANDBOX_TOKEN"
 AskSecret = Callable[[str], "str | None"]
 
 
+GITHUB_ENV = ["GH_TOKEN", "GITHUB_TOKEN"]
+GITHUB_ENTERPRISE_ENV = ["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"]
+GITLAB_ENV = ["GITLAB_TOKEN", "GITLAB_ACCESS_TOKEN", "GITLAB_PRIVATE_TOKEN"]
+
+
+def cli_hosts() -> tuple[str | None, str | None]:
+    """(GitHub Enterprise host, self-managed GitLab host) as gh's GH_HOST and glab's GITLAB_HOST/GL_HOST name them."""
+    github = os.environ.get("GH_HOST") or None
+    gitlab = os.environ.get("GITLAB_HOST") or os.environ.get("GL_HOST") or None
+    return github, gitlab
+
+
+def _found(token: str, where: str) -> tuple[str, str]:
+    from wizard import logs
+
+    logs.remember_secret(token)
+    return token, where
+
+
 class NoToken(WizardError):
     """No token anywhere the wizard may look (and it was not allowed, or not able, to ask)."""
 
@@ -38,6 +63,12 @@ def _gh_cli_token(host: str) -> str | None:
 
 
 def _glab_token(host: str) -> str | None:
+    """glab's token for `host`, asked to glab itself (it knows the keyring); its config file without glab."""
+    if shutil.which("glab") is not None:
+        result = subprocess.run(["glab", "config", "get", "token", "--host", host], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL, timeout=15)
+        token = result.stdout.strip()
+        return token if result.returncode == 0 and token else None
     from wizard.forges.gitlab import glab_config_token
 
     config_home = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
@@ -63,28 +94,28 @@ def find_token(forge: ForgeRef, sandbox_token: Callable[[], str | None] | None =
     if sandbox_token is not None:
         chosen = os.environ.get(SANDBOX_TOKEN_ENV) or sandbox_token()
         if chosen:
-            return chosen, "the sandbox"
+            return _found(chosen, "the sandbox")
     host = forge.host.split(":")[0]
     if forge.kind == "github":
-        names = ["GH_TOKEN", "GITHUB_TOKEN"] if host == "github.com" else ["GH_ENTERPRISE_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"]
+        names = GITHUB_ENV if host == "github.com" else [*GITHUB_ENTERPRISE_ENV, *GITHUB_ENV]
         for name in names:
             if os.environ.get(name):
-                return os.environ[name], f"${name}"
+                return _found(os.environ[name], f"${name}")
         token = _gh_cli_token(host)
         if token:
-            return token, "the GitHub CLI (gh auth token)"
+            return _found(token, "the GitHub CLI (gh auth token)")
     elif forge.kind == "gitlab":
-        for name in ("GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN"):
+        for name in GITLAB_ENV:
             if os.environ.get(name):
-                return os.environ[name], f"${name}"
+                return _found(os.environ[name], f"${name}")
         token = _glab_token(host)
         if token:
-            return token, "the GitLab CLI's configuration"
+            return _found(token, "the GitLab CLI (glab config get token)")
     if ask is not None:
         label = {"github": "GitHub", "gitlab": "GitLab"}.get(forge.kind, "forge")
         answer = ask(f"{label} token for {forge.path} (input is hidden, never stored)")
         if answer:
-            return answer.strip(), "your answer"
+            return _found(answer.strip(), "your answer")
     raise NoToken(
         what=f"No token was found to reach {forge.describe()}.",
         why="The wizard stores your CI secret and checks the workflow through the forge's API, "

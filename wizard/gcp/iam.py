@@ -74,13 +74,17 @@ def create_account(target: Any, project_id: str, account_id: str, display_name: 
     return email
 
 
-def wait_visible(target: Any, project_id: str, email: str, say: Say, steady: int = 3, timeout: float = 120.0) -> None:
-    """New accounts can flicker (seen, then not): wait for several reads in a row."""
+def wait_visible(target: Any, project_id: str, email: str, say: Say, steady: int = 2, timeout: float = 120.0) -> None:
+    """New accounts can flicker (seen, then not): wait for `steady` reads in a row.
+
+    Once seen, the confirming read comes after the shortest poll delay: the account is
+    most likely there, and a learner should not wait out a backed-off delay to be sure."""
     deadline = time.monotonic() + timeout
     seen, delay, waited = 0, target.poll_initial, False
     while seen < steady:
         if find_account(target, project_id, email):
             seen += 1
+            delay = target.poll_initial
         else:
             if seen == 0 and not waited:
                 say(f"Waiting for Google to show {email} (new accounts take a moment to appear)", None)
@@ -105,23 +109,41 @@ def member_has_role(target: Any, project_id: str, member: str, role: str) -> boo
     return any(b.role == role and member in b.members for b in policy.bindings)
 
 
-def grant_role(target: Any, project_id: str, member: str, role: str, say: Say, attempts: int = 8) -> None:
-    """Add `member` to `role` on the project: read, modify, write with the etag; retry on races."""
+def missing_roles(target: Any, project_id: str, member: str, roles: list[str]) -> list[str]:
+    """The roles of `roles` that `member` does not have on the project, from one policy read."""
+    policy = target.projects().get_iam_policy(
+        request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
+        retry=target.retry(),
+    )
+    return [role for role in roles if not any(b.role == role and member in b.members for b in policy.bindings)]
+
+
+def grant_roles(target: Any, project_id: str, member: str, roles: list[str], say: Say, attempts: int = 8) -> None:
+    """Add `member` to every role of `roles` in one read-modify-write of the project's policy
+    (with its etag; read again and retried on a race, or while the new member is unknown).
+
+    The same end state as one `gcloud projects add-iam-policy-binding` per role, in one
+    write instead of one per role."""
     from google.api_core import exceptions
 
     delay = target.poll_initial
-    for attempt in range(attempts):
+    for _attempt in range(attempts):
         policy = target.projects().get_iam_policy(
             request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
             retry=target.retry(),
         )
-        binding = next((b for b in policy.bindings if b.role == role and not b.condition.expression), None)
-        if binding is not None and member in binding.members:
+        changed = False
+        for role in roles:
+            binding = next((b for b in policy.bindings if b.role == role and not b.condition.expression), None)
+            if binding is not None and member in binding.members:
+                continue
+            if binding is None:
+                binding = policy.bindings.add()
+                binding.role = role
+            binding.members.append(member)
+            changed = True
+        if not changed:
             return
-        if binding is None:
-            binding = policy.bindings.add()
-            binding.role = role
-        binding.members.append(member)
         policy.version = 3
         try:
             target.projects().set_iam_policy(request={"resource": f"projects/{project_id}", "policy": policy},
@@ -136,11 +158,16 @@ def grant_role(target: Any, project_id: str, member: str, role: str, say: Say, a
         time.sleep(delay)
         delay = min(delay * 2, target.poll_maximum)
     raise WizardError(
-        what=f"Could not add {role} for {member}.",
+        what=f"Could not add {', '.join(roles)} for {member}.",
         why="The project's policy kept changing, or the new account stayed unknown.",
         fix="Retry in a minute.",
         retryable=True,
     )
+
+
+def grant_role(target: Any, project_id: str, member: str, role: str, say: Say, attempts: int = 8) -> None:
+    """Add `member` to `role` on the project: read, modify, write with the etag; retry on races."""
+    grant_roles(target, project_id, member, [role], say, attempts)
 
 
 def user_keys(target: Any, project_id: str, email: str) -> list[KeyInfo]:

@@ -166,7 +166,7 @@ class Target:
 
     def storage(self, project: str) -> Any:
         def make() -> Any:
-            from google.cloud import storage
+            from google.cloud import storage  # type: ignore[attr-defined]  # its namespace package hides it from mypy
 
             if self.is_sandbox:
                 return storage.Client(

@@ -51,7 +51,8 @@ def key_facts(value: str | bytes) -> KeyFacts:
     except (ValueError, UnicodeDecodeError):
         return KeyFacts(False, sha256=digest, problem="the value is not JSON")
     if not isinstance(data, dict) or data.get("type") != "service_account":
-        return KeyFacts(False, sha256=digest, problem='the JSON is not a service account key ("type" is not service_account)')
+        return KeyFacts(False, sha256=digest,
+                        problem='the JSON is not a service account key ("type" is not service_account)')
     for field in ("private_key_id", "private_key", "client_email"):
         if not data.get(field):
             return KeyFacts(False, sha256=digest, problem=f"the key has no {field}")
@@ -89,7 +90,8 @@ def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bu
         if bucket_project:
             target = world.get("projects", {}).get(bucket_project, {})
             member = f"serviceAccount:{email}"
-            roles = {b["role"] for b in target.get("iam_policy", {}).get("bindings", []) if member in b.get("members", [])}
+            bindings = target.get("iam_policy", {}).get("bindings", [])
+            roles = {b["role"] for b in bindings if member in b.get("members", [])}
             if not roles & STORAGE_READ_ROLES:
                 return (f"403: {email} does not have storage.objects.get access to the bucket "
                         f"(no storage role on project {bucket_project})")

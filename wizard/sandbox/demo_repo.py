@@ -554,9 +554,10 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
 
 
 def build_env(path: Path, venv_dir: Path | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"DVC_NO_ANALYTICS": "1", "GIT_TERMINAL_PROMPT": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-                "PYTHONDONTWRITEBYTECODE": "1"})
+    from wizard.workspace.proc import quiet_environment
+
+    env = quiet_environment(os.environ)  # no analytics, no version check, loopback never proxied
+    env.update({"PYTHONDONTWRITEBYTECODE": "1"})
     for name in ("PYTHONPATH", "PYTHONHOME", "__PYVENV_LAUNCHER__"):
         env.pop(name, None)
     if venv_dir is not None:

@@ -74,14 +74,14 @@ class ForgeResponse:
     body: bytes = b""
 
     @classmethod
-    def json(cls, value: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> "ForgeResponse":
+    def json(cls, value: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> ForgeResponse:
         import json
 
         return cls(status, [("Content-Type", "application/json; charset=utf-8"), *(headers or [])],
                    json.dumps(value).encode("utf-8"))
 
     @classmethod
-    def text(cls, text: str, status: int = 200) -> "ForgeResponse":
+    def text(cls, text: str, status: int = 200) -> ForgeResponse:
         return cls(status, [("Content-Type", "text/plain; charset=utf-8")], text.encode("utf-8"))
 
 
@@ -272,7 +272,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        address: Any = self.server.server_address
+        host = self.headers.get("Host") or f"{address[0]}:{address[1]}"
         request = ForgeRequest(
             method=self.command,
             path=split.path,
@@ -323,7 +324,7 @@ class ForgeHandle:
     dispatcher: Dispatcher
     _httpd: _Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
-    _push_listeners: list[Callable[[str, str], None]] = field(default_factory=list, repr=False)
+    _push_listeners: list[Callable[[str, str], object]] = field(default_factory=list, repr=False)
 
     @property
     def url(self) -> str:
@@ -335,7 +336,7 @@ class ForgeHandle:
     def mount(self, prefix: str, app: App) -> None:
         self.dispatcher.mount(prefix, app)
 
-    def on_push(self, listener: Callable[[str, str], None]) -> None:
+    def on_push(self, listener: Callable[[str, str], object]) -> None:
         self._push_listeners.append(listener)
 
     def stop(self) -> None:
@@ -344,7 +345,7 @@ class ForgeHandle:
             self._thread.join(timeout=5)
         self._httpd.server_close()
 
-    def __enter__(self) -> "ForgeHandle":
+    def __enter__(self) -> ForgeHandle:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -356,7 +357,7 @@ def start_forge(world: World, repos_dir: Path, host: str = "127.0.0.1", port: in
     """Serve the repositories in `repos_dir` (and any mounted apps) on `host:port`."""
     repos_dir = Path(repos_dir)
     repos_dir.mkdir(parents=True, exist_ok=True)
-    listeners: list[Callable[[str, str], None]] = []
+    listeners: list[Callable[[str, str], object]] = []
 
     def pushed(owner: str, name: str) -> None:
         for listener in list(listeners):

@@ -207,3 +207,31 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
             "data_files": summary["data_files"],
         }
     return _summary(root, world)
+
+
+def repoint_ports(root: Path) -> dict[str, int]:
+    """Give a copied sandbox folder free ports of its own, and point its demo repository at them.
+
+    A copy keeps the ports recorded at init; two copies served at once (parallel tests, two
+    rehearsals from one prepared folder) would then fight over them. Returns the new ports.
+    """
+    import subprocess
+
+    root = Path(root).resolve()
+    world = World(root)
+    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
+    with world.mutate() as data:
+        old = f"127.0.0.1:{data.get('ports', {}).get('forge')}/"
+        new = f"127.0.0.1:{ports['forge']}/"
+        data["ports"] = dict(ports)
+        demo = data.get("sandbox", {}).get("demo_repo") or {}
+        if demo.get("origin"):
+            demo["origin"] = demo["origin"].replace(old, new)
+    repo = sandbox_paths(root)["demo_repo"]
+    if (repo / ".git").exists():
+        url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo, capture_output=True, text=True)
+        if url.returncode == 0 and old in url.stdout:
+            subprocess.run(["git", "remote", "set-url", "origin", url.stdout.strip().replace(old, new)],
+                           cwd=repo, check=True, capture_output=True)
+    (root / "endpoints.json").unlink(missing_ok=True)  # a copy of a running sandbox's file
+    return ports

@@ -83,7 +83,7 @@ class Sandbox:
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, root: Path | str) -> "Sandbox":
+    def start(cls, root: Path | str) -> Sandbox:
         """Start every service in this process on the ports recorded in the world."""
         from wizard.sandbox.control_plane import start_control_plane
         from wizard.sandbox.forge import start_forge
@@ -96,9 +96,11 @@ class Sandbox:
         ports = world.read().get("ports", {})
         handles: list[Any] = []
         try:
-            grpc_server, grpc_port = _bind("control plane", lambda p: start_control_plane(world, HOST, p), ports.get("grpc", 0))
+            grpc_server, grpc_port = _bind("control plane", lambda p: start_control_plane(world, HOST, p),
+                                           ports.get("grpc", 0))
             handles.append(_GrpcHandle(grpc_server))
-            storage = _bind("storage", lambda p: start_storage(world, root / STORAGE_DIR, HOST, p), ports.get("storage", 0))
+            storage = _bind("storage", lambda p: start_storage(world, root / STORAGE_DIR, HOST, p),
+                            ports.get("storage", 0))
             handles.append(storage)
             forge = _bind("forge", lambda p: start_forge(world, root / FORGE_DIR, HOST, p), ports.get("forge", 0))
             handles.append(forge)
@@ -120,7 +122,7 @@ class Sandbox:
         return cls(root, endpoints, owned=True, _handles=handles, world=world)
 
     @classmethod
-    def running(cls, root: Path | str) -> "Sandbox | None":
+    def running(cls, root: Path | str) -> Sandbox | None:
         """The sandbox already serving `root` in another process, if any."""
         root = Path(root).resolve()
         try:
@@ -135,7 +137,7 @@ class Sandbox:
         return cls(root, endpoints, owned=False, world=World(root))
 
     @classmethod
-    def attach(cls, root: Path | str) -> "Sandbox":
+    def attach(cls, root: Path | str) -> Sandbox:
         """Use the running sandbox for `root`, or start it here."""
         return cls.running(root) or cls.start(root)
 
@@ -153,7 +155,7 @@ class Sandbox:
             pass
         self.owned = False
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -15,8 +15,9 @@ enforces nothing. This module serves it in-process on loopback behind a small ga
 - errors carry Google's status, message, reason and, where Google sends one, an `ErrorInfo`
   detail (so `google.api_core` fills `exc.reason`, e.g. `SERVICE_DISABLED`).
 
-The emulator's files (data and its `.meta` index) are written atomically, so a process
-killed with SIGKILL leaves them intact; `object_names()` reads that index without a server.
+The emulator's files (data and its `.meta` index with its journal) are written atomically,
+so a process killed with SIGKILL leaves them intact, without an fsync or a rewrite of the
+whole index per object (`emulator_store`); `object_names()` reads that index without a server.
 """
 
 from __future__ import annotations
@@ -37,12 +38,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gcp_storage_emulator import server as gse_server
-from gcp_storage_emulator import settings as gse_settings
 from gcp_storage_emulator.handlers import buckets as gse_buckets
 from gcp_storage_emulator.handlers import objects as gse_objects
-from gcp_storage_emulator.storage import Storage
 
-from wizard.fsutil import atomic_write
+from wizard.sandbox.emulator_store import JournaledStorage
+from wizard.sandbox.emulator_store import object_names as object_names  # re-exported
 from wizard.sandbox.world import World
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ STORAGE_SERVICE = "storage.googleapis.com"
 # The JSON API's own service name; Google names it in its "API disabled" error.
 STORAGE_JSON_API_SERVICE = "storage-api.googleapis.com"
 DEFAULT_LOCATION = "US"
-META_FILE = ".meta"
 
 MULTI_REGIONS = {"US", "EU", "ASIA"}
 DUAL_REGIONS = {"ASIA1", "EUR4", "EUR5", "EUR7", "EUR8", "NAM4"}
@@ -183,7 +182,7 @@ def _service_disabled(project_number: str) -> GoogleError:
         f"is disabled. Enable it by visiting {url} then retry. If you enabled this API "
         "recently, wait a few minutes for the action to propagate to our systems and retry."
     )
-    details = [
+    details: list[dict[str, Any]] = [
         {
             "@type": _IAM_DETAIL,
             "reason": "SERVICE_DISABLED",
@@ -212,40 +211,9 @@ def _service_disabled(project_number: str) -> GoogleError:
 
 
 # -- durable emulator storage -----------------------------------------------------------------
-def _make_writes_atomic(store: Any) -> None:
-    """Make the emulator's file store write each file atomically (temp file + rename).
-
-    The emulator rewrites its whole `.meta` index with a plain `write_bytes` after every
-    change; a SIGKILL in the middle would truncate it and lose every bucket. Only the write
-    primitive is replaced; everything else stays the emulator's.
-    """
-    disk_path = getattr(store, "_disk_path", None)
-    if disk_path is None or getattr(store, "_use_memory", False):
-        return  # a future emulator without this store: keep its own behaviour
-
-    def write_bytes(rel: str, content: bytes) -> None:
-        atomic_write(disk_path(rel), content)
-
-    store.write_bytes = write_bytes
-
-
-def open_emulator_storage(data_dir: Path) -> Storage:
-    storage = Storage(use_memory_fs=False, data_dir=str(Path(data_dir).resolve()))
-    _make_writes_atomic(getattr(storage, "_store", None))
-    return storage
-
-
-def _meta_path(data_dir: Path) -> Path:
-    return Path(data_dir) / gse_settings.STORAGE_DIR / META_FILE
-
-
-def object_names(data_dir: Path, bucket: str) -> list[str]:
-    """The names of a bucket's objects, read from the emulator's index on disk (no server)."""
-    try:
-        meta = json.loads(_meta_path(data_dir).read_text("utf-8"))
-    except FileNotFoundError:
-        return []
-    return sorted((meta.get("objects") or {}).get(bucket, {}))
+# The emulator's persistence is replaced by a journaled, locked one (see emulator_store).
+def open_emulator_storage(data_dir: Path) -> JournaledStorage:
+    return JournaledStorage(Path(data_dir))
 
 
 # -- the gate ---------------------------------------------------------------------------------
@@ -321,6 +289,8 @@ def split_multipart_related(body: bytes, content_type: str) -> list[tuple[dict[s
 class _ExactRequest(gse_server.Request):
     """The emulator's request, with multipart uploads split exactly instead of by the e-mail parser."""
 
+    _data: Any  # the emulator's (untyped) parsed body, or its _UNSET marker
+
     @property
     def data(self) -> Any:
         content_type = self.get_header("Content-Type") or ""
@@ -341,10 +311,12 @@ class _ExactRequest(gse_server.Request):
 class _Gate:
     """Applies Cloud Storage's rules, then runs the emulator's handler."""
 
-    def __init__(self, world: World, storage: Storage) -> None:
+    def __init__(self, world: World, storage: JournaledStorage) -> None:
         self.world = world
         self.storage = storage
-        self.lock = threading.RLock()  # the emulator's storage is not thread-safe
+        # Bucket calls change the world and the emulator together: one at a time. Object calls
+        # run concurrently; the journaled storage locks its own index.
+        self.lock = threading.RLock()
         self.routes = [(re.compile(regex), handlers) for regex, handlers in gse_server.HANDLERS]
 
     # routing ---------------------------------------------------------------------------
@@ -360,8 +332,11 @@ class _Gate:
             handler, match = self._route(request, method)
             request.set_match(match)
             _ = request.data  # read the body now, outside the lock
-            with self.lock:
+            if getattr(handler, "__module__", None) == gse_objects.__name__:
                 self._dispatch(handler, request, response)
+            else:
+                with self.lock:
+                    self._dispatch(handler, request, response)
         except GoogleError as err:
             self._error(response, err)
         except Exception:  # noqa: BLE001 - answer like Google, keep the server alive
@@ -406,7 +381,7 @@ class _Gate:
             return self._list_buckets(request, response)
         api_method, permission, noun = _OPS.get(handler, ("storage.unknown", "storage.objects.get", "object"))
         self._inject(api_method)
-        world = self.world.read()
+        world = self.world.view()  # read-only here: no copy per request
         if handler is gse_objects.batch:
             for item in request.data or []:
                 self._check_bucket(world, item.get("bucket_name"), permission, noun)
@@ -659,6 +634,7 @@ class StorageHandle:
     data_dir: Path
     _httpd: _Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
+    _gate: _Gate | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -669,8 +645,11 @@ class StorageHandle:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
         self._httpd.server_close()
+        if self._gate is not None:  # what is still in memory, to disk
+            self._gate.storage.close()
+            self._gate.world.flush()
 
-    def __enter__(self) -> "StorageHandle":
+    def __enter__(self) -> StorageHandle:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -688,4 +667,4 @@ def start_storage(world: World, data_dir: Path, host: str = "127.0.0.1", port: i
                               daemon=True)
     thread.start()
     return StorageHandle(host=host, port=httpd.server_address[1], data_dir=data_dir, _httpd=httpd,
-                         _thread=thread)
+                         _thread=thread, _gate=gate)

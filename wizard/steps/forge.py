@@ -11,8 +11,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from wizard.engine.errors import WizardError
 from wizard.engine.step import Context, Observation, Status, Step
-from wizard.fsutil import atomic_write
 from wizard.forges.connect import open_forge
+from wizard.fsutil import atomic_write
 from wizard.steps.iam import CreateKey
 
 
@@ -42,6 +42,7 @@ class CheckForgeAccess(Step):
         if check.problems:
             from wizard.forges.tokens import create_token_help
 
+            assert ctx.forge is not None  # open_forge found the forge behind origin
             raise WizardError(
                 what=f"The token from {source} cannot do what this chapter needs on {forge.repo_path}.",
                 why=" ".join(check.problems),
@@ -297,10 +298,12 @@ class WatchRun(Step):
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         sha = self._sha(ctx)
         if sha is None:
-            raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.", retryable=True)
+            raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.",
+                              retryable=True)
         forge = open_forge(ctx)
         limit = 120.0 if ctx.target.is_sandbox else self.timeout
-        deadline, shown, delay = time.monotonic() + limit, "", 0.2 if ctx.target.is_sandbox else 3.0
+        deadline, shown, delay = time.monotonic() + limit, "", 0.25 if ctx.target.is_sandbox else 3.0
+        longest = 1.0 if ctx.target.is_sandbox else 15.0  # polls back off: runs take minutes on a real forge
         while True:
             runs = forge.runs_for(sha)
             run = runs[0] if runs else None
@@ -330,3 +333,4 @@ class WatchRun(Step):
                     retryable=True,
                 )
             time.sleep(delay)
+            delay = min(delay * 1.5, longest)

@@ -138,12 +138,15 @@ class WizardApp(App[None]):
         try:
             if self.controller.ctx is None:
                 self.controller.open()
-                self.controller.ctx.confirm = self.confirm_from_thread
-                self.controller.ctx.ask_secret = self.secret_from_thread
+                ctx = self.controller.ctx
+                assert ctx is not None
+                ctx.confirm = self.confirm_from_thread
+                ctx.ask_secret = self.secret_from_thread
             reports = {c.number: self.controller.observe(c) for c in self.chapters}
             keys = list(dict.fromkeys(k for c in self.chapters for k in c.needs()))
             choices = self.controller.choices(keys)
-            self.post_message(SessionReady(reports, choices, self.controller.resumed, self.controller.describe_target()))
+            target = self.controller.describe_target()
+            self.post_message(SessionReady(reports, choices, self.controller.resumed, target))
         except Exception as exc:  # noqa: BLE001 - shown in the error panel
             self.post_message(SessionFailed(translate(exc, "opening your repository")))
 
@@ -304,13 +307,13 @@ class WizardApp(App[None]):
         self.query_one("#back", Button).disabled = not self.ready or self.busy or self.index == 0
         self.query_one("#run", Button).label = "Check again (ctrl+r)" if status == "done" else "Run (ctrl+r)"
 
-    async def _step_text(self) -> "Markdown":
+    async def _step_text(self) -> Markdown:
         """The step's text view; created on first use so importing Markdown does not delay the first paint."""
-        found = self.query("#step-text")
-        if found:
-            return found.first()
         from textual.widgets import Markdown
 
+        found = self.query("#step-text")
+        if found:
+            return found.first(Markdown)
         view = Markdown("", id="step-text")
         await self.query_one("#step-text-slot", Vertical).mount(view)
         return view
@@ -336,9 +339,7 @@ class WizardApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Step keys belong to the main screen; on a dialog (error panel, help) its own keys win."""
-        if action in self.STEP_ACTIONS and self.screen is not self.screen_stack[0]:
-            return False
-        return True
+        return not (action in self.STEP_ACTIONS and self.screen is not self.screen_stack[0])
 
     async def start_run(self, to_end: bool) -> None:
         if not self.ready or self.busy:
@@ -407,6 +408,7 @@ class WizardApp(App[None]):
 
 
 def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given: Mapping[str, str] | None = None,
-            prepare: Callable[[], Mapping[str, str] | None] | None = None, options: Mapping[str, object] | None = None) -> None:
+            prepare: Callable[[], Mapping[str, str] | None] | None = None,
+            options: Mapping[str, object] | None = None) -> None:
     WizardApp(repo, sandbox, chapters, given, prepare, options=options).run()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 
-def _load_libc() -> "ctypes.CDLL | None":
+def _load_libc() -> ctypes.CDLL | None:
     # Loaded in the parent: a child must not dlopen between fork and exec.
     if not sys.platform.startswith("linux"):
         return None
@@ -31,12 +31,37 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 PREEXEC = _die_with_parent if _LIBC is not None else None
 QUIET_GIT = {"GIT_TERMINAL_PROMPT": "0"}
+# Nothing leaves this machine unasked: DVC's usage analytics (its daemon reports to the internet,
+# https://dvc.org/doc/user-guide/analytics: "DVC_NO_ANALYTICS" turns it off) and pip's check for a
+# newer pip (https://pip.pypa.io/en/stable/cli/pip/#cmdoption-disable-pip-version-check).
+QUIET_TOOLS = {"DVC_NO_ANALYTICS": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", **QUIET_GIT}
+# Loopback is never proxied: the sandbox, and the git, dvc and pip it runs, talk to 127.0.0.1.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def without_proxy_for_loopback(value: str | None) -> str:
+    """`value` (a NO_PROXY list) with the loopback names added; the user's entries are kept."""
+    entries = list(dict.fromkeys(entry.strip() for entry in (value or "").split(",") if entry.strip()))
+    if "*" in entries:
+        return ",".join(entries)
+    return ",".join([*entries, *(name for name in LOOPBACK if name not in entries)])
+
+
+def quiet_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment every subprocess of the wizard and the sandbox gets (and the wizard itself).
+
+    Analytics and version checks off; loopback addresses in both spellings of NO_PROXY, because
+    requests, gRPC, git and aiohttp read one or the other. The user's proxy still serves real traffic.
+    """
+    merged = dict(environ)
+    merged.update(QUIET_TOOLS)
+    bypass = without_proxy_for_loopback(",".join(filter(None, (merged.get("NO_PROXY"), merged.get("no_proxy")))))
+    merged["NO_PROXY"] = merged["no_proxy"] = bypass
+    return merged
 
 
 def _env(env: Mapping[str, str] | None) -> dict[str, str]:
-    merged = dict(os.environ if env is None else env)
-    merged.update(QUIET_GIT)
-    return merged
+    return quiet_environment(os.environ if env is None else env)
 
 
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,

@@ -27,7 +27,7 @@ class Workspace:
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | str, need_dvc: bool = True, need_origin: bool = True) -> "Workspace":
+    def open(cls, path: Path | str, need_dvc: bool = True, need_origin: bool = True) -> Workspace:
         path = Path(path).expanduser()
         if not path.is_dir():
             raise WizardError(
@@ -51,7 +51,8 @@ class Workspace:
                 what=f"DVC is not initialised in {workspace.root}.",
                 why="Chapter 7 pushes the data that DVC already tracks (the guide does `dvc init` and "
                 "`dvc add data/raw` in chapter 4).",
-                fix="Run `dvc init` and `dvc add data/raw` (see the guide's chapter 4), commit, then run the wizard again.",
+                fix="Run `dvc init` and `dvc add data/raw` (see the guide's chapter 4), commit, "
+                "then run the wizard again.",
             )
         if need_origin and not workspace.origin_url():
             raise WizardError(

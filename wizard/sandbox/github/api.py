@@ -253,7 +253,7 @@ class GitHubApi:
             if granted is None or (need != "secrets" and granted != "write"):
                 raise HttpError(403, NOT_ACCESSIBLE)
             return full, repo
-        if need.startswith("secrets") and (caller.login != full.split("/")[0] or "repo" not in caller.scopes):
+        if need.startswith("secrets") and (caller.login != full.split("/")[0] or "repo" not in (caller.scopes or ())):
             raise HttpError(404, "Not Found")
         if need != "secrets" and level != "write":
             raise HttpError(404, "Not Found")
@@ -447,14 +447,18 @@ class GitHubApi:
             try:
                 sha = gitrepo.write_file(git_dir, branch, path, content, body["message"], author, committer, parent)
             except gitrepo.StaleBranch:
-                raise HttpError(409, f"{branch} is at {gitrepo.branch_sha(git_dir, branch)} but expected {parent}") from None
+                at = gitrepo.branch_sha(git_dir, branch)
+                raise HttpError(409, f"{branch} is at {at} but expected {parent}") from None
             except gitrepo.GitError:  # a path git refuses: "..", a file used as a folder
                 raise HttpError(422, f"Invalid request.\n\npath {path!r} is not a valid file path.") from None
-            self.actions.pushed(*full.split("/", 1), actor=call.caller.login)
+            owner, name = full.split("/", 1)
+            self.actions.pushed(owner, name, actor=call.caller.login)
         info = gitrepo.commit_info(git_dir, sha)
         result: dict[str, Any] = {"content": None, "commit": shapes.git_commit(call.base, full, info)}
         if content is not None:
-            result["content"] = shapes.content_entry(call.base, full, branch, gitrepo.entry(git_dir, sha, path))
+            written = gitrepo.entry(git_dir, sha, path)
+            assert written is not None  # the commit just made holds the file
+            result["content"] = shapes.content_entry(call.base, full, branch, written)
         return ForgeResponse.json(result, 200 if existing is not None or content is None else 201)
 
     # -- runs -------------------------------------------------------------------------------
@@ -524,13 +528,14 @@ class GitHubApi:
         if path is None:
             raise HttpError(404, "Not Found")
         runs = [r for r in repo.get("runs", []) if r["workflow_path"] == path]
-        if path in files:
+        if path in files and head is not None:
             name = files[path].name
             dates = gitrepo.git(git_dir, "log", "--format=%cI", head, "--", path).stdout.decode().split()
             created, updated = (dates[-1], dates[0]) if dates else (repo.get("created_at"),) * 2
         else:
             name = runs[-1]["name"] if runs else path
-            created, updated = (runs[0]["created_at"], runs[-1]["created_at"]) if runs else (repo.get("created_at"),) * 2
+            created, updated = ((runs[0]["created_at"], runs[-1]["created_at"]) if runs
+                                else (repo.get("created_at"),) * 2)
         return {"path": path, "name": name, "created": created, "updated": updated}
 
     def get_workflow(self, call: Call) -> ForgeResponse:

@@ -204,7 +204,8 @@ def commit_changes(repo: Path, sha: str) -> list[FileChange]:
                             parts[i + 1].decode("utf-8", "surrogateescape")))
                 i += 3
             else:
-                raw.append((status, blob if status != "D" else meta[2], parts[i + 1].decode("utf-8", "surrogateescape"), None))
+                name = parts[i + 1].decode("utf-8", "surrogateescape")
+                raw.append((status, blob if status != "D" else meta[2], name, None))
                 i += 2
         elif part.strip():
             added, deleted, path = (part.split("\t") + ["", ""])[:3]
@@ -214,9 +215,9 @@ def commit_changes(repo: Path, sha: str) -> list[FileChange]:
             i += 1
     changes = []
     for n, (status, blob, path, previous) in enumerate(raw):
-        added, deleted = counts[n] if n < len(counts) else (0, 0)
+        lines_added, lines_deleted = counts[n] if n < len(counts) else (0, 0)
         changes.append(FileChange(path, _STATUS.get(status, "modified"), None if blob == ZERO else blob,
-                                  added, deleted, previous))
+                                  lines_added, lines_deleted, previous))
     return changes
 
 

@@ -78,7 +78,8 @@ def progress(run: dict[str, Any], seconds: float, now: float | None = None) -> d
         return {"status": "completed", "conclusion": run["outcome"], "run_started_at": stamp(started),
                 "updated_at": stamp(finished)}
     if now >= started:
-        return {"status": "in_progress", "conclusion": None, "run_started_at": stamp(started), "updated_at": stamp(started)}
+        return {"status": "in_progress", "conclusion": None, "run_started_at": stamp(started),
+                "updated_at": stamp(started)}
     return {"status": "queued", "conclusion": None, "run_started_at": stamp(started), "updated_at": run["created_at"]}
 
 

@@ -153,8 +153,8 @@ def content_entry(base: str, full: str, ref: str, item: gitrepo.Entry) -> dict[s
     quoted = quote(item.path)
     self_url = f"{api}/contents/{quoted}?ref={quote(ref, safe='')}"
     kind = item.kind
-    html = f"{base}/{full}/{'tree' if kind == 'dir' else 'blob'}/{quote(ref, safe='')}/{quoted}"
-    git_url = f"{api}/git/{'trees' if kind == 'dir' else 'blobs'}/{item.sha}"
+    html: str | None = f"{base}/{full}/{'tree' if kind == 'dir' else 'blob'}/{quote(ref, safe='')}/{quoted}"
+    git_url: str | None = f"{api}/git/{'trees' if kind == 'dir' else 'blobs'}/{item.sha}"
     if kind == "submodule":
         html = git_url = None
     return {

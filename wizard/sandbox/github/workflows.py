@@ -37,7 +37,7 @@ def is_workflow_path(path: str) -> bool:
 class Workflow:
     path: str
     text: str
-    data: dict[str, Any] | None = None
+    data: dict[Any, Any] | None = None  # YAML 1.1 reads the key `on` as True
     error: str | None = None
 
     @property
@@ -67,7 +67,8 @@ def parse(path: str, content: bytes | str) -> Workflow:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f"#L{mark.line + 1}" if mark is not None else ""
-        return Workflow(path, text, error=f"Invalid workflow file: {path}{line}: {getattr(err, 'problem', None) or err}")
+        problem = getattr(err, "problem", None) or err
+        return Workflow(path, text, error=f"Invalid workflow file: {path}{line}: {problem}")
     if not isinstance(data, dict):
         return Workflow(path, text, error=f"Invalid workflow file: {path}#L1: the workflow is not a valid YAML mapping")
     workflow = Workflow(path, text, data)
@@ -267,7 +268,8 @@ def _plan_call(workflow: Workflow, files: dict[str, Workflow], ref: str, event: 
                                f'"{uses}": failed to fetch workflow: workflow was not found.')
         return
     if called.error:
-        result.problems.append(f"Invalid workflow file: {where}: error parsing called workflow \"{uses}\": {called.error}")
+        result.problems.append(
+            f"Invalid workflow file: {where}: error parsing called workflow \"{uses}\": {called.error}")
         return
     if "workflow_call" not in called.triggers:
         result.problems.append(f"Invalid workflow file: {where}: error parsing called workflow \"{uses}\": "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, unquote
 
 from wizard.sandbox.forge import ForgeRequest, ForgeResponse
@@ -42,6 +42,7 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         self.repos_dir = Path(repos_dir)
         self.base_url = base_url  # for CI_SERVER_URL in pipelines started by a push
         P = r"/projects/(?P<project>[^/]+)"
+        table: list[tuple[str, str, str, Callable[..., ForgeResponse], str]]
         F = P + r"/repository/files/(?P<file>[^/]+)"
         table = [
             ("GET", r"/user", "user.get", self.get_user, "user"),
@@ -125,7 +126,8 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         return params
 
     def _authenticate(self, request: ForgeRequest, params: dict[str, Any], route: Route) -> tuple[str, dict[str, Any]]:
-        secret = request.header("private-token") or params.pop("private_token", None) or params.pop("access_token", None)
+        secret = (request.header("private-token") or params.pop("private_token", None)
+                  or params.pop("access_token", None))
         authorization = request.header("authorization") or ""
         if not secret and authorization.lower().startswith("bearer "):
             secret = authorization[7:].strip()
@@ -143,8 +145,9 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         if route.scope != "any" and not scopes & allowed:
             wanted = " ".join(sorted(allowed, key=["api", "read_api", "read_user"].index))
             raise GitLabError(403, {"error": "insufficient_scope", "error_description": INSUFFICIENT, "scope": wanted},
-                              [("WWW-Authenticate", (f'Bearer realm="Protected by OAuth 2.0", error="insufficient_scope", '
-                                                     f'error_description="{INSUFFICIENT}", scope="{wanted}"'))])
+                              [("WWW-Authenticate", (
+                                  'Bearer realm="Protected by OAuth 2.0", error="insufficient_scope", '
+                                  f'error_description="{INSUFFICIENT}", scope="{wanted}"'))])
         return record["username"], record
 
     # -- user and token ------------------------------------------------------------------------
@@ -179,7 +182,8 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         return {
             "id": record["id"], "description": None, "name": name,
             "name_with_namespace": f"{owner['name']} / {name}", "path": name, "path_with_namespace": path,
-            "created_at": record.get("created_at"), "default_branch": None if empty else record.get("default_branch", "main"),
+            "created_at": record.get("created_at"),
+            "default_branch": None if empty else record.get("default_branch", "main"),
             "tag_list": [], "topics": [], "ssh_url_to_repo": f"git@{call.base.split('//', 1)[-1]}:{path}.git",
             "http_url_to_repo": f"{call.base}/{path}.git", "web_url": f"{call.base}/{path}", "readme_url": None,
             "avatar_url": None, "forks_count": 0, "star_count": 0, "last_activity_at": record.get("created_at"),

@@ -166,7 +166,8 @@ class Endpoints:
         query = {k: v for k, v in call.request.query.items() if k not in ("page", "per_page")}
 
         def link(number: int) -> str:
-            pairs = [(k, v) for k, values in query.items() for v in values] + [("page", str(number)), ("per_page", str(per_page))]
+            pairs = [(k, v) for k, values in query.items() for v in values]
+            pairs += [("page", str(number)), ("per_page", str(per_page))]
             return f"{call.base}{call.request.path}?{urlencode(pairs)}"
 
         links = []

@@ -122,7 +122,8 @@ class _Runner:
     def job_variables(self, job: ci.Job) -> dict[str, str]:
         values = {**self.context, **self.plan.variables, **job.variables}
         for key, var in self.project.get("variables", {}).items():
-            if (not var.get("protected") or self.protected) and ci.scope_matches(var.get("environment_scope", "*"), job.environment):
+            in_scope = ci.scope_matches(var.get("environment_scope", "*"), job.environment)
+            if (not var.get("protected") or self.protected) and in_scope:
                 values[key] = var.get("value", "")
         values.update(self.pipeline_vars)
         return values

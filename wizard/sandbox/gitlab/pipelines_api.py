@@ -114,7 +114,8 @@ class PipelineEndpoints(Endpoints):
             items = [p for p in items if p["status"] in pipelines.FINISHED]
         elif scope == "tags":
             items = []
-        order = params.get("order_by", "id") if params.get("order_by") in ("id", "status", "ref", "updated_at") else "id"
+        asked = params.get("order_by", "id")
+        order = asked if asked in ("id", "status", "ref", "updated_at") else "id"
         items.sort(key=lambda p: (p[order], p["id"]), reverse=params.get("sort", "desc") != "asc")
         return self._paginate(call, items)
 

@@ -244,7 +244,8 @@ def _check_path(path: str, entries: dict[str, tuple[str, str]]) -> None:
         raise ActionError(f"Your changes could not be committed, because the file path {path!r} is invalid")
     for i in range(1, len(parts)):
         if "/".join(parts[:i]) in entries:
-            raise ActionError(f"Your changes could not be committed, because a file {'/'.join(parts[:i])} is in the way")
+            in_the_way = "/".join(parts[:i])
+            raise ActionError(f"Your changes could not be committed, because a file {in_the_way} is in the way")
     if any(other.startswith(path + "/") for other in entries):
         raise ActionError("A directory with this name already exists")
 

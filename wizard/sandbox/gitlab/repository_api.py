@@ -43,7 +43,7 @@ class RepositoryEndpoints(Endpoints):
         }
         headers = [(f"X-Gitlab-{name.replace('_', '-').title()}", str(value)) for name, value in body.items()
                    if name not in ("file_name", "file_path")]
-        headers += [("X-Gitlab-File-Name", quote(body["file_name"])), ("X-Gitlab-File-Path", quote(blob.path))]
+        headers += [("X-Gitlab-File-Name", quote(str(body["file_name"]))), ("X-Gitlab-File-Path", quote(blob.path))]
         if call.request.method == "HEAD":
             return ForgeResponse(200, headers)
         body["content"] = base64.b64encode(blob.data).decode("ascii")
@@ -76,9 +76,11 @@ class RepositoryEndpoints(Endpoints):
         self._required(call.params, *required)
         item = git_repo.Action(
             action=action, file_path=unquote(file),
-            content=None if action == "delete" else git_repo.decode_content(call.params.get("content"), call.params.get("encoding")),
+            content=(None if action == "delete"
+                     else git_repo.decode_content(call.params.get("content"), call.params.get("encoding"))),
             last_commit_id=call.params.get("last_commit_id"),
-            execute_filemode=None if "execute_filemode" not in call.params else store.to_bool(call.params["execute_filemode"]),
+            execute_filemode=(None if "execute_filemode" not in call.params
+                              else store.to_bool(call.params["execute_filemode"])),
         )
         branch = str(call.params["branch"])
         self._commit(call, path, branch, str(call.params["commit_message"]), [item])

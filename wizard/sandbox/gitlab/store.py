@@ -162,7 +162,8 @@ def variable_record(var: dict[str, Any]) -> dict[str, Any]:
 def variable_json(key: str, var: dict[str, Any]) -> dict[str, Any]:
     return {
         "variable_type": var.get("variable_type", "env_var"), "key": key,
-        "value": None if var.get("hidden") else var.get("value"), "hidden": bool(var.get("hidden")), "protected": bool(var.get("protected")), "masked": bool(var.get("masked")),
+        "value": None if var.get("hidden") else var.get("value"), "hidden": bool(var.get("hidden")),
+        "protected": bool(var.get("protected")), "masked": bool(var.get("masked")),
         "raw": bool(var.get("raw")), "environment_scope": var.get("environment_scope", "*"),
         "description": var.get("description"),
     }

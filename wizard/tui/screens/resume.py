@@ -24,7 +24,8 @@ class ResumeScreen(ModalScreen[bool]):
             yield Label("Welcome back", id="resume-title")
             yield Static(f"{len(self.done)} of {len(self.done) + len(self.todo)} steps are done "
                          "(checked just now in the cloud and in your repository):", id="resume-count")
-            yield Static("\n".join(f"  ✓ {title}" for title in self.done) or "  (none yet)", id="resume-done", markup=False)
+            done = "\n".join(f"  ✓ {title}" for title in self.done) or "  (none yet)"
+            yield Static(done, id="resume-done", markup=False)
             if self.todo:
                 yield Static(f"Next: {self.todo[0]}", id="resume-next", markup=False)
             with Horizontal(classes="buttons"):
