@@ -33,7 +33,8 @@ def test_status_on_a_repository_with_no_checkpoint_reads_the_answers_from_what_e
     assert shown["answers"]["gcp.bucket_name"] == BUCKET and shown["answers"]["gcp.project_id"] == PROJECT
     (seven, eight, fourteen) = shown["chapters"]
     assert {s["status"] for s in seven["steps"]} == {"done"}
-    assert {s["status"] for s in eight["steps"][1:]} == {"todo"}
+    assert {s["status"] for s in eight["steps"] if s["id"] not in {"ch08.forge-access", "ch08.older-edition"}} \
+        == {"todo"}
 
     text = status(after_ch7, home)
     assert f"project {PROJECT} (owner of gs://{BUCKET})" in text.stdout and "Chapter 14" in text.stdout
