@@ -6,6 +6,8 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests.support import BUCKET, PROJECT, git, wizard, write_answers
 
 DEPLOY_MESSAGE = "A pipeline will deploy the model on the Kubernetes cluster"
@@ -53,3 +55,27 @@ def test_killed_right_after_chapter_14_edited_the_pipeline_then_the_same_command
     assert log.count(CI_MESSAGE) == 1 and log.count(DEPLOY_MESSAGE) == 1
     assert log[0] == DEPLOY_MESSAGE  # chapter 14's edit went into chapter 14's commit, not chapter 8's
     assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)
+def test_replacing_chapter_8s_pipeline_keeps_chapter_14s_deploy_job(sandbox_for_forge: Path, forge: str, home: Path,
+                                                                     tmp_path: Path):
+    answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
+    assert run_all(sandbox_for_forge, home, answers).returncode == 0
+    repo = sandbox_for_forge / "learner-repo"
+    path = repo / ".github" / "workflows" / "mlops.yml"
+    guides_with_job = path.read_text()
+    path.write_text(guides_with_job.replace("python-version: '3.10'", "python-version: '3.12'"))
+    assert path.read_text() != guides_with_job
+    git(repo, "commit", "-qam", "Try Python 3.12")
+    from wizard.sandbox.server import Sandbox
+
+    with Sandbox.start(sandbox_for_forge):
+        git(repo, "push", "-q", "origin", "main")
+
+    replaced = wizard("run", "--repo", str(repo), "--sandbox", str(sandbox_for_forge), "--chapter", "8",
+                      "--chapter", "14", "--yes", "--overwrite-workflow", env={"HOME": str(home)})
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert path.read_text() == guides_with_job  # the guide's pipeline again, with chapter 14's job still in it
+    assert "chapter 14's deploy job was kept" in replaced.stdout
+    assert git(repo, "show", "HEAD:.github/workflows/mlops.yml") == guides_with_job.rstrip("\n")
