@@ -213,9 +213,8 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
             ctx.answers = {**known, **{k: v for k, v in ctx.answers.items() if k not in given}}
             if filled:
                 click.echo("Read from what exists: " + ", ".join(filled))
-        answers: dict[str, str] = {}
         for spec in specs:  # every answer first, then every chapter's checks: a wrong one changes nothing
-            answers = Runner(spec, ctx).resolve_answers({**ctx.answers, **given}, ask=ask)
+            Runner(spec, ctx).resolve_answers({**ctx.answers, **given}, ask=ask)
         preflight_run(specs, ctx)
         for spec in specs:
             click.echo(f"\nChapter {spec.number} — {spec.title}")
@@ -251,9 +250,10 @@ def status(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_
         filled = fill_answers(ctx)
         for spec in specs:  # answers with a default (the guide's location, cluster) need no one to give them
             for key in spec.needs():
-                if key not in ctx.answers and QUESTIONS[key].default:
-                    ctx.answers[key] = QUESTIONS[key].default
-        sections = []
+                default = QUESTIONS[key].default
+                if key not in ctx.answers and default:
+                    ctx.answers[key] = default
+        sections: list[dict[str, Any]] = []
         for spec in specs:
             reports = Runner(spec, ctx).observe_all()
             rows = [{"id": r.step.id, "title": r.step.title, "status": r.label,
@@ -369,7 +369,8 @@ def script(repo: Path, chapter: int, answers_file: Path | None) -> None:
 
     spec = get_chapter(chapter)
     workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
-    answers = {**StateStore(workspace.git_dir, read_only=True).answers(), **(load_answers_file(answers_file) if answers_file else {})}
+    given = load_answers_file(answers_file) if answers_file else {}
+    answers = {**StateStore(workspace.git_dir, read_only=True).answers(), **given}
     click.echo(render_script(spec, answers), nl=False)
 
 

@@ -10,7 +10,8 @@ from tests.support import BUCKET, PROJECT, git, wizard, write_answers
 from wizard.sandbox.server import inspect
 from wizard.sandbox.world import World
 
-ACCOUNTS = {"dvc-service-account": "DVC_GCP_SERVICE_ACCOUNT_KEY", "mlem-service-account": "MLEM_GCP_SERVICE_ACCOUNT_KEY"}
+ACCOUNTS = {"dvc-service-account": "DVC_GCP_SERVICE_ACCOUNT_KEY",
+            "mlem-service-account": "MLEM_GCP_SERVICE_ACCOUNT_KEY"}
 
 
 def run_all(sandbox: Path, repo: Path, home: Path, answers: Path, *chapters: str,

@@ -43,7 +43,8 @@ def test_the_job_carried_over_to_a_fresh_guide_file_is_the_same_job(forge: str):
 
 
 def test_a_deploy_job_that_is_not_chapter_14s_stays_a_difference():
-    mine = template_text("github/mlops.yml") + "  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./ship\n"
+    job = "  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./ship\n"
+    mine = template_text("github/mlops.yml") + job
     data, found = without_deploy_job(mine, "github")
     assert not found and "deploy" in data["jobs"]
     assert deploy_job_text(mine, "github") is None

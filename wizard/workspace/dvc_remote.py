@@ -48,7 +48,7 @@ def on_bucket(config: Config, bucket: str, preferred: str = "data") -> tuple[str
     found = {name: url for name, url in remotes(config).items() if (split_url(url) or ("", ""))[0] == bucket}
     for name in (default(config), preferred):
         if name in found:
-            return name, found[name]  # type: ignore[index]
+            return name, found[name]
     return next(iter(sorted(found.items())), None)
 
 
