@@ -209,7 +209,7 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
 
             known = ctx.answers
             ctx.answers = {**known, **given}
-            filled = fill_answers(ctx)
+            filled = fill_answers(ctx, with_billing=False)  # the billing account has its own default, read when needed
             ctx.answers = {**known, **{k: v for k, v in ctx.answers.items() if k not in given}}
             if filled:
                 click.echo("Read from what exists: " + ", ".join(filled))

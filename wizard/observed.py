@@ -39,8 +39,9 @@ def project_of_bucket(ctx: Any, bucket: str) -> str | None:
     return None
 
 
-def fill_answers(ctx: Any) -> list[str]:
-    """Fill gcp.bucket_name and gcp.project_id from the repository and the cloud; returns what was filled."""
+def fill_answers(ctx: Any, with_billing: bool = True) -> list[str]:
+    """Fill gcp.bucket_name and gcp.project_id (and the billing account linked to it) from the repository and
+    the cloud; returns what was filled."""
     filled = []
     if "gcp.bucket_name" not in ctx.answers:
         bucket = bucket_from_dvc(ctx)
@@ -54,7 +55,7 @@ def fill_answers(ctx: Any) -> list[str]:
             ctx.answers["gcp.project_id"] = project
             filled.append(f"project {project} (owner of gs://{bucket})")
     project = ctx.answers.get("gcp.project_id")
-    if "gcp.billing_account" not in ctx.answers and project:
+    if with_billing and "gcp.billing_account" not in ctx.answers and project:
         from wizard.gcp import billing
 
         try:

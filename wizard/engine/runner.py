@@ -95,6 +95,7 @@ class Runner:
         self.check_prerequisites(earlier, later)
         self.check_repository()
         self.preflight_steps()
+        self.check_push()
 
     def check_prerequisites(self, earlier: Sequence[int] = (), later: Sequence[int] = ()) -> None:
         from wizard.engine.prerequisites import unmet
@@ -110,7 +111,15 @@ class Runner:
             raise error
 
     def check_repository(self) -> None:
-        """Once per run: on a branch, no stale lock, origin accepts a push; the branch CI runs on."""
+        """On a branch, no stale lock, and the branch the chapter's CI runs on."""
+        from wizard.workspace import checks
+
+        branch = checks.branch_and_lock(self.ctx.workspace)
+        checks.ci_branch(branch, self.chapter.ci_branch, self.chapter.number)
+
+    def check_push(self) -> None:
+        """Once per run, after the steps' own checks (which explain a missing repository better): origin accepts
+        a push with the credentials git will use."""
         from wizard.workspace import checks
 
         ws = self.ctx.workspace
@@ -118,7 +127,6 @@ class Runner:
         if self.ctx.memory.get("push-checked") != branch:
             checks.can_push(ws, branch, self.ctx.target.tool_env())
             self.ctx.memory["push-checked"] = branch
-        checks.ci_branch(branch, self.chapter.ci_branch, self.chapter.number)
 
     def preflight_steps(self) -> None:
         for step in self.chapter.steps:
@@ -196,6 +204,8 @@ def preflight_run(chapters: Sequence[Chapter], ctx: Context) -> None:
         runner.check_repository()
         if not any(p.made_by in earlier and p.for_preflight for p in chapter.prerequisites):
             runner.preflight_steps()
+    if chapters:
+        Runner(chapters[0], ctx).check_push()
 
 
 # Answers that name a thing in the world: changing one means working on another project or bucket.

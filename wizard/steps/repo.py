@@ -385,7 +385,7 @@ class CommitChapterFiles(CommitAndPush):
     def preflight(self, ctx: Context) -> None:
         """Uncommitted changes of the learner's in the files this chapter commits stop the run before any write:
         they would go into the chapter's commit and be pushed."""
-        if any(key not in ctx.answers for key in self.needs) or self.observe(ctx).done:
+        if any(key not in ctx.answers for key in self.needs):
             return
         ws = ctx.workspace
         owners = self._owners(ctx.answers)
@@ -395,7 +395,7 @@ class CommitChapterFiles(CommitAndPush):
             if own is not None and not own(ctx.answers, path, ws.show("HEAD", path),
                                            ws.read(path) if (ws.root / path).exists() else None):
                 foreign.append(path)
-        if foreign:
+        if foreign and not self.observe(ctx).done:  # once origin holds the chapter's files, later edits are yours
             names = ", ".join(foreign)
             raise WizardError(
                 what=f"You have uncommitted changes in {names}, which this chapter commits; nothing was changed.",
