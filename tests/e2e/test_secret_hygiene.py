@@ -21,6 +21,13 @@ def fragments(key_json: bytes, token: str) -> list[str]:
 
 
 def test_no_key_and_no_token_leak_anywhere(after_ch7: Path, forge: str, home: Path):
+    # A bug strikes while the key is in memory, about to be stored: the log is written then,
+    # and with --debug (MLOPS_WIZARD_DEBUG) everything the log holds is printed as well.
+    logs = home / ".local" / "state" / "mlops-wizard" / "log"
+    crashed = run_chapter(after_ch7, 8, home, env={"MLOPS_WIZARD_FAIL_AT": "ch08.store-secret:before-call",
+                                                   "MLOPS_WIZARD_DEBUG": "1",
+                                                   "XDG_STATE_HOME": str(home / ".local" / "state")})
+    assert crashed.returncode == 1 and "Log: " in crashed.stderr, crashed.stdout + crashed.stderr
     first = run_chapter(after_ch7, 8, home)
     assert first.returncode == 0, first.stderr
     second = run_chapter(after_ch7, 8, home)
@@ -40,8 +47,12 @@ def test_no_key_and_no_token_leak_anywhere(after_ch7: Path, forge: str, home: Pa
     bare = after_ch7 / "forge" / "learner" / "mlops-guide.git"
     remote_history = subprocess.run(["git", "--git-dir", str(bare), "log", "-p", "--all"], capture_output=True,
                                     text=True, check=True).stdout
+    log_files = list(logs.glob("error-*.log"))
+    assert log_files, "the crash left no log to look into"
     places = {
-        "terminal output": first.stdout + first.stderr + second.stdout + second.stderr + status.stdout + status.stderr,
+        "terminal output": crashed.stdout + crashed.stderr + first.stdout + first.stderr + second.stdout
+        + second.stderr + status.stdout + status.stderr,
+        "log files": "".join(p.read_text() for p in log_files),
         "state and journal": "".join(p.read_text() for p in state_dir.iterdir() if p.is_file()),
         "git history": history,
         "the forge's git history": remote_history,
