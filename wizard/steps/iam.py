@@ -239,7 +239,7 @@ class CreateKey(Step):
             runs = forge.runs_for(head)
         except Exception:  # noqa: BLE001 - not on a branch, no remote: nothing proves anything
             return None
-        if committed <= iam.utc(found.updated_at) or not runs:
+        if committed < iam.utc(found.updated_at) or not runs:  # same second: nothing shows it stale
             return None
         if runs[0].status == "completed" and runs[0].conclusion == "success":
             (only,) = keys
