@@ -12,16 +12,14 @@ from pathlib import Path
 
 from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
+from wizard.engine.prerequisites import Prerequisite
 from wizard.engine.step import load_text
 from wizard.steps.deploy import AddCiJob, CheckDeployTargets
-from wizard.steps.forge import (
-    CheckForgeAccess,
-    CommitFiles,
-    StoreKeySecret,
-    WatchRun,
-    WriteFile,
-)
+from wizard.steps.files import GuideFile
+from wizard.steps.forge import CheckForgeAccess, StoreKeySecret, WatchRun
 from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+from wizard.steps.prerequisites import pipeline_file, project_and_bucket
+from wizard.steps.repo import CommitChapterFiles
 
 TEXT = Path(__file__).parent / "text" / "ch14"
 
@@ -63,9 +61,9 @@ def _gitlab_has(text: str, job: str) -> bool:
 KEY = CreateKey(
     "ch14.create-key", "Create the MLEM service account's key",
     account_id=ACCOUNT_ID, key_file="~/.config/gcloud/mlem-google-service-account-key.json",
-    stored_by="ch14.store-secret", text=load_text(TEXT, "create-key.md"),
+    stored_by="ch14.store-secret", secret=SECRET_NAME, text=load_text(TEXT, "create-key.md"),
 )
-DEPLOY_WORKFLOW = WriteFile(
+DEPLOY_WORKFLOW = GuideFile(
     "ch14.deploy-workflow", "Write the deploy workflow",
     files={"github": (".github/workflows/deploy.yml", renderer("github/deploy.yml"))},
     text=load_text(TEXT, "deploy-workflow.md"),
@@ -85,6 +83,11 @@ CHAPTER = Chapter(
     intro=load_text(TEXT, "intro.md"),
     summary=load_text(TEXT, "summary.md"),
     requires=[8],
+    prerequisites=[
+        Prerequisite("chapter 7's project and bucket", 7, project_and_bucket),
+        Prerequisite("chapter 8's pipeline file", 8, pipeline_file, for_preflight=False),
+    ],
+    ci_branch="main",  # the deploy job runs on main only
     steps=[
         CheckForgeAccess("ch14.forge-access", "Check access to your repository's forge",
                          text=load_text(TEXT, "forge-access.md")),
@@ -104,7 +107,7 @@ CHAPTER = Chapter(
                        text=load_text(TEXT, "store-secret.md")),
         DEPLOY_WORKFLOW,
         DEPLOY_JOB,
-        CommitFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,
+        CommitChapterFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,
                     file_steps=[DEPLOY_WORKFLOW, DEPLOY_JOB], text=load_text(TEXT, "commit.md")),
         WatchRun("ch14.watch-run", "Watch the deployment run", text=load_text(TEXT, "watch-run.md"),
                  # the deploy commit's run (or a later push's: each runs the `deploy` job; on GitHub the

@@ -214,9 +214,14 @@ def _options(**values: Any) -> dict[str, Any]:
               "and the defaults; a missing answer is an error naming it.")
 @click.option("--plain", is_flag=True, help="Line mode: plain questions and answers, no full screen "
               "(for screen readers and simple terminals).")
+@click.option("--remove-older-edition", is_flag=True, help="Remove the guide's older edition's credential when found "
+              "(its key, its roles/viewer binding, the secret GCP_SERVICE_ACCOUNT_KEY); never done otherwise.")
+@click.option("--allow-changes", is_flag=True, help="Change existing things that differ from the guide's (bucket "
+              "settings, the default DVC remote, a project other than the checkpoint's) without asking.")
 @forge_options
 def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, yes: bool, plain: bool,
-        no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
+        no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None,
+        allow_changes: bool = False, remove_older_edition: bool = False) -> None:
     """Do a chapter's steps in your repository; resumes where an earlier run stopped.
 
     Opens the full-screen wizard, unless --plain (line mode) or --yes (no questions).
@@ -229,7 +234,8 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
     specs = [get_chapter(number) for number in chapters]
     given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
-                       gitlab_url=gitlab_url)
+                       gitlab_url=gitlab_url, allow_changes=allow_changes,
+                       remove_older_edition=remove_older_edition)
     if yes or plain:
         from wizard import plain as line_mode
 
@@ -247,6 +253,7 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
                   options: dict[str, Any] | None = None, interactive: bool = False,
                   defaults: dict[str, str] | None = None, answers_file: Path | None = None) -> dict[str, str]:
     from wizard.drive import ChapterDriver, settle
+    from wizard.engine.runner import IDENTITY_ANSWERS, Runner, check_changed_answers, preflight_run
     from wizard.engine.step import fmt
     from wizard.plaintext import markdown_to_plain
     from wizard.session import open_session
@@ -265,7 +272,27 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
+        # An answer naming another project or bucket than the one set up is named and confirmed first;
+        # once agreed to (or allowed), the new value wins over the checkpoint's.
+        check_changed_answers(ctx, given)
+        ctx.answers = {**ctx.answers, **{k: given[k] for k in IDENTITY_ANSWERS if given.get(k)}}
         start = settle(ctx, given, choose, answers_file)
+        if ask is None:  # nobody to ask: what exists (DVC's remote, its bucket's project) answers for itself
+            from wizard.observed import fill_answers
+
+            ctx.answers = dict(start)
+            filled = fill_answers(ctx, with_billing=False)  # the billing account has its own default, read when needed
+            start = {**ctx.answers, **start}
+            if filled:
+                click.echo("Read from what exists: " + ", ".join(filled))
+            # Every answer first, then every chapter's checks: a wrong one changes nothing.
+            known = dict(start)
+            for spec in specs:
+                known.update(Runner(spec, ctx).resolve_answers(known, ask=None, defaults=defaults, save=False))
+            ctx.answers = known
+            preflight_run(specs, ctx)
+        else:  # the steps' own checks run chapter by chapter, asking again for a refused answer
+            preflight_run(specs, ctx, steps=False)
         answers: dict[str, str] = dict(start)
         for spec in specs:
             click.echo(f"\nChapter {spec.number} — {spec.title}")
@@ -280,40 +307,54 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
 @main.command()
 @REPO
 @SANDBOX
-@CHAPTER
+@click.option("--chapter", "chapters", type=int, multiple=True,
+              help="Chapter(s) to show; repeat for several (default: every chapter).")
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML answers file; without it, answers come from the checkpoint and from what exists "
+              "(DVC's remote names the bucket, the bucket its project).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--clean-up", "clean_up_plan", is_flag=True, help="Show what `clean-up` would remove (and what stays).")
 @forge_options
-def status(repo: Path, sandbox: Path | None, chapter: int, as_json: bool, clean_up_plan: bool, no_key_file: bool,
-           overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None) -> None:
-    """Observe each step of a chapter live: done, todo or drifted. Changes nothing."""
-    from wizard.engine.chapter import get_chapter
+def status(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, as_json: bool,
+           clean_up_plan: bool, no_key_file: bool, overwrite_workflow: bool, github_url: str | None,
+           gitlab_url: str | None) -> None:
+    """Observe each step live: done, todo or drifted. Changes nothing, writes nothing (not even the checkpoint)."""
+    from wizard.answers import QUESTIONS, load_answers_file
+    from wizard.engine.chapter import get_chapter, load_chapters
     from wizard.engine.runner import Runner
+    from wizard.observed import fill_answers
     from wizard.session import open_session
 
     if clean_up_plan:
         _clean_up_status(repo, sandbox, as_json, _options(github_url=github_url, gitlab_url=gitlab_url))
         return
-    spec = get_chapter(chapter)
+    specs = [get_chapter(n) for n in chapters] if chapters else list(load_chapters().values())
+    given = load_answers_file(answers_file) if answers_file else {}
     options = _options(no_key_file=no_key_file, github_url=github_url, gitlab_url=gitlab_url)
-    with open_session(repo, sandbox, lock=False, options=options) as ctx:
-        # Before any answer is given, nothing of the chapter has started: say so rather than observe.
-        missing = [key for key in spec.needs() if key not in ctx.answers]
-        reports = Runner(spec, ctx).observe_all() if not missing else []
-        rows = [
-            {"id": r.step.id, "title": r.step.title, "status": r.label,
-             "detail": r.error.what if r.error else r.observation.detail}  # type: ignore[union-attr]
-            for r in reports
-        ]
-        if missing:
-            rows = [{"id": s.id, "title": s.title, "status": "todo", "detail": "not started (no answers yet)"}
-                    for s in spec.steps]
+    with open_session(repo, sandbox, lock=False, options=options, reporter=_print_event) as ctx:
+        ctx.answers.update(given)
+        filled = fill_answers(ctx)
+        for spec in specs:  # answers with a default (the guide's location, cluster) need no one to give them
+            for key in spec.needs():
+                default = QUESTIONS[key].default
+                if key not in ctx.answers and default:
+                    ctx.answers[key] = default
+        sections: list[dict[str, Any]] = []
+        for spec in specs:
+            reports = Runner(spec, ctx).observe_all()
+            rows = [{"id": r.step.id, "title": r.step.title, "status": r.label,
+                     "detail": r.error.what if r.error else r.observation.detail}  # type: ignore[union-attr]
+                    for r in reports]
+            sections.append({"chapter": spec.number, "title": spec.title, "steps": rows})
         if as_json:
-            click.echo(json.dumps({"chapter": spec.number, "answers": ctx.answers, "steps": rows}, indent=2))
+            click.echo(json.dumps({"answers": ctx.answers, "observed": filled, "chapters": sections,
+                                   "steps": [row for section in sections for row in section["steps"]]}, indent=2))
             return
-        click.echo(f"Chapter {spec.number} — {spec.title}  ({ctx.target.describe()})")
-        for row in rows:
-            click.echo(f"  {row['status']:<8} {row['title']}  — {row['detail']}")
+        click.echo(f"{ctx.target.describe()}" + (f" — read from what exists: {', '.join(filled)}" if filled else ""))
+        for section in sections:
+            click.echo(f"\nChapter {section['chapter']} — {section['title']}")
+            for row in section["steps"]:
+                click.echo(f"  {row['status']:<8} {row['title']}  — {row['detail']}")
 
 
 @main.command("clean-up")
@@ -522,7 +563,8 @@ def script(repo: Path, chapter: int, answers_file: Path | None, clean_up_script:
         return
     spec = get_chapter(chapter)
     workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
-    answers = {**StateStore(workspace.git_dir).answers(), **(load_answers_file(answers_file) if answers_file else {})}
+    given = load_answers_file(answers_file) if answers_file else {}
+    answers = {**StateStore(workspace.git_dir, read_only=True).answers(), **given}
     click.echo(render_script(spec, answers), nl=False)
 
 

@@ -60,7 +60,7 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
     else:
         target = Target(kind="google")
     target.activate()  # the environment's credentials file and CA, for this process's clients
-    store = StateStore(workspace.git_dir)
+    store = StateStore(workspace.git_dir, read_only=not lock)
     try:
         if lock:
             store.lock()

@@ -63,10 +63,23 @@ def test_a_corrupted_file_is_kept_aside_with_a_message(tmp_path):
 def test_a_foreign_schema_is_not_overwritten_silently(tmp_path):
     store = StateStore(tmp_path)
     store.dir.mkdir(parents=True, exist_ok=True)
-    store.path.write_text(json.dumps({"schema_version": 99}))
+    store.path.write_text(json.dumps({"schema_version": "draft"}))
     again = StateStore(tmp_path)
     assert again.notices and "schema_version" in again.notices[0]
     assert list(store.dir.glob("state.json.unreadable-*"))
+
+
+def test_a_checkpoint_from_a_newer_wizard_stays_where_it_is(tmp_path):
+    store = StateStore(tmp_path)
+    store.dir.mkdir(parents=True, exist_ok=True)
+    store.path.write_text(json.dumps({"schema_version": 99}))
+    with pytest.raises(WizardError, match="newer mlops-wizard"):
+        StateStore(tmp_path)
+    looking = StateStore(tmp_path, read_only=True)
+    assert "schema_version 99" in looking.notices[0]
+    looking.save()
+    assert json.loads(store.path.read_text()) == {"schema_version": 99}
+    assert not list(store.dir.glob("state.json.unreadable-*"))
 
 
 def test_errors_render_what_why_fix():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 from wizard.engine.errors import WizardError
 from wizard.engine.step import Step
@@ -23,6 +23,10 @@ class Chapter:
     intro: str = ""
     summary: str = ""
     requires: Sequence[int] = field(default_factory=list)  # chapters that must be done first
+    # What the chapter needs from earlier ones (wizard.engine.prerequisites.Prerequisite), checked before any write.
+    prerequisites: Sequence[Any] = field(default_factory=list)
+    # The branch its CI workflow runs on, when it waits for a run (the guide's workflows run on main).
+    ci_branch: str = ""
 
     def needs(self) -> list[str]:
         """Every answer key the chapter's steps need, in the order they are first needed."""

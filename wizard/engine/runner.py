@@ -8,7 +8,7 @@ what is not yet true.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from wizard.answers import QUESTIONS, Question, check_answer, default_for, validate_all
 from wizard.engine.chapter import Chapter
@@ -127,9 +127,47 @@ class Runner:
                 raise translate(exc, "checking your Google login") from exc
         memory[LOGIN_CHECKED] = True
 
-    def preflight(self) -> None:
-        """Read-only checks of every step before the first change (e.g. a bucket name taken)."""
+    def preflight(self, earlier: Sequence[int] = (), later: Sequence[int] = ()) -> None:
+        """Read-only checks before the first change: what earlier chapters should have made (unless `earlier`
+        chapters of this run make it), the repository, then every step (e.g. a bucket name taken)."""
         self.check_login()
+        self.check_prerequisites(earlier, later)
+        self.check_repository()
+        self.preflight_steps()
+        self.check_push()
+
+    def check_prerequisites(self, earlier: Sequence[int] = (), later: Sequence[int] = ()) -> None:
+        from wizard.engine.prerequisites import unmet
+
+        self.ctx.step_id = ""
+        try:
+            error = unmet(self.chapter.number, self.chapter.prerequisites, self.ctx, earlier, later)
+        except WizardError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"checking what chapter {self.chapter.number} needs") from exc
+        if error is not None:
+            raise error
+
+    def check_repository(self) -> None:
+        """On a branch, no stale lock, and the branch the chapter's CI runs on."""
+        from wizard.workspace import checks
+
+        branch = checks.branch_and_lock(self.ctx.workspace)
+        checks.ci_branch(branch, self.chapter.ci_branch, self.chapter.number)
+
+    def check_push(self) -> None:
+        """Once per run, after the steps' own checks (which explain a missing repository better): origin accepts
+        a push with the credentials git will use."""
+        from wizard.workspace import checks
+
+        ws = self.ctx.workspace
+        branch = checks.branch_and_lock(ws)
+        if self.ctx.memory.get("push-checked") != branch:
+            checks.can_push(ws, branch, self.ctx.target.tool_env())
+            self.ctx.memory["push-checked"] = branch
+
+    def preflight_steps(self) -> None:
         for step in self.chapter.steps:
             check = getattr(step, "preflight", None)
             if check is None:
@@ -200,3 +238,47 @@ class Runner:
         return [self.run_step(step) for step in self.chapter.steps if step.id != done_first]
 
 
+def preflight_run(chapters: Sequence[Chapter], ctx: Context, steps: bool = True) -> None:
+    """Before the first write of a run, for every chapter asked: prerequisites, the repository, and the steps'
+    own checks for chapters whose prerequisites already exist. A chapter asked before the one that makes
+    what it needs (14 before 8) stops the run here, with nothing written."""
+    numbers = [chapter.number for chapter in chapters]
+    for index, chapter in enumerate(chapters):
+        runner = Runner(chapter, ctx)
+        earlier, later = numbers[:index], numbers[index + 1:]
+        runner.check_prerequisites(earlier, later)
+        runner.check_repository()
+        if steps and not any(p.made_by in earlier and p.for_preflight for p in chapter.prerequisites):
+            runner.preflight_steps()
+    if chapters:
+        Runner(chapters[0], ctx).check_push()
+
+
+# Answers that name a thing in the world: changing one means working on another project or bucket.
+IDENTITY_ANSWERS = ("gcp.project_id", "gcp.bucket_name")
+
+
+def check_changed_answers(ctx: Context, given: Mapping[str, str]) -> None:
+    """An answer that differs from the checkpoint's (another project than the one set up) is named and confirmed.
+
+    Silently following the new answer would create a second project and bucket and repoint DVC.
+    """
+    stored = ctx.store.answers() if ctx.store is not None else {}
+    for key in IDENTITY_ANSWERS:
+        old, new = stored.get(key), given.get(key)
+        if not old or not new or old == new:
+            continue
+        label = "project" if key == "gcp.project_id" else "bucket"
+        question = f"Switch from {label} {old} to {label} {new}?"
+        detail = (f"This repository was set up with {key} = {old} (the wizard's checkpoint remembers it); "
+                  f"your answers now say {new}. Going on creates or uses {new} and points this repository at it.")
+        if ctx.options.get("allow_changes") or (ctx.confirm is not None and ctx.confirm(question, detail)):
+            ctx.reporter(Notice(f"Switching {key} from {old} to {new}, as you asked", level="warning"))
+            continue
+        raise WizardError(
+            what=f"Your answers name {label} {new}, but this repository was set up with {label} {old}; "
+            "nothing was changed.",
+            why=detail,
+            fix=f"To go on with {old}, answer {key.split('.', 1)[1]} = \"{old}\" (or leave it out: the checkpoint "
+            f"remembers it). To move to {new} on purpose, run again and agree when asked, or with --allow-changes.",
+        )

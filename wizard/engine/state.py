@@ -38,7 +38,8 @@ def empty_state() -> dict[str, Any]:
 class StateStore:
     """Read and write the checkpoint of one repository. Use `lock()` before mutating runs."""
 
-    def __init__(self, git_dir: Path) -> None:
+    def __init__(self, git_dir: Path, read_only: bool = False) -> None:
+        self.read_only = read_only  # `status`: never moves, writes or creates anything
         self.dir = Path(git_dir) / STATE_DIR
         self.path = self.dir / STATE_FILE
         self._lock_fd: int | None = None
@@ -51,6 +52,15 @@ class StateStore:
             return empty_state()
         try:
             data = json.loads(self.path.read_text("utf-8"))
+            newer = data.get("schema_version") if isinstance(data, dict) else None
+            if isinstance(newer, int) and newer > SCHEMA_VERSION:
+                message = (f"The checkpoint {self.path} was written by a newer mlops-wizard (schema_version {newer}; "
+                           f"this one knows {SCHEMA_VERSION}). It was left as it is.")
+                if not self.read_only:
+                    raise WizardError(what=message, why="This older wizard could misread it and lose your answers.",
+                                      fix="Upgrade the wizard (`pip install --upgrade mlops-wizard`) and run again.")
+                self.notices.append(message + " Status observes the world without it.")
+                return empty_state()
             if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
                 version = data.get("schema_version") if isinstance(data, dict) else None
                 raise ValueError(f"unknown schema_version {version!r}")
@@ -58,6 +68,10 @@ class StateStore:
                 data.setdefault(key, default)
             return data
         except (ValueError, OSError, UnicodeDecodeError) as exc:
+            if self.read_only:
+                self.notices.append(f"The checkpoint file {self.path} could not be read ({exc}); status observes the "
+                                    "world without it and leaves the file as it is.")
+                return empty_state()
             aside = self.path.with_name(f"{STATE_FILE}.unreadable-{int(time.time())}")
             os.replace(self.path, aside)
             self.notices.append(
@@ -99,6 +113,8 @@ class StateStore:
 
     # -- writing -----------------------------------------------------------------------
     def save(self) -> None:
+        if self.read_only:
+            return
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         atomic_write_json(self.path, self.data, mode=0o600)

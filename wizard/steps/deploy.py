@@ -143,6 +143,23 @@ class AddCiJob(Step):
             )
         return full.read_text("utf-8")
 
+    def own_change(self, answers: Mapping[str, str], path: str, head: str | None, work: str | None) -> bool:
+        """Whether an uncommitted change of the CI file is only the deploy job this step adds."""
+        from wizard.workspace.ci_yaml import CiYamlError
+
+        _path, job, editor, _checker = self._edit(answers)
+        if work == head or head is None:
+            return True
+        try:
+            return work == editor(head, job)[0]
+        except CiYamlError:
+            return False
+
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool:
+        """Whether `text` (e.g. the file as committed) holds the deploy job."""
+        _path, job, _editor, checker = self._edit(answers)
+        return text is not None and checker(text, job)
+
     def observe(self, ctx: Context) -> Observation:
         path, job, _editor, checker = self._edit(ctx.answers)
         if checker(self._current(ctx, path), job):

@@ -130,11 +130,7 @@ class StoreKeySecret(Step):
 
     def _current_key(self, ctx: Context) -> tuple[bytes | None, str | None]:
         assert self.key_step is not None
-        material = self.key_step.material(ctx)
-        kid = CreateKey.key_id_of(material)
-        if kid is None and ctx.store is not None:
-            kid = ctx.store.step(self.key_step.id).get("outputs", {}).get("key_id")
-        return material, kid
+        return self.key_step.key_to_store(ctx)  # the key here, else the live key the secret is known to hold
 
     def observe(self, ctx: Context) -> Observation:
         forge = open_forge(ctx)
@@ -182,6 +178,10 @@ class StoreKeySecret(Step):
                 return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
             return Observation(Status.DONE, f"{self.name}{hidden} holds key {kid[:8]}… (stored {secret.updated_at})",
                                {"key_id": kid, "updated_at": secret.updated_at})
+        if self.key_step is not None:  # stored elsewhere (by hand, another machine): known by what proves it
+            how = self.key_step.secret_holds_key(ctx, kid)
+            if how is not None:
+                return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… ({how})", {"key_id": kid})
         return Observation(Status.TODO, f"{self.name}{hidden} exists but may hold another key")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
@@ -204,6 +204,8 @@ class StoreKeySecret(Step):
         outputs = {"key_id": kid, "updated_at": secret.updated_at if secret else None}
         if ctx.store is not None:
             ctx.store.record(self.id, outputs)  # what verification (and later runs) compare against
+        if self.key_step is not None:
+            self.key_step.after_stored(ctx, kid)  # a key this one replaced is deleted only now
         ctx.progress(f"{self.name} now holds key {kid[:8]}…" if kid else f"{self.name} stored")
         return outputs
 

@@ -233,6 +233,7 @@ class CreateBucket(Step):
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         project_id, name = ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name")
         found = buckets.find_bucket(ctx.target, project_id, name)
+        existed = found is not None
         if found is None:
             ctx.crash_point("before-call")
             found = buckets.create_bucket(ctx.target, project_id, name, ctx.answer("gcp.bucket_location"))
@@ -250,6 +251,17 @@ class CreateBucket(Step):
                     what=f"Bucket gs://{name} already exists, in {found.location}.",
                     why="A bucket's location cannot change after it is created.",
                     fix=f"Answer bucket_location = {found.location} to keep it, or choose another bucket name.",
+                )
+            if existed:  # the learner's own bucket: its settings change only once shown and agreed
+                from wizard.steps.changes import confirm_change
+
+                confirm_change(
+                    ctx, f"Make your existing bucket gs://{name} private as the guide's (uniform bucket-level access, "
+                    "public access prevention)?",
+                    f"gs://{name} exists and {observation.detail}. Uniform access drops its object ACLs in favour of "
+                    "IAM; public access prevention refuses any public grant.",
+                    f"gcloud storage buckets update gs://{name} --uniform-bucket-level-access "
+                    "--public-access-prevention",
                 )
             buckets.enforce_privacy(ctx.target, project_id, name)
         return dict(observation.outputs)

@@ -110,6 +110,7 @@ class CreateKey(Step):
     account_id: str = ""
     key_file: str = ""  # e.g. ~/.config/gcloud/dvc-google-service-account-key.json
     stored_by: str = ""  # id of the step that stores the key in CI; with no key file, the key lives there
+    secret: str = ""  # the CI secret the key goes into: what it holds is looked at before making another key
     text: str = ""
     needs: Sequence[str] = ("gcp.project_id",)
 
@@ -197,6 +198,84 @@ class CreateKey(Step):
             return self._stored_key(ctx)  # no file kept, as asked: the key lives in the CI secret
         return None
 
+    def secret_holds(self, ctx: Context, keys: set[str]) -> tuple[str, str] | None:
+        """(the live key the CI secret is known to hold, how that is known), or None when nobody can tell.
+
+        GitLab returns the variable's value: it is read. GitHub never does: the key is known
+        from what this machine recorded when it stored it, or — on another machine — from a
+        successful run of HEAD that started after the secret was last set, when the account
+        has a single live key.
+        """
+        if not self.secret or ctx.forge is None or not keys:
+            return None
+        from wizard.forges.connect import open_forge
+
+        try:
+            forge = open_forge(ctx)
+            found = forge.get_secret(self.secret)
+        except Exception:  # noqa: BLE001 - no token yet, no network: nothing is known
+            return None
+        if found is None:
+            return None
+        if forge.kind == "gitlab":
+            import base64
+
+            try:
+                held = json.loads(base64.b64decode(found.value or "", validate=True)).get("private_key_id")
+            except ValueError:
+                held = None
+            return (held, f"read from the CI/CD variable {self.secret}") if held in keys else None
+        recorded = dict(ctx.store.step(self.stored_by).get("outputs", {})) if ctx.store and self.stored_by else {}
+        if recorded.get("key_id") in keys and recorded.get("updated_at") == found.updated_at:
+            return recorded["key_id"], f"recorded when {self.secret} was set"
+        if len(keys) != 1 or not found.updated_at:
+            return None
+        ws = ctx.workspace
+        try:
+            head = ws.head()
+            if ws.remote_head(ws.branch()) != head:
+                return None
+            committed = iam.utc(ws.git("show", "-s", "--format=%cI", head))
+            runs = forge.runs_for(head)
+        except Exception:  # noqa: BLE001 - not on a branch, no remote: nothing proves anything
+            return None
+        if committed < iam.utc(found.updated_at) or not runs:  # same second: nothing shows it stale
+            return None
+        if runs[0].status == "completed" and runs[0].conclusion == "success":
+            (only,) = keys
+            return only, f"the CI run for {head[:7]} succeeded with it, after {self.secret} was last set"
+        return None
+
+    def secret_holds_key(self, ctx: Context, kid: str) -> str | None:
+        """How it is known that the CI secret holds `kid` (None when nothing shows it)."""
+        project_id = ctx.answer("gcp.project_id")
+        email = _email(ctx, self.account_id)
+        keys = {k.key_id for k in iam.user_keys(ctx.target, project_id, email)}
+        held = self.secret_holds(ctx, keys)
+        return held[1] if held is not None and held[0] == kid else None
+
+    def key_to_store(self, ctx: Context) -> tuple[bytes | None, str | None]:
+        """What the secret step stores: the key this machine has, else the live key the secret is known to hold."""
+        material = self.material(ctx)
+        kid = self.key_id_of(material)
+        if kid is not None and (self.memory_key in ctx.memory and ctx.memory.get(f"{self.memory_key}:fresh")):
+            return material, kid
+        project_id = ctx.answer("gcp.project_id")
+        email = _email(ctx, self.account_id)
+        if not iam.find_account(ctx.target, project_id, email):
+            return None, None
+        keys = {k.key_id for k in iam.user_keys(ctx.target, project_id, email)}
+        if kid in keys:
+            return material, kid
+        if ctx.options.get("no_key_file") and self._stored_key(ctx) in keys:
+            return None, self._stored_key(ctx)
+        held = self.secret_holds(ctx, keys)
+        return (None, held[0]) if held else (None, None)
+
+    def _replacing(self, ctx: Context) -> set[str]:
+        """Keys this machine could not obtain, replaced by its new key: deleted once the secret holds the new one."""
+        return set(self._recorded(ctx).get("replaces", []))
+
     def observe(self, ctx: Context) -> Observation:
         project_id = ctx.answer("gcp.project_id")
         email = _email(ctx, self.account_id)
@@ -206,35 +285,65 @@ class CreateKey(Step):
         ours = set(self._recorded(ctx).get("created_keys", []))
         kid = self._usable_key(ctx, keys)
         if kid is None:
+            held = self.secret_holds(ctx, keys)
+            if held is not None and keys == {held[0]}:
+                return Observation(Status.DONE, f"key {held[0][:8]}… is in {self.secret} ({held[1]}); this machine "
+                                   "has no copy of it and needs none",
+                                   {"key_id": held[0], "key_file": None, "created_keys": sorted(ours & keys)})
+            if keys:
+                return Observation(Status.TODO, f"this machine cannot get the key {self.secret or 'CI'} holds "
+                                   f"({_names(keys)}): a new key will replace it")
             return Observation(Status.TODO, "no usable key on this machine yet")
         leftovers = (ours & keys) - {kid}
         if leftovers:
             return Observation(Status.TODO, f"{len(leftovers)} older key(s) made by the wizard to delete")
+        replaced = (self._replacing(ctx) & keys) - {kid}
+        if replaced and self._secret_has(ctx, keys, kid):
+            return Observation(Status.TODO, f"{_names(replaced)}, replaced by {kid[:8]}…, still to delete")
         where = self.path(ctx)
-        return Observation(Status.DONE, f"key {kid[:8]}… " + (f"in {where}" if where else "kept in the CI secret only"),
-                           {"key_id": kid, "key_file": str(where) if where else None})
+        pending = f"; {_names(replaced)} is deleted once {self.secret} holds it" if replaced else ""
+        return Observation(Status.DONE, f"key {kid[:8]}… " + (f"in {where}" if where else "kept in the CI secret only")
+                           + pending, {"key_id": kid, "key_file": str(where) if where else None,
+                                       "created_keys": sorted(ours & keys), "replaces": sorted(replaced)})
+
+    def _secret_has(self, ctx: Context, keys: set[str], kid: str) -> bool:
+        held = self.secret_holds(ctx, keys)
+        return held is not None and held[0] == kid
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         project_id = ctx.answer("gcp.project_id")
         email = _email(ctx, self.account_id)
         keys = iam.user_keys(ctx.target, project_id, email)
+        live = {k.key_id for k in keys}
         ours = set(self._recorded(ctx).get("created_keys", []))
-        kid = self._usable_key(ctx, {k.key_id for k in keys})
+        replacing = self._replacing(ctx) & live
+        kid = self._usable_key(ctx, live)
         doomed = {k.key_id for k in keys if k.key_id in ours}
         if ctx.previous.get("status") in {"started", "failed"} and ctx.previous.get("at"):
             # A key created after an interrupted attempt began, and never recorded, is an orphan.
             since = iam.utc(ctx.previous["at"]) - timedelta(seconds=2)
             doomed |= {k.key_id for k in keys if k.valid_after is not None and k.valid_after >= since}
         if kid is None:
+            held = self.secret_holds(ctx, live)
+            if held is not None and live == {held[0]}:
+                return {"key_id": held[0], "created_keys": sorted(ours & live)}
+            # Keys this machine cannot get (another machine's, or one whose file is gone): replaced, not multiplied.
+            replacing |= live - doomed
+            if replacing:
+                ctx.progress(f"This machine has no copy of the key {self.secret or 'CI'} holds ({_names(replacing)}): "
+                             f"making a new key to replace it; {_names(replacing)} is deleted once "
+                             f"{self.secret or 'the secret'} holds the new one")
             path = self.path(ctx)
             ctx.crash_point("before-call")
             material = iam.create_key(ctx.target, project_id, email, ctx.progress)
             ctx.memory[self.memory_key] = material
+            ctx.memory[f"{self.memory_key}:fresh"] = True
             kid = self.key_id_of(material)
             if kid is None:  # pragma: no cover - Google's keys always name their id
                 raise WizardError(what="The new key has no private_key_id.", fix="Retry.", retryable=True)
             if ctx.store is not None:
-                ctx.store.record(self.id, {"created_keys": sorted(ours | {kid}), "key_id": kid})
+                ctx.store.record(self.id, {"created_keys": sorted(ours | {kid}), "key_id": kid,
+                                           "replaces": sorted(replacing)})
             ctx.crash_point("after-call")
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -243,8 +352,30 @@ class CreateKey(Step):
                 ctx.progress(f"Key written to {path} (only you can read it)")
             else:
                 ctx.progress("Key kept in memory only (--no-key-file): it goes straight into the CI secret")
-        for old in sorted(doomed - {kid}):
+        for old in sorted(doomed - {kid} - replacing):
             iam.delete_key(ctx.target, project_id, email, old)
             ctx.progress(f"Deleted key {old[:8]}…, left behind by an earlier attempt")
+        if replacing and self._secret_has(ctx, live | {kid}, kid):
+            self.after_stored(ctx, kid)
+            replacing = set()
         kept = sorted((ours | {kid}) - (doomed - {kid}))
-        return {"key_id": kid, "created_keys": kept}
+        return {"key_id": kid, "created_keys": kept, "replaces": sorted(replacing - {kid})}
+
+    def after_stored(self, ctx: Context, kid: str | None) -> None:
+        """The secret now holds `kid`: the keys it replaced can go (the account ends with one key)."""
+        replacing = self._replacing(ctx)
+        if not replacing or kid is None:
+            return
+        project_id = ctx.answer("gcp.project_id")
+        email = _email(ctx, self.account_id)
+        live = {k.key_id for k in iam.user_keys(ctx.target, project_id, email)}
+        for old in sorted((replacing & live) - {kid}):
+            iam.delete_key(ctx.target, project_id, email, old)
+            ctx.progress(f"Deleted key {old[:8]}… ({old}): replaced by {kid[:8]}…, which {self.secret or 'CI'} "
+                         "now holds")
+        if ctx.store is not None:
+            ctx.store.record(self.id, {"replaces": []})
+
+
+def _names(keys: set[str]) -> str:
+    return ", ".join(f"key {k[:8]}…" for k in sorted(keys))

@@ -10,7 +10,7 @@ from wizard.engine.errors import WizardError
 from wizard.engine.step import Context, Observation, Status, Step, fmt
 from wizard.fsutil import atomic_write
 from wizard.gcp import buckets
-from wizard.workspace import proc
+from wizard.workspace import dvc_remote, proc
 from wizard.workspace import requirements as req
 from wizard.workspace.installed import all_installed
 from wizard.workspace.progress import DVC_ENV, DvcProgress, pip_line
@@ -40,6 +40,27 @@ class AddRequirementExtra(Step):
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"add {self.package}[{self.extra}] to requirements.txt, install, freeze"
+
+    def paths(self, answers: Mapping[str, str]) -> list[str]:
+        return [REQUIREMENTS_FILE, FREEZE_FILE]
+
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool:
+        """The committed requirements ask for the extra; the committed freeze lists what it pulls in."""
+        if text is None:
+            return False
+        if path == FREEZE_FILE:
+            return self.frozen_marker in req.pinned(text)
+        return req.has_extra(text, self.package, self.extra)
+
+    def own_change(self, answers: Mapping[str, str], path: str, head: str | None, work: str | None) -> bool:
+        """Whether an uncommitted change of `path` is this step's (the extra added; the freeze it regenerates)."""
+        if path == FREEZE_FILE:
+            return True
+        if work == head or work == req.add_extra(head or "", self.package, self.extra)[0]:
+            return True
+        # Done by hand: only the package's own line changed, and it asks for the extra (e.g. dvc[gs,s3]).
+        return work is not None and req.has_extra(work, self.package, self.extra) and \
+            req.without(head or "", self.package) == req.without(work, self.package)
 
     def _frozen(self, ctx: Context) -> bool:
         return self.frozen_marker in req.pinned(ctx.workspace.read(FREEZE_FILE))
@@ -95,7 +116,8 @@ class AddRequirementExtra(Step):
 
 @dataclass
 class DvcRemote(Step):
-    """`dvc remote add -d NAME URL`, idempotent: a remote with another URL is updated, not duplicated."""
+    """`dvc remote add -d NAME URL`, idempotent: a remote that already points at the bucket is adopted, whatever
+    its name; changing another remote or the default is shown and confirmed first."""
 
     id: str
     title: str
@@ -110,37 +132,70 @@ class DvcRemote(Step):
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"point DVC remote '{self.name}' at {fmt(self.url, answers)}"
 
-    def _state(self, ctx: Context) -> tuple[str | None, str | None]:
-        config = ctx.workspace.dvc_config()
-        url = config.get(f'remote "{self.name}"', {}).get("url")
-        default = config.get("core", {}).get("remote")
-        return url, default
+    def paths(self, answers: Mapping[str, str]) -> list[str]:
+        return [".dvc/config"]
+
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool:
+        """The committed `.dvc/config` makes a remote into the bucket the default."""
+        return text is not None and dvc_remote.default_on_bucket(text, answers["gcp.bucket_name"])
+
+    def own_change(self, answers: Mapping[str, str], path: str, head: str | None, work: str | None) -> bool:
+        """Whether an uncommitted change of `.dvc/config` only adds or points a remote and makes it the default."""
+        def rest(text: str | None) -> dict[str, dict[str, str]]:
+            config = dvc_remote.parse(text or "")
+            config = {k: dict(v) for k, v in config.items() if not k.startswith('remote "')}
+            config.get("core", {}).pop("remote", None)
+            return {k: v for k, v in config.items() if v}
+
+        return rest(head) == rest(work)
 
     def observe(self, ctx: Context) -> Observation:
         wanted = fmt(self.url, ctx.answers)
-        url, default = self._state(ctx)
-        if url is None:
+        config = ctx.workspace.dvc_config()
+        found = dvc_remote.on_bucket(config, ctx.answer("gcp.bucket_name"), self.name)
+        if found is None:
+            url = dvc_remote.remotes(config).get(self.name)
+            if url is not None:
+                return Observation(Status.DRIFTED, f"remote '{self.name}' points at {url}, not {wanted}")
             return Observation(Status.TODO, f"DVC has no remote '{self.name}' yet")
-        if url != wanted:
-            return Observation(Status.DRIFTED, f"remote '{self.name}' points at {url}, not {wanted}")
-        if default != self.name:
-            return Observation(Status.TODO, f"remote '{self.name}' is not the default remote")
-        return Observation(Status.DONE, f"DVC pushes to {wanted}", {"url": wanted})
+        name, url = found
+        if dvc_remote.default(config) != name:
+            return Observation(Status.TODO, f"remote '{name}' points at the bucket but is not the default remote")
+        adopted = "" if name == self.name else f" through your remote '{name}'"
+        return Observation(Status.DONE, f"DVC pushes to {url}{adopted}", {"url": url, "remote": name})
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
+        from wizard.steps.changes import confirm_change
+
         wanted = fmt(self.url, ctx.answers)
-        url, _default = self._state(ctx)
         ws = ctx.workspace
-        if url is None:
-            ctx.crash_point("before-call")
-            ws.dvc("remote", "add", "--default", self.name, wanted)
-            ctx.crash_point("after-call")
-        else:
-            if url != wanted:
-                ctx.progress(f"remote '{self.name}' pointed at {url}; updating it to {wanted}")
+        config = ws.dvc_config()
+        current_default = dvc_remote.default(config)
+        found = dvc_remote.on_bucket(config, ctx.answer("gcp.bucket_name"), self.name)
+        name = found[0] if found else self.name
+        if current_default not in (None, name):
+            others = dvc_remote.remotes(config)
+            confirm_change(ctx, f"Make '{name}' DVC's default remote instead of '{current_default}'?",
+                           f"'{current_default}' ({others.get(current_default, '?')}) is the default remote now; "
+                           f"'{name}' ({found[1] if found else wanted}) points at the bucket.",
+                           f"dvc remote default {name}")
+        if found is None:
+            url = dvc_remote.remotes(config).get(self.name)
+            if url is None:
+                ctx.crash_point("before-call")
+                ws.dvc("remote", "add", self.name, wanted)
+                ctx.crash_point("after-call")
+            else:
+                confirm_change(ctx, f"Point DVC's remote '{self.name}' at {wanted}?",
+                               f"'{self.name}' points at {url} now.", f"dvc remote modify {self.name} url {wanted}")
                 ws.dvc("remote", "modify", self.name, "url", wanted)
-            ws.dvc("remote", "default", self.name)
-        return {"url": wanted}
+        ws.dvc("remote", "default", name)
+        return {"url": found[1] if found else wanted, "remote": name}
+
+
+def bucket_remote(ctx: Context, preferred: str) -> tuple[str, str] | None:
+    """(name, URL) of the DVC remote that points at the bucket (the one chapter 7 set up or adopted)."""
+    return dvc_remote.on_bucket(ctx.workspace.dvc_config(), ctx.answer("gcp.bucket_name"), preferred)
 
 
 @dataclass
@@ -161,21 +216,28 @@ class DvcPush(Step):
         return f"push the DVC cache to remote '{self.remote}'"
 
     def observe(self, ctx: Context) -> Observation:
-        config = ctx.workspace.dvc_config()
-        if f'remote "{self.remote}"' not in config:
+        found = bucket_remote(ctx, self.remote)
+        if found is None:
             return Observation(Status.TODO, f"DVC has no remote '{self.remote}' yet")
-        listed = self._observe_by_listing(ctx, str(config[f'remote "{self.remote}"'].get("url") or ""))
+        listed = self._observe_by_listing(ctx, found[1])
         if listed is not None:
             return listed
         try:
-            status = ctx.workspace.dvc_cloud_status(self.remote, ctx.target.tool_env())
+            status = ctx.workspace.dvc_cloud_status(found[0], ctx.target.tool_env())
         except subprocess.CalledProcessError as exc:
             reason = (exc.stderr or exc.output or "").strip().splitlines()
             return Observation(Status.TODO, "the remote cannot be read yet" + (f": {reason[-1]}" if reason else ""))
-        if status:
-            missing = sum(1 for v in status.values() if v in ("new", "missing") or isinstance(v, dict)) or len(status)
+        # `dvc status --cloud`: "new" is here and not in the remote, "missing" is nowhere; "deleted" is in the
+        # remote and not in this clone's cache (a fresh clone, an emptied cache): that is pushed.
+        # https://dvc.org/doc/command-reference/status#remote-status
+        states = [v for value in status.values() for v in (value.values() if isinstance(value, dict) else [value])]
+        missing = sum(1 for v in states if v != "deleted")
+        if missing:
             return Observation(Status.TODO, f"{missing} item(s) not in the bucket yet")
         files = len(ctx.workspace.dvc_cache_files())
+        if states:
+            return Observation(Status.DONE, f"the bucket holds the data ({len(states)} item(s) are there and not in "
+                               "this clone's cache: `dvc pull` fetches them)", {"files": files})
         return Observation(Status.DONE, f"the bucket holds all {files} cached files", {"files": files})
 
     def _observe_by_listing(self, ctx: Context, url: str) -> Observation | None:
@@ -200,6 +262,7 @@ class DvcPush(Step):
         return Observation(Status.DONE, f"the bucket holds all {len(local)} cached files", {"files": len(local)})
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
+        found = bucket_remote(ctx, self.remote)
         total = max(len(ctx.workspace.dvc_cache_files()), 1)
         ctx.progress(f"dvc push: uploading up to {total} files")
 
@@ -213,8 +276,9 @@ class DvcPush(Step):
             elif "|" not in line and line.strip() not in {"!", "Pushing"}:  # bars and their redraws: shown above
                 ctx.progress(line.strip()[:200])
 
+        remote = found[0] if found else self.remote
         env = {**ctx.target.tool_env(), **DVC_ENV}
-        ctx.workspace.dvc("push", "--remote", self.remote, env=env, on_line=on_line)
+        ctx.workspace.dvc("push", "--remote", remote, env=env, on_line=on_line)
         return {"files": total}
 
 
@@ -222,8 +286,9 @@ class DvcPush(Step):
 class CommitAndPush(Step):
     """Commit exactly the files the guide expects with the guide's message, then push.
 
-    Done when those files are committed in a commit with this message that the remote
-    branch contains. An interrupted run that committed but did not push only pushes.
+    Done when origin's branch holds those files with the content the chapter wants,
+    whatever the commit's message: a learner who committed by hand is done too. An
+    interrupted run that committed but did not push only pushes.
     """
 
     id: str
@@ -239,40 +304,62 @@ class CommitAndPush(Step):
     def intent(self, answers: Mapping[str, str]) -> str:
         return f'commit "{self.message}" and push'
 
-    def _commit_with_message(self, ctx: Context) -> str | None:
-        out = ctx.workspace.git("log", "-n", "1", "--format=%H", "--fixed-strings",
-                                f"--grep={self.message}", "HEAD", check=False)
-        return out or None
+    def wanted_paths(self, ctx: Context) -> list[str]:
+        return list(self.paths)
+
+    def accepts(self, ctx: Context, path: str, committed: str | None) -> bool:
+        """Whether `committed` (a file's content in a commit, None if absent) is what the chapter wants.
+
+        By default: what the earlier steps left in the working tree (they were observed done).
+        """
+        full = ctx.workspace.root / path
+        here = full.read_text("utf-8") if full.exists() else None
+        return committed == here
+
+    def _not_on(self, ctx: Context, sha: str) -> list[str]:
+        """The paths whose content in commit `sha` is not what the chapter wants."""
+        return [p for p in self.wanted_paths(ctx) if not self.accepts(ctx, p, ctx.workspace.show(sha, p))]
+
+    def _pushed(self, ctx: Context) -> tuple[str, str | None]:
+        """(branch, origin's commit for it if this clone has it)."""
+        ws = ctx.workspace
+        branch = ws.branch()
+        remote = ws.remote_head(branch)
+        return branch, (remote if remote is not None and ws.has_commit(remote) else None)
 
     def observe(self, ctx: Context) -> Observation:
         ws = ctx.workspace
-        dirty = ws.changed(list(self.paths))
+        branch, remote = self._pushed(ctx)
+        if remote is not None and not self._not_on(ctx, remote):
+            last = ws.git("log", "-1", "--format=%h “%s”", remote, "--", *self.wanted_paths(ctx), check=False)
+            return Observation(Status.DONE, f"origin/{branch} holds " + ", ".join(self.wanted_paths(ctx))
+                               + (f" as the chapter wants (last changed by {last})" if last else ""),
+                               {"commit": remote})
+        dirty = ws.changed(self.wanted_paths(ctx))
         if dirty:
             return Observation(Status.TODO, "to commit: " + ", ".join(dirty))
-        commit = self._commit_with_message(ctx)
-        if commit is None:
-            return Observation(Status.TODO, f'no commit "{self.message}" yet')
-        remote = ws.remote_head(ws.branch())
-        if remote is None or not ws.has_commit(remote) or not ws.is_ancestor(commit, remote):
+        if remote is None or not ws.is_ancestor(ws.head(), remote):
             return Observation(Status.TODO, "committed, not pushed yet")
-        return Observation(Status.DONE, f"commit {commit[:7]} is on origin", {"commit": commit})
+        return Observation(Status.TODO, f"origin/{branch} has other versions of: "
+                           + ", ".join(self._not_on(ctx, remote)))
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         ws = ctx.workspace
-        branch = ws.branch()
-        dirty = ws.changed(list(self.paths))
+        branch, remote = self._pushed(ctx)
+        paths = self.wanted_paths(ctx)
+        dirty = ws.changed(paths)
         if dirty:
-            present = [p for p in self.paths if (ws.root / p).exists() or p in dirty]
+            present = [p for p in paths if (ws.root / p).exists() or p in dirty]
             ws.git("add", "--", *present)
             ctx.progress("git add " + " ".join(present))
             ws.git("commit", "--quiet", "-m", self.message, "--", *present)
             ctx.progress(f'git commit -m "{self.message}"')
-        elif self._commit_with_message(ctx) is None:
+        elif remote is not None and ws.is_ancestor(ws.head(), remote):
             raise WizardError(
-                what="There is nothing to commit.",
-                why="The files this step commits (" + ", ".join(self.paths) + ") have no changes, "
-                "so an earlier step did not change them.",
-                fix="Run the wizard's earlier steps again (mlops-wizard status shows which are not done).",
+                what=f"origin/{branch} has other versions of " + ", ".join(self._not_on(ctx, remote)) + ".",
+                why="Your working copy holds what this chapter wants and has nothing to commit, but the branch "
+                "on origin has changed these files since.",
+                fix=f"Run `git pull origin {branch}` to see what changed there, then run the wizard again.",
             )
         ctx.crash_point("after-commit")
         ctx.progress(f"git push origin {branch}")
@@ -281,6 +368,57 @@ class CommitAndPush(Step):
         if result.returncode != 0:
             raise push_failed(branch, result.stderr)
         return {"commit": ws.head()}
+
+
+@dataclass
+class CommitChapterFiles(CommitAndPush):
+    """Commit and push the files other steps wrote; each of those steps says which content it accepts.
+
+    Chapter 8's pipeline on origin still counts once chapter 14 added its job to the same
+    file, and chapter 14's uncommitted edit never goes into chapter 8's commit.
+    """
+
+    file_steps: Sequence[Any] = field(default_factory=list)  # steps with .paths(answers) and .accepts(...)
+
+    def _owners(self, answers: Mapping[str, str]) -> dict[str, Any]:
+        return {path: step for step in self.file_steps for path in step.paths(answers)}
+
+    def wanted_paths(self, ctx: Context) -> list[str]:
+        return list(self._owners(ctx.answers))
+
+    def command(self, answers: Mapping[str, str]) -> str:
+        paths = " ".join(self._owners(answers))
+        return f'git add {paths}\ngit commit -m "{self.message}"\ngit push'
+
+    def preflight(self, ctx: Context) -> None:
+        """Uncommitted changes of the learner's in the files this chapter commits stop the run before any write:
+        they would go into the chapter's commit and be pushed."""
+        if any(key not in ctx.answers for key in self.needs):
+            return
+        ws = ctx.workspace
+        owners = self._owners(ctx.answers)
+        foreign = []
+        for path in ws.changed(list(owners)):
+            own = getattr(owners.get(path), "own_change", None)
+            if own is not None and not own(ctx.answers, path, ws.show("HEAD", path),
+                                           ws.read(path) if (ws.root / path).exists() else None):
+                foreign.append(path)
+        if foreign and not self.observe(ctx).done:  # once origin holds the chapter's files, later edits are yours
+            names = ", ".join(foreign)
+            raise WizardError(
+                what=f"You have uncommitted changes in {names}, which this chapter commits; nothing was changed.",
+                why=f"The wizard commits {names} with the chapter's message and pushes it: your own changes would "
+                "go into that commit.",
+                fix=f"Commit them first (`git commit {' '.join(foreign)} -m \"...\"`) or put them aside "
+                "(`git stash`), then run the wizard again.",
+            )
+
+    def accepts(self, ctx: Context, path: str, committed: str | None) -> bool:
+        step = self._owners(ctx.answers)[path]
+        check = getattr(step, "accepts", None)
+        if check is None:
+            return super().accepts(ctx, path, committed)
+        return bool(check(ctx.answers, committed, path))
 
 
 def push_failed(branch: str, stderr: str) -> WizardError:
@@ -328,12 +466,16 @@ class CheckBucketHoldsCache(Step):
 
     def observe(self, ctx: Context) -> Observation:
         local = ctx.workspace.dvc_cache_files()
+        found = bucket_remote(ctx, "data")
+        split = dvc_remote.split_url(found[1]) if found else None
+        prefix = split[1] if split else self.prefix  # the path of the remote in the bucket, e.g. dvcstore
+        where = f"{prefix}/" if prefix else ""
         try:
             remote = buckets.object_names(ctx.target, ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name"),
-                                          f"{self.prefix}/files/md5/")
+                                          f"{where}files/md5/")
         except Exception as exc:  # noqa: BLE001 - a bucket that cannot be listed yet is simply "todo"
             return Observation(Status.TODO, f"the bucket cannot be listed yet ({type(exc).__name__})")
-        missing = [f for f in local if f"{self.prefix}/{f}" not in remote]
+        missing = [f for f in local if f"{where}{f}" not in remote]
         if missing:
             return Observation(Status.TODO, f"{len(missing)} of {len(local)} cached files are not in the bucket")
         return Observation(Status.DONE, f"all {len(local)} cached files are in the bucket", {"objects": len(local)})

@@ -553,3 +553,67 @@ def has_gitlab_deploy_job(gitlab_ci: str, deploy_job_yaml: str) -> bool:
     except (NoTrainingJob, ConflictingStage):
         return False
     return not changed and not differences
+
+
+# -- chapter 14's job seen from chapter 8 -------------------------------------------------------
+def _is_chapter14_job(job: Any, forge: str) -> bool:
+    """Chapter 14's deploy job, by meaning: it calls deploy.yml (GitHub) or runs `mlem deployment` (GitLab)."""
+    if not isinstance(job, dict):
+        return False
+    if forge == "github":
+        return str(job.get("uses", "")).endswith("workflows/deploy.yml")
+    return any("mlem deployment" in line for line in _strings(job.get("script")))
+
+
+def without_deploy_job(text: str, forge: str) -> tuple[Any, bool]:
+    """(the CI file's data without chapter 14's `deploy` job and stage, whether there was one).
+
+    Chapter 8 compares what is left with its own file: the job chapter 14 added is chapter
+    14's, not a difference. A `deploy` job that is not chapter 14's stays, and so differs.
+    Raises `CiYamlError` when the text is not YAML.
+    """
+    try:
+        data = _load_plain(text)
+    except yaml.YAMLError as error:
+        raise CiYamlError(f"not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        return data, False
+    container = data.get("jobs") if forge == "github" else data
+    if not isinstance(container, dict) or not _is_chapter14_job(container.get(DEPLOY_JOB), forge):
+        return data, False
+    del container[DEPLOY_JOB]
+    stages = data.get("stages")
+    if forge == "gitlab" and isinstance(stages, list) and DEPLOY_JOB in stages:
+        data["stages"] = [stage for stage in stages if stage != DEPLOY_JOB]
+    return data, True
+
+
+def deploy_job_text(text: str, forge: str) -> str | None:
+    """The text of chapter 14's `deploy` job in a CI file, unindented (as its template), or None.
+
+    When chapter 8's file is replaced with the guide's, this job is carried over: replacing
+    chapter 8's part never drops chapter 14's.
+    """
+    try:
+        _data, found = without_deploy_job(text, forge)
+        root = _load_rt(text, "The CI file")
+    except CiYamlError:
+        return None
+    if not found or not isinstance(root, CommentedMap):
+        return None
+    container = root["jobs"] if forge == "github" else root
+    lines = _lines(text)
+    keys = list(container)
+    start, col = container.lc.key(DEPLOY_JOB)
+    index = keys.index(DEPLOY_JOB)
+    if index + 1 < len(keys):
+        end = container.lc.key(keys[index + 1])[0]
+    elif forge == "github":
+        following = _top_key_after(root, "jobs")
+        end = len(lines) if following is None else following
+    else:
+        end = len(lines)
+    end = _end_of_block(lines, end, col + 1)
+    block = [line[col:] if len(line) > col and not line[:col].strip() else line.lstrip(" ")
+             for line in lines[start:end]]
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in block)

@@ -93,6 +93,11 @@ class Workspace:
     def has_commit(self, sha: str) -> bool:
         return proc.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.root, check=False).returncode == 0
 
+    def show(self, commit: str, relpath: str) -> str | None:
+        """A file's content in a commit, byte for byte (None when the commit has no such file)."""
+        result = proc.run(["git", "show", f"{commit}:{relpath}"], cwd=self.root, check=False)
+        return result.stdout if result.returncode == 0 else None
+
     def changed(self, paths: list[str]) -> list[str]:
         """Which of `paths` differ from HEAD (staged or not, or untracked)."""
         # Not self.git(): its strip() would eat the first line's leading status column (" M .dvc/config").

@@ -67,3 +67,13 @@ def pinned(text: str) -> dict[str, str]:
         if parts:
             out[_canonical(parts[0])] = parts[2].strip()
     return out
+
+
+def without(text: str, package: str) -> list[str]:
+    """The lines of requirements other than `package`'s, to tell whether anything else changed."""
+    out = []
+    for line in text.splitlines():
+        parts = split_line(line)
+        if not (parts and _canonical(parts[0]) == _canonical(package)):
+            out.append(line)
+    return out
