@@ -39,8 +39,7 @@ def test_an_answers_file_that_contradicts_earlier_answers_stops_under_yes_naming
     calls = learner_world(sandbox)["calls"]["writes"]
     result = run_chapter7(sandbox, other)
     assert result.returncode == 1
-    assert f"'{PROJECT}'" in result.stderr and "'someone-new-9999'" in result.stderr
-    assert str(other) in result.stderr
+    assert PROJECT in result.stderr and "someone-new-9999" in result.stderr and "nothing was changed" in result.stderr
     world = learner_world(sandbox)
     assert list(world["projects"]) == [PROJECT] and world["calls"]["writes"] == calls
     assert state_answers(sandbox)["gcp.project_id"] == PROJECT
