@@ -66,6 +66,7 @@ CHAPTER = Chapter(
         CommitChapterFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
                     text=load_text(TEXT, "commit.md")),
         WatchRun("ch08.watch-run", "Watch the first run", text=load_text(TEXT, "watch-run.md"),
-                 commit_message=COMMIT_MESSAGE, workflows={"github": ".github/workflows/mlops.yml"}),
+                 commit_message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
+                 workflows={"github": ".github/workflows/mlops.yml"}),
     ],
 )

@@ -39,7 +39,9 @@ def what_is_left(sandbox: Path) -> dict:
         "bucket": BUCKET in world["buckets"],
         "accounts": sorted(set(project["service_accounts"]) & set(ACCOUNTS)),
         "bindings": sorted(m for m in members if any(a in m for a in ACCOUNTS)),
-        "key_files": sorted(p.name for p in (sandbox / "gcloud").glob("*.json")),
+        # The learner's own login (application default credentials) lives there too and stays.
+        "key_files": sorted(p.name for p in (sandbox / "gcloud").glob("*.json")
+                            if p.name != "application_default_credentials.json"),
         "secrets": sorted(set(secrets) & set(SECRETS)),
         "writes": world["calls"]["writes"],
     }

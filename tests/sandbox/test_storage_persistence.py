@@ -34,7 +34,7 @@ def test_parallel_uploads_all_land_byte_for_byte_and_survive_a_restart(tmp_path:
     data_dir = tmp_path / "sandbox" / "storage"
     names = [f"dvcstore/files/md5/{i:02x}/{i:030x}" for i in range(60)]
     with start_storage(world, data_dir) as server:
-        client = storage_client(server.url)
+        client = storage_client(server)
         bucket = client.bucket(BUCKET)
         bucket.iam_configuration.uniform_bucket_level_access_enabled = True
         client.create_bucket(bucket, location="europe-west6", retry=None)

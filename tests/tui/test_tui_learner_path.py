@@ -37,7 +37,9 @@ async def test_after_a_step_runs_the_next_one_says_what_is_true_now(sandbox: Pat
         assert "no billing account is linked" in status_line(app)
 
 
-async def test_focus_is_on_the_answer_to_give_and_tab_visits_only_what_can_be_used(sandbox: Path):
+async def test_focus_is_on_the_answer_to_give_and_tab_visits_only_what_can_be_used(sandbox: Path,
+                                                                                    monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MLOPS_WIZARD_RETRY_BUDGET", "1")  # a long outage, told after 1 s of retries
     with World(sandbox).mutate() as world:
         world["faults"]["fail"] = {"Projects.CreateProject": "UNAVAILABLE"}
     app = WizardApp(sandbox / "learner-repo", sandbox, [get_chapter(7)])

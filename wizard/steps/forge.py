@@ -331,6 +331,9 @@ class WatchRun(Step):
     # True: a later pushed commit's run stands for the chapter's (a deploy job runs on every push,
     # so the newest run is the deployment's state); False: the chapter's own commit's run.
     latest: bool = False
+    # Steps that write the chapter's files (with .paths(answers)): a commit made by hand with another
+    # message is found by what it changed, not by its message.
+    file_steps: Sequence[Any] = ()
 
     def command(self, answers: Mapping[str, str]) -> str:
         kind = forge_kind(answers)
@@ -358,6 +361,9 @@ class WatchRun(Step):
             return head if remote == head else None
         commit = ws.git("log", "-n", "1", "--format=%H", "--fixed-strings", f"--grep={self.commit_message}",
                         "HEAD", check=False) or None
+        paths = [path for step in self.file_steps for path in step.paths(ctx.answers)]
+        if commit is None and paths and remote is not None:  # committed by hand: the last change of its files
+            commit = ws.git("log", "-n", "1", "--format=%H", remote, "--", *paths, check=False) or None
         if commit is None or remote is None or not ws.has_commit(remote) or not ws.is_ancestor(commit, remote):
             return None
         return remote if self.latest else commit
@@ -413,7 +419,7 @@ class WatchRun(Step):
                         ctx.progress(f"To run it again later without a commit: {again}")
                     return {"run": run.url}
                 hint = forge.run_log_hint(run)
-                propagating = propagation.explain(ctx, self.id, sha, run, hint)
+                propagating = propagation.explain(ctx, self.id, sha, run, hint, self.subject)
                 if propagating is not None:
                     raise propagating
                 raise WizardError(

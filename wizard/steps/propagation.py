@@ -50,7 +50,8 @@ def last_grant(ctx: Context, step_id: str) -> datetime | None:
     return latest
 
 
-def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str) -> WizardError | None:
+def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str,
+            subject: str = "The CI run") -> WizardError | None:
     """The explanation for a failed run if it is most likely IAM propagation, else None."""
     age = grant_age(ctx, step_id)
     if age is None or age > WINDOW_SECONDS:
@@ -65,9 +66,15 @@ def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str) -> Wizard
         return None  # the forge says why, and it is not an access refusal
     minutes = max(1, round(age / 60))
     seen = f" The run says: {hint}" if hint else ""
+    ago = f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    if hint:  # the forge says it was an access refusal
+        what = (f"The CI run for commit {sha[:7]} was refused access to Google Cloud: "
+                f"the role granted {ago} is {MARKER}.")
+    else:  # the forge does not say why (GitHub keeps it in the log): name the run, then the likely cause
+        what = (f"{subject} for commit {sha[:7]} ended with {run.conclusion}; most likely it was refused access "
+                f"to Google Cloud because the role granted {ago} is {MARKER}.")
     return WizardError(
-        what=f"The CI run for commit {sha[:7]} was refused access to Google Cloud: the role granted "
-        f"{minutes} minute{'s' if minutes != 1 else ''} ago is {MARKER}.",
+        what=what,
         why="Google applies new IAM grants everywhere within typically 2 minutes, sometimes 7 or more "
         "(cloud.google.com/iam/docs/access-change-propagation). The role is in the project's policy, so your "
         "setup is right; a run that started before the grant reached Cloud Storage is refused with 403." + seen,
