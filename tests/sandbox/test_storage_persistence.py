@@ -43,7 +43,7 @@ def test_parallel_uploads_all_land_byte_for_byte_and_survive_a_restart(tmp_path:
         assert sorted(b.name for b in client.list_blobs(BUCKET)) == sorted(names)
     assert object_names(data_dir, BUCKET) == sorted(names)
     with start_storage(world, data_dir) as again:
-        bucket = storage_client(again.url).bucket(BUCKET)
+        bucket = storage_client(again).bucket(BUCKET)
         assert [bucket.blob(names[i]).download_as_bytes() for i in (0, 7, 59)] == [_content(i) for i in (0, 7, 59)]
     assert world.read()["calls"]["by_service"]["storage"]["writes"] == 61  # the bucket and each object, once
 
