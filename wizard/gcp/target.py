@@ -202,13 +202,10 @@ class Target:
         return DEFAULT_POLLING.with_delay(initial=self.poll_initial, maximum=self.poll_maximum).with_timeout(600)
 
     def retry(self) -> Any:
-        """A bounded retry for idempotent reads; the clients' default one waits 60 s on UNAVAILABLE."""
-        from google.api_core import exceptions, retry
+        """The retry of idempotent reads: every transient fault, with backoff and the run's time budget."""
+        from wizard.gcp.retry import policy
 
-        return retry.Retry(
-            predicate=retry.if_exception_type(exceptions.ServiceUnavailable),
-            initial=0.2, maximum=2.0, timeout=10.0,
-        )
+        return policy()
 
     def tool_env(self) -> dict[str, str]:
         """Environment for dvc and pip subprocesses: the same credentials, CA and storage endpoint."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,12 +113,22 @@ def authenticate_and_read(world: dict[str, Any], key_json: bytes, bucket: str | 
     base = token_uri[: -len("/token")]
     authed = AuthorizedSession(creds)
     authed.verify, authed.trust_env = str(ca_file), False
+
+    def get(url: str, params: dict[str, Any]) -> Any:
+        # What the runner's tools do (DVC through gcsfs retries 429 and 5xx with backoff, as Google asks in
+        # https://cloud.google.com/storage/docs/retry-strategy): a transient fault is not the run's failure.
+        for attempt in range(6):
+            answer = authed.get(url, params=params, timeout=10)
+            if answer.status_code not in {408, 429, 500, 502, 503, 504}:
+                break
+            time.sleep(min(0.2 * 2**attempt, 2.0))
+        return answer
+
     try:
-        listing = authed.get(f"{base}/storage/v1/b/{bucket}/o", params={"maxResults": 1}, timeout=10)
+        listing = get(f"{base}/storage/v1/b/{bucket}/o", {"maxResults": 1})
         if listing.ok and listing.json().get("items"):
             name = listing.json()["items"][0]["name"]
-            listing = authed.get(f"{base}/storage/v1/b/{bucket}/o/{quote(name, safe='')}",
-                                 params={"alt": "media"}, timeout=10)
+            listing = get(f"{base}/storage/v1/b/{bucket}/o/{quote(name, safe='')}", {"alt": "media"})
     except requests.RequestException as exc:
         raise _Unreachable(str(exc)) from None
     if listing.ok:
