@@ -112,7 +112,8 @@ CHAPTER = Chapter(
         WatchRun("ch14.watch-run", "Watch the deployment run", text=load_text(TEXT, "watch-run.md"),
                  # the deploy commit's run (or a later push's: each runs the `deploy` job; on GitHub the
                  # run of mlops.yml, which calls deploy.yml) — never chapter 8's
-                 commit_message=COMMIT_MESSAGE, file_steps=[DEPLOY_WORKFLOW, DEPLOY_JOB],
+                 # not the job's file: it is chapter 8's too
+                 commit_message=COMMIT_MESSAGE, file_steps=[DEPLOY_WORKFLOW],
                  workflows={"github": ".github/workflows/mlops.yml"}, latest=True,
                  subject="The deployment run (MLEM deployment service_classifier)",
                  rerun={"github": "gh workflow run deploy.yml --ref main   # workflow_dispatch",
