@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 
 from wizard.answers import QUESTIONS, Conflict, Question, conflict_error, precedence, suggest_ids
 from wizard.engine.chapter import Chapter
-from wizard.engine.errors import WizardError, translate
+from wizard.engine.errors import WizardError
 from wizard.engine.events import Notice
 from wizard.engine.runner import Asker, Runner
 from wizard.engine.step import Context, Step
@@ -115,7 +115,7 @@ class ChapterDriver:
         """Ask what is missing, then every step's read-only checks; a rejected answer is asked again."""
         while True:
             answers = self.runner.resolve_answers(pending, ask=self.ask, defaults=self.defaults, save=False)
-            failure = self._preflight()
+            failure = self.runner.first_preflight_failure()
             if failure is None:
                 if self.ctx.store is not None:
                     self.ctx.store.set_answers({**self.ctx.store.answers(), **answers})
@@ -127,18 +127,6 @@ class ChapterDriver:
             pending.clear()
             pending.update(answers)
             self._reject(key, answers[key], error, step, pending)
-
-    def _preflight(self) -> tuple[Step, WizardError] | None:
-        for step in self.spec.steps:
-            check = getattr(step, "preflight", None)
-            if check is None:
-                continue
-            self.ctx.step_id = step.id
-            try:
-                check(self.ctx)
-            except Exception as exc:  # noqa: BLE001 - explained to the learner
-                return step, translate(exc, f"checking '{step.title}'")
-        return None
 
     def run(self, given: Mapping[str, str]) -> dict[str, str]:
         pending = dict(given)

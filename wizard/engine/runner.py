@@ -168,6 +168,12 @@ class Runner:
             self.ctx.memory["push-checked"] = branch
 
     def preflight_steps(self) -> None:
+        failure = self.first_preflight_failure()
+        if failure is not None:
+            raise failure[1]
+
+    def first_preflight_failure(self) -> tuple[Step, WizardError] | None:
+        """The first step whose read-only check fails, with the failure explained (line mode asks again)."""
         for step in self.chapter.steps:
             check = getattr(step, "preflight", None)
             if check is None:
@@ -176,7 +182,8 @@ class Runner:
             try:
                 check(self.ctx)
             except Exception as exc:  # noqa: BLE001 - every failure is explained to the learner
-                raise translate(exc, f"checking '{step.title}'") from exc
+                return step, translate(exc, f"checking '{step.title}'")
+        return None
 
     def observe_all(self) -> list[StepReport]:
         """Each step observed live; a step whose answers are not given yet is simply to do.
