@@ -23,6 +23,21 @@ from wizard.sandbox.init import init_sandbox, repoint_ports
 from wizard.sandbox.world import World
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test leaves the worker's environment as it found it.
+
+    The wizard, run in-process (the TUI stories), points this process at its sandbox through
+    environment variables; a later story that starts the wizard as a subprocess must not
+    inherit a finished story's credentials file or CA.
+    """
+    saved = dict(os.environ)
+    yield
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    os.environ.update(saved)
+
+
 def copy_sandbox(template: Path, destination: Path) -> Path:
     """A copy of a template sandbox, on free ports of its own."""
     shutil.copytree(template, destination, symlinks=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,11 @@ exec "{sys.executable}" -m dvc "$@"
     return wrapper
 
 
+def screen_text(raw: str) -> str:
+    """What the terminal last showed, without its escape sequences, for a failure's message."""
+    return re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]|\x1b[()][A-Z0-9]|\x1b[=>]", " ", raw)[-2500:]
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
@@ -60,9 +66,9 @@ def test_quitting_during_dvc_push_stops_it_and_its_children_within_3_seconds(san
         child.send(ENTER)
         time.sleep(0.5)
         child.send(CTRL_E)  # run every step: the answers file gave the names
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 150
         while not (marks / "child.pid").exists():
-            assert time.monotonic() < deadline, "dvc push never started"
+            assert time.monotonic() < deadline, "dvc push never started: " + screen_text(child.before)
             child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.2)
             assert child.isalive(), child.before
         dvc_pid, sleep_pid = (int((marks / name).read_text()) for name in ("dvc.pid", "child.pid"))

@@ -23,13 +23,15 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wizard.fsutil import atomic_write, atomic_write_json
+from wizard.fsutil import atomic_write_json
 from wizard.sandbox.world import World
 
 SECRET_FILE = "tls/oauth-secret"
@@ -73,19 +75,47 @@ def _unb64(text: str) -> bytes:
 
 
 _SECRETS: dict[Path, bytes] = {}
+_SECRETS_LOCK = threading.Lock()
 
 
 def _secret(root: Path) -> bytes:
+    """The key that signs this sandbox's access tokens, the same for every thread and process.
+
+    The token endpoint and the API servers may each be the first to need it; created with
+    "link if absent", the first writer wins and everyone else reads its key, so a token minted
+    by one is never refused by another.
+    """
     path = (Path(root) / SECRET_FILE).resolve()
-    if path in _SECRETS:
+    with _SECRETS_LOCK:
+        if path not in _SECRETS:
+            _SECRETS[path] = _read_or_create_secret(path)
         return _SECRETS[path]
+
+
+def _read_or_create_secret(path: Path) -> bytes:
     try:
-        value = bytes.fromhex(path.read_text("ascii").strip())
+        return bytes.fromhex(path.read_text("ascii").strip())
     except (OSError, ValueError):
-        value = secrets.token_bytes(32)
-        atomic_write(path, value.hex(), mode=0o600)
-    _SECRETS[path] = value
-    return value
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_bytes(32).hex())
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(draft, path)  # fails if another writer was first: then its key is the key
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink(missing_ok=True)
+    return bytes.fromhex(path.read_text("ascii").strip())
+
+
+def ensure_secret(root: Path) -> None:
+    """Made when the sandbox is made, so copies of a sandbox share nothing in flight."""
+    _secret(root)
 
 
 def credentials_state(world: World) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.engine.errors import WizardError
-from wizard.sandbox.auth import write_learner_login
+from wizard.sandbox.auth import ensure_secret, write_learner_login
 from wizard.sandbox.tls import ensure_tls
 from wizard.sandbox.world import SOMEONE_ELSE, WORLD_FILE, World
 
@@ -185,6 +185,7 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
     paths["storage_dir"].mkdir(exist_ok=True)
     # TLS with the sandbox's own CA, and the learner's login where gcloud would leave it.
     ensure_tls(root)
+    ensure_secret(root)
     write_learner_login(world, f"https://127.0.0.1:{world.read()['ports']['storage']}/token")
 
     if world.read()["sandbox"].get("demo_repo"):
