@@ -10,8 +10,12 @@ machine) never share a port.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import shutil
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +25,35 @@ from filelock import FileLock
 from tests.support import BUCKET, PROJECT, fingerprint, run_chapter7, write_answers
 from wizard.sandbox.init import init_sandbox, repoint_ports
 from wizard.sandbox.world import World
+
+_EXIT_GRACE_SECONDS = 120
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A process whose tests are over ends within two minutes, whatever thread is left waiting.
+
+    Python waits for every non-daemon thread before it exits; one left blocked (a server's
+    handler, a pool's task) would keep a worker, and the whole run, alive until CI gives up.
+    The watchdog prints every thread's stack (to find the culprit), saves the coverage
+    measured so far, and ends the process with the run's own status.
+    """
+
+    def watchdog() -> None:
+        time.sleep(_EXIT_GRACE_SECONDS)
+        print(f"\nThe test process was still alive {_EXIT_GRACE_SECONDS}s after its tests ended; its threads:",
+              file=sys.stderr, flush=True)
+        faulthandler.dump_traceback(all_threads=True)
+        try:
+            import coverage
+
+            current = coverage.Coverage.current()
+            if current is not None:
+                current.stop()
+                current.save()
+        finally:
+            os._exit(int(exitstatus))
+
+    threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()
 
 
 @pytest.fixture(autouse=True)
