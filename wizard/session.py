@@ -20,8 +20,8 @@ from wizard.workspace.repo import Workspace
 
 def detect_forge(workspace: Workspace, target: Target, github_url: str | None = None,
                  gitlab_url: str | None = None) -> ForgeRef | None:
-    """The forge behind `origin`; in the sandbox, its forge is GitHub- or GitLab-like by its world."""
-    if target.is_sandbox and target.forge_url:
+    """The forge behind `origin`; an environment with a forge of its own (the sandbox) says which kind it is."""
+    if target.forge_url:
         github_url = github_url or (target.forge_url if target.forge_kind == "github" else None)
         gitlab_url = gitlab_url or (target.forge_url if target.forge_kind == "gitlab" else None)
     else:  # the hosts gh and glab are told about (GH_HOST, GITLAB_HOST) when no option names one

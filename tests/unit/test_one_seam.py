@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-WIZARD = Path(__file__).resolve().parents[2] / "wizard"
+ROOT = Path(__file__).resolve().parents[2]
+WIZARD = ROOT / "wizard"
+SEAM = WIZARD / "gcp" / "target.py"
 FORBIDDEN = re.compile(r"AnonymousCredentials|insecure_channel|add_insecure_port|token=[\"']anon[\"']")
 
 
@@ -31,11 +33,20 @@ def test_the_sandbox_serves_google_only_over_tls() -> None:
     assert offenders == []
 
 
-def test_steps_and_clients_never_ask_whether_the_target_is_the_sandbox() -> None:
-    offenders = [f"{path.relative_to(WIZARD)}:{number}" for path in _sources("steps", "gcp")
-                 for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
-                 if "is_sandbox" in line and "def is_sandbox" not in line and "if self.is_sandbox" not in line]
-    assert offenders == []
+def test_nothing_outside_the_sandbox_and_the_seam_asks_whether_the_target_is_the_sandbox() -> None:
+    """Steps, clients, forges, the session and the front ends use what the seam knows (endpoints, the
+    forge's URL and name, polling), never which environment it is."""
+    asking = re.compile(r"is_sandbox|\.kind\s*[=!]=\s*[\"']sandbox[\"']")
+    sources = [p for p in sorted([*WIZARD.rglob("*.py"), *(ROOT / "chapters").rglob("*.py")])
+               if "sandbox" not in p.relative_to(ROOT).parts[1:2] and p != SEAM]
+    offenders = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}" for path in sources
+                 for number, line in enumerate(path.read_text("utf-8").splitlines(), 1) if asking.search(line)]
+    assert sources and offenders == []
+
+
+def test_the_seam_itself_keeps_no_sandbox_question() -> None:
+    """What differs is data on the Target (labels, forge, polling), so the seam has no branch on it either."""
+    assert "is_sandbox" not in SEAM.read_text("utf-8")
 
 
 def test_every_google_client_is_built_by_the_seam() -> None:

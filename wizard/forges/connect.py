@@ -35,38 +35,30 @@ def open_forge(ctx: Any, ask: bool = False) -> Any:
             f"--gitlab-url https://{ref.host} (self-managed GitLab).",
         )
     target = ctx.target
-    sandbox_token = None
-    if target.is_sandbox:
-        from wizard.sandbox.world import World
-
-        def sandbox_token() -> str | None:
-            world = World(target.sandbox_dir)
-            if ref.kind == "github":
-                from wizard.sandbox.github_api import sandbox_github_token
-
-                return sandbox_github_token(world)
-            from wizard.sandbox.gitlab_api import sandbox_gitlab_token
-
-            return sandbox_gitlab_token(world)
-
-    token, source = find_token(ref, sandbox_token, ask=ctx.ask_secret if ask else None)
+    # The environment may keep the learner's token for its own forge (the sandbox's world does).
+    own_token = target.forge_token if target.serves_forge(ref.host) else None
+    token, source = find_token(ref, own_token, ask=ctx.ask_secret if ask else None)
     options = ctx.options
     if ref.kind == "github":
         from wizard.forges.github import GitHubForge, api_url_for
 
-        if target.is_sandbox:
-            api = f"{target.forge_url}/api/v3"
-        elif options.get("github_url"):
+        if options.get("github_url"):
             api = options["github_url"].rstrip("/") + "/api/v3"
         else:
             api = api_url_for(ref.host, ref.scheme)
-        forge: Any = GitHubForge(api, token, ref.path, ref.web_url, fast=target.is_sandbox)
+        forge: Any = GitHubForge(api, token, ref.path, ref.web_url, fast=target.forge_fast)
     else:
         from wizard.forges.gitlab import GitLabForge
 
-        url = target.forge_url if target.is_sandbox else (options.get("gitlab_url") or f"https://{ref.host.split(':')[0]}")
-        forge = GitLabForge(url.rstrip("/"), token, ref.path)
+        forge = GitLabForge(str(options.get("gitlab_url") or gitlab_url_for(ref)).rstrip("/"), token, ref.path)
     forge.notify = getattr(ctx, "progress", None)
     ctx.memory[MEMORY_KEY] = forge
     ctx.memory["forge_token_source"] = source
     return forge
+
+
+def gitlab_url_for(ref: Any) -> str:
+    """GitLab's base URL from `origin` itself: its https host with the port (an ssh port is not the web's)."""
+    if ref.scheme in {"http", "https"}:
+        return f"{ref.scheme}://{ref.host}"
+    return f"https://{ref.host.split(':')[0]}"

@@ -35,11 +35,12 @@ class ForgeRef:
         scheme = "http" if self.scheme == "http" else "https"
         return f"{scheme}://{self.host}/{self.path}"
 
-    def describe(self, sandbox: bool = False) -> str:
-        label = {"github": "GitHub", "gitlab": "GitLab"}.get(self.kind, "an unknown forge")
-        if sandbox:
-            return f"{self.path} on the sandbox's {label}"
-        return f"{self.path} on {label} ({self.host})"
+    @property
+    def label(self) -> str:
+        return {"github": "GitHub", "gitlab": "GitLab"}.get(self.kind, "an unknown forge")
+
+    def describe(self) -> str:
+        return f"{self.path} on {self.label} ({self.host})"
 
 
 def _host_of(url: str | None) -> str | None:

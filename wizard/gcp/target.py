@@ -13,7 +13,8 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import urlsplit
 
 # gcsfs (DVC) reaches a Cloud Storage endpoint other than Google's through this variable.
 STORAGE_ENV = "STORAGE_EMULATOR_HOST"
@@ -39,11 +40,15 @@ class Target:
     and the endpoint's CA when an environment names them. The sandbox is such an
     environment: it names its loopback endpoints, its CA file and its credentials file
     through `env` (GOOGLE_APPLICATION_CREDENTIALS, REQUESTS_CA_BUNDLE, SSL_CERT_FILE,
-    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH), which `activate()` sets for this process and
-    `tool_env()` for dvc and pip.
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, GIT_SSL_CAINFO), which `activate()` sets for this process
+    (and so for git) and `tool_env()` for dvc and pip. Everything else that differs (its forge,
+    how patiently to poll, how it is named on screen) is data here too: no caller asks which
+    environment it is.
     """
 
     kind: str = "google"
+    label: str = "Google Cloud"  # how the environment is named on screen
+    short_label: str = "Google Cloud"
     grpc_addr: str | None = None  # api_endpoint (host:port) of every gRPC API, or Google's defaults
     storage_url: str | None = None  # api_endpoint of Cloud Storage, or Google's default
     sandbox_dir: str | None = None
@@ -57,9 +62,13 @@ class Target:
     token_uri: str | None = None
     tool_credentials_dir: str | None = None
     quota_project: str | None = None
-    # The sandbox's forge ("github" or "gitlab") and its base URL, to recognise `origin`.
+    # The environment's own forge ("github" or "gitlab"), its base URL (to recognise `origin`), its
+    # name on screen, and where the learner's token for it is kept (tried before the usual places).
     forge_kind: str | None = None
     forge_url: str | None = None
+    forge_name: str | None = None
+    forge_token: Callable[[], str | None] | None = field(default=None, repr=False)
+    forge_fast: bool = False  # requests need no courtesy pause between them (a forge on loopback)
     poll_initial: float = 0.2
     poll_maximum: float = 5.0
     watch_poll: float = 3.0  # how often a CI run is looked at
@@ -70,14 +79,18 @@ class Target:
     _base_credentials: Any = field(default=None, repr=False)
     _saved_env: dict[str, str | None] | None = field(default=None, repr=False)
 
-    @property
-    def is_sandbox(self) -> bool:
-        return self.kind == "sandbox"
-
     def describe(self, short: bool = False) -> str:
-        if self.is_sandbox:
-            return "the sandbox" if short else f"the sandbox in {self.sandbox_dir}"
-        return "Google Cloud"
+        return self.short_label if short else self.label
+
+    def serves_forge(self, host: str) -> bool:
+        """Whether `host` (host[:port] of `origin`) is this environment's own forge."""
+        return bool(self.forge_url) and urlsplit(self.forge_url).netloc.lower() == host.lower()
+
+    def describe_forge(self, ref: Any) -> str:
+        """The learner's repository as the screen names it: by the environment when it serves it."""
+        if self.forge_name and self.serves_forge(ref.host):
+            return f"{ref.path} on {self.forge_name}"
+        return str(ref.describe())
 
     # -- environment ---------------------------------------------------------------------
     def activate(self) -> None:

@@ -583,8 +583,10 @@ def freeze_before_chapter_7(freeze: str, python: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-def build_demo_repo(path: Path, origin_url: str, python: str = sys.executable) -> dict:
+def build_demo_repo(path: Path, origin_url: str, python: str = sys.executable, ca_file: Path | None = None) -> dict:
     """Build the learner's repository at `path` and push `main` to `origin_url`.
+
+    `ca_file`: the CA the forge's certificate chains to (the sandbox's), trusted by this push only.
 
     Returns a small summary: path, commit, number of data files, versions pinned.
     """
@@ -631,7 +633,8 @@ def build_demo_repo(path: Path, origin_url: str, python: str = sys.executable) -
     _run(["git", "add", "--all"], path, env)
     _run(["git", "commit", "--quiet", "-m", FIRST_COMMIT_MESSAGE], path, env)
     _run(["git", "remote", "add", "origin", origin_url], path, env)
-    _run(["git", "push", "--quiet", "--set-upstream", "origin", "main"], path, env)
+    push_env = {**env, "GIT_SSL_CAINFO": str(ca_file)} if ca_file is not None else env
+    _run(["git", "push", "--quiet", "--set-upstream", "origin", "main"], path, push_env)
     commit = _run(["git", "rev-parse", "HEAD"], path, env).strip()
     return {
         "path": str(path),

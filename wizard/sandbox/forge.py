@@ -1,8 +1,8 @@
 """The sandbox's code forge: git repositories over real smart HTTP, plus room for REST APIs.
 
-A threaded HTTP server on loopback. Every request goes through a small `Dispatcher` that
-matches the path against mounted prefixes (fake GitHub at `/api/v3`, fake GitLab at
-`/api/v4`, mounted by their own modules) and otherwise hands it to git: the repositories
+A threaded HTTPS server on loopback (the sandbox's CA, see serving.py). Every request goes
+through a small `Dispatcher` that matches the path against mounted prefixes (fake GitHub at
+`/api/v3`, fake GitLab at `/api/v4`, mounted by their own modules) and otherwise hands it to git: the repositories
 in `repos_dir` are served at `/{owner}/{name}.git` by the real `git http-backend` (CGI), so
 clone, fetch and push behave exactly as git does against GitHub or GitLab.
 
@@ -22,11 +22,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from wizard.sandbox.serving import Served, serve
 from wizard.sandbox.world import World
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ForgeRequest:
     query_string: str
     headers: dict[str, str]  # lower-case names
     body: bytes
-    base_url: str  # "http://host:port" as the client addressed us (from Host)
+    base_url: str  # "https://host:port" as the client addressed us (from Host)
     world: World
     prefix: str = ""  # the mount prefix that matched
 
@@ -365,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
             query_string=split.query,
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self._body(),
-            base_url=f"http://{host}",
+            base_url=f"https://{host}",
             world=self.world,
         )
         prefix, app = self.dispatcher.resolve(request.path)
@@ -394,11 +395,6 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("forge: " + format, *args)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 @dataclass
 class ForgeHandle:
     """A running sandbox forge."""
@@ -407,13 +403,12 @@ class ForgeHandle:
     port: int
     repos_dir: Path
     dispatcher: Dispatcher
-    _httpd: _Server = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
+    _served: Served = field(repr=False)
     _push_listeners: list[Callable[[str, str], object]] = field(default_factory=list, repr=False)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"https://{self.host}:{self.port}"
 
     def repo_url(self, owner: str, name: str) -> str:
         return f"{self.url}/{owner}/{name}.git"
@@ -431,10 +426,7 @@ class ForgeHandle:
             git.pages.append(page)
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-        self._httpd.server_close()
+        self._served.stop()
 
     def __enter__(self) -> ForgeHandle:
         return self
@@ -445,7 +437,12 @@ class ForgeHandle:
 
 def start_forge(world: World, repos_dir: Path, host: str = "127.0.0.1", port: int = 0,
                 mounts: dict[str, App] | None = None) -> ForgeHandle:
-    """Serve the repositories in `repos_dir` (and any mounted apps) on `host:port`."""
+    """Serve the repositories in `repos_dir` (and any mounted apps) over HTTPS on `host:port`.
+
+    GitHub and GitLab are reached over HTTPS; so is this forge, with the sandbox's CA
+    (`DIR/ca.pem`), which git trusts through GIT_SSL_CAINFO and the API clients through
+    REQUESTS_CA_BUNDLE, both set by the sandbox's environment (never `http.sslVerify=false`).
+    """
     repos_dir = Path(repos_dir)
     repos_dir.mkdir(parents=True, exist_ok=True)
     listeners: list[Callable[[str, str], object]] = []
@@ -457,10 +454,6 @@ def start_forge(world: World, repos_dir: Path, host: str = "127.0.0.1", port: in
     dispatcher = Dispatcher(GitApp(repos_dir, pushed))
     for prefix, app in (mounts or {}).items():
         dispatcher.mount(prefix, app)
-    httpd = _Server((host, port), partial(_Handler, dispatcher, world))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"sandbox-forge-{httpd.server_address[1]}",
-                              daemon=True)
-    thread.start()
-    return ForgeHandle(host=host, port=httpd.server_address[1], repos_dir=repos_dir, dispatcher=dispatcher,
-                       _httpd=httpd, _thread=thread, _push_listeners=listeners)
+    served = serve("forge", partial(_Handler, dispatcher, world), world.root, host, port)
+    return ForgeHandle(host=host, port=served.port, repos_dir=repos_dir, dispatcher=dispatcher, _served=served,
+                       _push_listeners=listeners)

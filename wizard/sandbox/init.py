@@ -25,7 +25,7 @@ from typing import Any
 
 from wizard.engine.errors import WizardError
 from wizard.sandbox.auth import ensure_secret, write_learner_login
-from wizard.sandbox.tls import ensure_tls
+from wizard.sandbox.tls import ensure_tls, tls_files
 from wizard.sandbox.world import SOMEONE_ELSE, WORLD_FILE, World
 
 REPOS_DIR = "forge"  # the same names as wizard.sandbox.server
@@ -202,7 +202,7 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
         raise SandboxInitError(f"cannot serve the forge on 127.0.0.1:{port}: {err}") from err
     try:
         summary = build_demo_repo(paths["demo_repo"], f"{handle.url}/{REPO_OWNER}/{REPO_NAME}.git",
-                                  python=python)
+                                  python=python, ca_file=tls_files(root).ca)
     finally:
         handle.stop()
     with world.mutate() as data:

@@ -16,6 +16,7 @@ import json
 import os
 import socket
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ class Endpoints:
 
     @property
     def forge_url(self) -> str:
-        return f"http://{HOST}:{self.forge}"
+        return f"https://{HOST}:{self.forge}"
 
     def to_json(self, root: Path) -> dict[str, Any]:
         return {"pid": self.pid, "grpc": self.grpc_addr, "storage": self.storage_url, "token_uri": self.token_uri,
@@ -190,8 +191,11 @@ class Sandbox:
         from wizard.gcp.target import Target
 
         world = (self.world or World(self.root)).read()
+        forge_kind = world.get("sandbox", {}).get("forge", "github")
         return Target(
             kind="sandbox",
+            label=f"the sandbox in {self.root}",
+            short_label="the sandbox",
             grpc_addr=self.endpoints.grpc_addr,
             storage_url=self.endpoints.storage_url,
             sandbox_dir=str(self.root),
@@ -200,14 +204,29 @@ class Sandbox:
             keys_dir=str(self.root / GCLOUD_DIR),
             token_uri=self.endpoints.token_uri,
             tool_credentials_dir=str(self.root / GCLOUD_DIR / "tools"),
-            forge_kind=world.get("sandbox", {}).get("forge", "github"),
+            forge_kind=forge_kind,
             forge_url=self.endpoints.forge_url,
+            forge_name=f"the sandbox's {'GitLab' if forge_kind == 'gitlab' else 'GitHub'}",
+            forge_token=partial(learner_forge_token, self.root, forge_kind),
+            forge_fast=True,
             poll_initial=0.05,
             poll_maximum=0.5,
             watch_poll=0.25,
             watch_limit=120.0,
             watch_longest=1.0,
         )
+
+
+def learner_forge_token(root: Path, kind: str) -> str | None:
+    """The learner's token on the sandbox's forge, as the world holds it now (it may be revoked later)."""
+    world = World(root)
+    if kind == "gitlab":
+        from wizard.sandbox.gitlab_api import sandbox_gitlab_token
+
+        return sandbox_gitlab_token(world)
+    from wizard.sandbox.github_api import sandbox_github_token
+
+    return sandbox_github_token(world)
 
 
 def sandbox_env(root: Path, world: dict[str, Any]) -> dict[str, str | None]:
@@ -221,6 +240,7 @@ def sandbox_env(root: Path, world: dict[str, Any]) -> dict[str, str | None]:
         "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": ca,
         "REQUESTS_CA_BUNDLE": ca,
         "SSL_CERT_FILE": ca,
+        "GIT_SSL_CAINFO": ca,  # the sandbox's forge serves git over HTTPS with this CA
         "NO_GCE_CHECK": "true",  # no probe of a metadata server: this is not a Google VM
         "GOOGLE_CLOUD_QUOTA_PROJECT": None,
     }

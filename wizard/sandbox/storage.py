@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from http import HTTPStatus
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,6 +49,7 @@ from wizard.sandbox import auth
 from wizard.sandbox.emulator_store import JournaledStorage
 from wizard.sandbox.emulator_store import object_names as object_names  # re-exported
 from wizard.sandbox.faults import http_fault
+from wizard.sandbox.serving import Served, serve
 from wizard.sandbox.world import World
 
 logger = logging.getLogger(__name__)
@@ -751,19 +751,6 @@ class _RequestHandler(gse_server.RequestHandler):
         self.gate.handle(self, DELETE)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import ssl
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
-            return  # a client that does not trust the CA, or hung up during the handshake
-        super().handle_error(request, client_address)
-
-
 @dataclass
 class StorageHandle:
     """A running sandbox storage server."""
@@ -771,8 +758,7 @@ class StorageHandle:
     host: str
     port: int
     data_dir: Path
-    _httpd: _Server = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
+    _served: Served = field(repr=False)
     _gate: _Gate | None = field(default=None, repr=False)
     world_root: Path | None = None
 
@@ -785,10 +771,7 @@ class StorageHandle:
         return f"{self.url}{TOKEN_PATH}"
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-        self._httpd.server_close()
+        self._served.stop()
         if self._gate is not None:  # what is still in memory, to disk
             self._gate.storage.close()
             self._gate.world.flush()
@@ -802,20 +785,14 @@ class StorageHandle:
 
 def start_storage(world: World, data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> StorageHandle:
     """Serve the sandbox's Cloud Storage JSON API on `host:port` (0 picks a free port)."""
-    from wizard.sandbox.tls import ensure_tls
-
     data_dir = Path(data_dir)
     storage = open_emulator_storage(data_dir)
     gate = _Gate(world, storage)
-    httpd = _Server((host, port), partial(_RequestHandler, gate))
-    # TLS with the sandbox's CA; the handshake happens in the request's thread, not the accept loop.
-    httpd.socket = ensure_tls(world.root).server_context().wrap_socket(
-        httpd.socket, server_side=True, do_handshake_on_connect=False)
-    with world.mutate() as data:
-        data.setdefault("auth", {})["token_uri"] = f"https://{host}:{httpd.server_address[1]}{TOKEN_PATH}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"sandbox-storage-{httpd.server_address[1]}",
-                              daemon=True)
-    thread.start()
-    return StorageHandle(host=host, port=httpd.server_address[1], data_dir=data_dir, _httpd=httpd,
-                         _thread=thread, _gate=gate, world_root=Path(world.root))
+
+    def record_token_uri(bound: int) -> None:
+        with world.mutate() as data:
+            data.setdefault("auth", {})["token_uri"] = f"https://{host}:{bound}{TOKEN_PATH}"
+
+    served = serve("storage", partial(_RequestHandler, gate), world.root, host, port, before=record_token_uri)
+    return StorageHandle(host=host, port=served.port, data_dir=data_dir, _served=served, _gate=gate,
+                         world_root=Path(world.root))

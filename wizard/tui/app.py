@@ -247,7 +247,7 @@ class WizardApp(App["str | None"]):
         self.log_line(f"Connected to {message.target}.")
         ctx = self.controller.ctx
         if ctx is not None and ctx.forge is not None:
-            self.log_line(f"Your repository: {ctx.forge.describe(sandbox=ctx.target.is_sandbox)}.")
+            self.log_line(f"Your repository: {ctx.target.describe_forge(ctx.forge)}.")
         done = [(c.number, s.title) for c, s in self.steps if self.status[s.id] == "done"]
         todo = [(c.number, s.title) for c, s in self.steps if self.status[s.id] != "done"]
         self.index = min(self._first_unfinished(), len(self.steps) - 1)  # all done: the last step
