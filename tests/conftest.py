@@ -22,7 +22,7 @@ from typing import Callable
 import pytest
 from filelock import FileLock
 
-from tests.support import BUCKET, PROJECT, fingerprint, run_chapter7, write_answers
+from tests.support import BUCKET, PROJECT, fingerprint, run_chapter7, trust_sandbox_ca, write_answers
 from wizard.sandbox.init import init_sandbox, repoint_ports
 from wizard.sandbox.world import World
 
@@ -71,6 +71,12 @@ def _environment_restored():
     os.environ.update(saved)
 
 
+def trusted(root: Path) -> Path:
+    """A test's own sandbox, whose CA this test's git, requests and urllib trust (as the wizard's do)."""
+    trust_sandbox_ca(root)
+    return root
+
+
 def copy_sandbox(template: Path, destination: Path) -> Path:
     """A copy of a template sandbox, on free ports of its own."""
     shutil.copytree(template, destination, symlinks=True)
@@ -116,7 +122,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def sandbox(template: Path, tmp_path: Path) -> Path:
-    return copy_sandbox(template, tmp_path / "sandbox")
+    return trusted(copy_sandbox(template, tmp_path / "sandbox"))
 
 
 @pytest.fixture
@@ -162,7 +168,7 @@ def forge(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def after_ch7(chapter7_templates: Callable[[str], Path], forge: str, tmp_path: Path) -> Path:
     """A copy of a world where chapter 7 is done, on the forge of the test's parameter."""
-    return copy_sandbox(chapter7_templates(forge), tmp_path / "sandbox")
+    return trusted(copy_sandbox(chapter7_templates(forge), tmp_path / "sandbox"))
 
 
 @pytest.fixture
@@ -181,7 +187,7 @@ def sandbox_for_forge(forge: str, tmp_path: Path, tmp_path_factory: pytest.TempP
         init_sandbox(root, forge=forge)
         _speed_up(root)
 
-    return copy_sandbox(_shared_template(tmp_path_factory, f"fresh-{forge}", build), tmp_path / "sandbox")
+    return trusted(copy_sandbox(_shared_template(tmp_path_factory, f"fresh-{forge}", build), tmp_path / "sandbox"))
 
 
 @pytest.fixture(scope="session")
@@ -205,7 +211,7 @@ def chapter8_templates(chapter7_templates: Callable[[str], Path],
 
 @pytest.fixture
 def after_ch8(chapter8_templates: Callable[[str], Path], forge: str, tmp_path: Path) -> Path:
-    return copy_sandbox(chapter8_templates(forge), tmp_path / "sandbox")
+    return trusted(copy_sandbox(chapter8_templates(forge), tmp_path / "sandbox"))
 
 
 @pytest.fixture(scope="session")
@@ -229,4 +235,4 @@ def chapter14_templates(chapter8_templates: Callable[[str], Path],
 
 @pytest.fixture
 def after_ch14(chapter14_templates: Callable[[str], Path], forge: str, tmp_path: Path) -> Path:
-    return copy_sandbox(chapter14_templates(forge), tmp_path / "sandbox")
+    return trusted(copy_sandbox(chapter14_templates(forge), tmp_path / "sandbox"))

@@ -40,6 +40,17 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
 
 
+def trust_sandbox_ca(root: Path) -> str:
+    """Trust the sandbox's CA (`root/ca.pem`) in this test process and the git it runs, as a learner's
+    environment trusts GitHub's: requests (PyGithub, python-gitlab) through REQUESTS_CA_BUNDLE, git
+    through GIT_SSL_CAINFO, urllib through SSL_CERT_FILE. Restored after each test (tests/conftest.py)."""
+    from wizard.sandbox.tls import ensure_tls
+
+    ca = str(ensure_tls(root).ca)
+    os.environ.update({"REQUESTS_CA_BUNDLE": ca, "GIT_SSL_CAINFO": ca, "SSL_CERT_FILE": ca})
+    return ca
+
+
 def learner_world(sandbox: Path) -> dict[str, Any]:
     """What a learner would check in the console: their projects and buckets, nothing else."""
     world = inspect(sandbox)

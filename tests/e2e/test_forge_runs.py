@@ -47,7 +47,7 @@ def test_the_run_links_the_wizard_prints_open_the_run_and_its_log(after_ch7: Pat
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
     assert "in progress" in output
-    links = set(re.findall(r"http://127\.0\.0\.1:\d+/\S+?/(?:actions/runs|-/pipelines)/\d+", output))
+    links = set(re.findall(r"https?://127\.0\.0\.1:\d+/\S+?/(?:actions/runs|-/pipelines)/\d+", output))
     assert links, output
     with Sandbox.start(after_ch7):
         for link in links:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import trust_sandbox_ca
 from wizard.engine.errors import WizardError
 from wizard.forges.github import GitHubForge, permission_names
 from wizard.sandbox.forge import ForgeHandle, create_repo, start_forge
@@ -55,6 +56,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         token = seed_github(data, "learner", "mlops-guide")["token"]
         add_repo(data, ORG_REPO, private=True, collaborators={"learner": "write"}, organization=True)
     forge = start_forge(world, repos)
+    trust_sandbox_ca(world.root)
     mount_github(forge, world)
     yield Lab(world, forge, token)
     forge.stop()

@@ -20,6 +20,7 @@ import pytest
 
 from chapters.templates import template_text
 from tests.sandbox.gitlab_helpers import DVC_CONFIG, DVC_YAML, google_project
+from tests.support import trust_sandbox_ca
 from wizard.engine.errors import WizardError
 from wizard.forges.base import Forge, RunInfo
 from wizard.forges.gitlab import (
@@ -89,6 +90,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         token = seed_gitlab(data, REPO)["token"]
         data["faults"]["run_seconds"] = 0.0
     forge = start_forge(world, tmp_path / "sandbox" / "forge")
+    trust_sandbox_ca(world.root)
     mount_gitlab(forge, world)
     yield Lab(world, forge, token, tmp_path)
     forge.stop()

@@ -89,7 +89,7 @@ def test_init_is_quick_and_summarises(sandbox):
     assert sandbox["repository"] == "learner/mlops-guide"
     ports = sandbox["ports"]
     assert set(ports) == {"grpc", "storage", "forge"} and len(set(ports.values())) == 3
-    assert sandbox["origin"] == f"http://127.0.0.1:{ports['forge']}/learner/mlops-guide.git"
+    assert sandbox["origin"] == f"https://127.0.0.1:{ports['forge']}/learner/mlops-guide.git"
 
 
 def test_the_world_is_seeded(sandbox):
@@ -348,12 +348,12 @@ def test_chapter_7_dvc_push_from_the_demo_repo(repo, tmp_path):
 
 
 def test_build_against_a_forge_of_its_own(tmp_path):
-    """build_demo_repo alone, pushed over HTTP to a fresh forge."""
+    """build_demo_repo alone, pushed over HTTPS to a fresh forge."""
     world = World(tmp_path / "sandbox")
     create_repo(tmp_path / "forge", "learner", "solo")
     with start_forge(world, tmp_path / "forge") as forge:
         started = time.monotonic()
-        summary = build_demo_repo(tmp_path / "repo", f"{forge.url}/learner/solo.git")
+        summary = build_demo_repo(tmp_path / "repo", f"{forge.url}/learner/solo.git", ca_file=world.root / "ca.pem")
         elapsed = time.monotonic() - started
     print(f"\nbuild_demo_repo took {elapsed:.1f} s")
     assert git("rev-parse", "main", cwd=tmp_path / "forge" / "learner" / "solo.git").strip() == summary["commit"]

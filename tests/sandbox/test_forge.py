@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import trust_sandbox_ca
 from wizard.sandbox.forge import ForgeRequest, ForgeResponse, create_repo, repo_path, start_forge
 from wizard.sandbox.world import World
 
@@ -40,6 +41,7 @@ def repos(tmp_path: Path) -> Path:
 @pytest.fixture
 def forge(world: World, repos: Path):
     handle = start_forge(world, repos)
+    trust_sandbox_ca(world.root)
     yield handle
     handle.stop()
 
@@ -176,4 +178,5 @@ def test_an_app_that_fails_answers_500_and_the_forge_keeps_serving(forge):
 def test_mounts_given_at_start(world, repos):
     app = lambda request: ForgeResponse.text("hello")  # noqa: E731
     with start_forge(world, repos, mounts={"api/v4": app}) as handle:
+        trust_sandbox_ca(world.root)
         assert requests.get(f"{handle.url}/api/v4/version", timeout=10).text == "hello"

@@ -37,6 +37,7 @@ from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 from chapters.templates import template_text
 from tests.sandbox.github_contract import Recorder, contract
 from tests.sandbox.google_helpers import sandbox_channel
+from tests.support import trust_sandbox_ca
 from wizard.sandbox.control_plane import start_control_plane
 from wizard.sandbox.forge import ForgeHandle, create_repo, repo_path, start_forge
 from wizard.sandbox.github.api import ROUTES
@@ -171,6 +172,7 @@ class Sandbox:
 
 def start(world: World, repos: Path) -> tuple[ForgeHandle, Recorder]:
     forge = start_forge(world, repos)
+    trust_sandbox_ca(world.root)
     mount_github(forge, world)
     prefix, app = forge.dispatcher.resolve("/api/v3")
     recorder = Recorder(app)
@@ -300,8 +302,8 @@ def test_user_repository_and_scopes_header(sandbox):
 
 def test_urls_are_built_from_the_host_the_client_used(sandbox):
     repo = sandbox.github(host="localhost").get_repo(REPO)
-    assert repo.url.startswith(f"http://localhost:{sandbox.forge.port}/api/v3/")
-    assert repo.html_url == f"http://localhost:{sandbox.forge.port}/{REPO}"
+    assert repo.url.startswith(f"https://localhost:{sandbox.forge.port}/api/v3/")
+    assert repo.html_url == f"https://localhost:{sandbox.forge.port}/{REPO}"
     repo.create_secret(SECRET, "x")  # PyGithub follows repo.url: it must lead back here
     assert [s.name for s in repo.get_secrets()] == [SECRET]
 
@@ -791,7 +793,7 @@ def push_as(sandbox, token: str, files: dict[str, str]) -> subprocess.CompletedP
     git("commit", "--quiet", "-m", "Change", cwd=work)
     with sandbox.world.mutate() as data:
         data["faults"]["git_auth"] = True  # git sends its credential after GitHub's 401, as with github.com
-    url = sandbox.forge.repo_url(OWNER, NAME).replace("http://", f"http://x-access-token:{token}@")
+    url = sandbox.forge.repo_url(OWNER, NAME).replace("https://", f"https://x-access-token:{token}@")
     return subprocess.run(["git", "push", url, "main"], cwd=work, capture_output=True, text=True, timeout=60,
                           env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
 

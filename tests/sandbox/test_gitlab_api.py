@@ -38,6 +38,7 @@ from tests.sandbox.gitlab_helpers import (
     variable_in_world,
 )
 from tests.sandbox.google_helpers import sandbox_channel
+from tests.support import trust_sandbox_ca
 from wizard.sandbox.control_plane import key_material, start_control_plane
 from wizard.sandbox.forge import create_repo, start_forge
 from wizard.sandbox.gitlab import ci
@@ -99,6 +100,7 @@ class Lab:
 
 def start(world: World, tmp: Path) -> Any:
     forge = start_forge(world, tmp / "sandbox" / "forge")
+    trust_sandbox_ca(world.root)
     mount_gitlab(forge, world)
     return forge
 
@@ -592,7 +594,7 @@ def test_a_developer_push_to_a_protected_branch_is_refused_as_gitlab_words_it(la
     commit_files(work, {"README.md": "# course, by the learner\n"}, "Second")
     with lab.world.mutate() as data:
         data["faults"]["git_auth"] = True
-    learner = url.replace("http://", f"http://oauth2:{lab.token}@")
+    learner = url.replace("https://", f"https://oauth2:{lab.token}@")
     result = subprocess.run(["git", "push", learner, "main"], cwd=work, capture_output=True, text=True,
                             env=dict(os.environ, GIT_TERMINAL_PROMPT="0"), timeout=60)
     assert result.returncode != 0
