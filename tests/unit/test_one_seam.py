@@ -57,3 +57,22 @@ def test_every_google_client_is_built_by_the_seam() -> None:
                  if "sandbox" not in path.relative_to(WIZARD).parts and path.name != "target.py"
                  and builders.search(path.read_text("utf-8"))]
     assert offenders == []
+
+
+def test_the_learners_forge_is_named_and_reached_by_its_own_url() -> None:
+    """The sandbox's forge is recognised by its URL (data on the Target), and its API URL comes from `origin`."""
+    from wizard.forges.connect import gitlab_url_for
+    from wizard.forges.detect import parse_origin
+    from wizard.gcp.target import Target
+
+    ref = parse_origin("https://127.0.0.1:4000/learner/mlops-guide.git", github_url="https://127.0.0.1:4000")
+    assert ref is not None
+    own = Target(forge_kind="github", forge_url="https://127.0.0.1:4000", forge_name="the sandbox's GitHub")
+    assert own.describe_forge(ref) == "learner/mlops-guide on the sandbox's GitHub"
+    assert Target().describe_forge(ref) == "learner/mlops-guide on GitHub (127.0.0.1:4000)"
+    assert Target().describe() == "Google Cloud" and not Target().serves_forge(ref.host)
+    lab = parse_origin("https://127.0.0.1:4001/learner/mlops-guide.git", gitlab_url="https://127.0.0.1:4001")
+    ssh = parse_origin("ssh://git@gitlab.example.com:2222/group/project.git", gitlab_url="https://gitlab.example.com")
+    assert lab is not None and ssh is not None
+    assert gitlab_url_for(lab) == "https://127.0.0.1:4001"
+    assert gitlab_url_for(ssh) == "https://gitlab.example.com"

@@ -217,6 +217,29 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
     return _summary(root, world)
 
 
+def upgrade_demo_origin(root: Path) -> None:
+    """A sandbox made when its forge served plain HTTP: its demo repository's `origin` moves to https.
+
+    The forge now speaks only HTTPS (as GitHub and GitLab do); git would otherwise fail to push there.
+    Only the URL the sandbox itself set is changed, and only its scheme.
+    """
+    import subprocess
+
+    world = World(Path(root))
+    demo = world.read().get("sandbox", {}).get("demo_repo") or {}
+    old = str(demo.get("origin") or "")
+    if not old.startswith("http://127.0.0.1:"):
+        return
+    new = "https://" + old.removeprefix("http://")
+    with world.mutate() as data:
+        data["sandbox"]["demo_repo"]["origin"] = new
+    repo = sandbox_paths(Path(root))["demo_repo"]
+    if (repo / ".git").exists():
+        url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo, capture_output=True, text=True)
+        if url.returncode == 0 and url.stdout.strip() == old:
+            subprocess.run(["git", "remote", "set-url", "origin", new], cwd=repo, check=True, capture_output=True)
+
+
 def repoint_ports(root: Path) -> dict[str, int]:
     """Give a copied sandbox folder free ports of its own, and point its demo repository at them.
 

@@ -140,6 +140,9 @@ class Sandbox:
                 handle.stop()
             raise
         endpoints = Endpoints(os.getpid(), grpc_port, storage.port, forge.port)
+        from wizard.sandbox.init import upgrade_demo_origin
+
+        upgrade_demo_origin(root)  # made when the forge spoke plain HTTP
         from wizard.sandbox.auth import write_learner_login
 
         write_learner_login(world, endpoints.token_uri)  # the token endpoint's port may have changed
