@@ -1,7 +1,7 @@
 """GitLab through python-gitlab: token checks, CI/CD variables, pipelines.
 
 `url` is the GitLab instance ("https://gitlab.com", a self-managed GitLab, or the sandbox's
-"http://127.0.0.1:PORT"); python-gitlab adds /api/v4. python-gitlab is imported lazily: it is
+"https://127.0.0.1:PORT"); python-gitlab adds /api/v4. python-gitlab is imported lazily: it is
 not needed to paint the TUI. Every python-gitlab or network exception leaves this module as a
 `WizardError` saying what failed, why and how to fix it, with the token scrubbed out.
 

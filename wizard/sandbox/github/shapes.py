@@ -1,6 +1,6 @@
 """GitHub's JSON shapes, built from world records and always from the request's own host.
 
-`base` is the scheme and host the client used ("http://127.0.0.1:PORT"): the REST API lives
+`base` is the scheme and host the client used ("https://127.0.0.1:PORT"): the REST API lives
 under `base + /api/v3` and web pages and git under `base`, as on GitHub Enterprise Server.
 PyGithub follows the `url` fields it is given, so they must point back to this server.
 """
