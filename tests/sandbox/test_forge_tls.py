@@ -56,3 +56,12 @@ def test_a_sandbox_made_when_its_forge_spoke_plain_http_gets_an_https_origin(tmp
     assert world.read()["sandbox"]["demo_repo"]["origin"] == new
     assert subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo, capture_output=True,
                           text=True).stdout.strip() == new
+
+
+def test_every_sandbox_http_server_has_the_same_lifecycle_and_tls() -> None:
+    """Storage and the forge are served by serving.py alone: one server class, thread and stop, TLS included."""
+    sandbox = Path(__file__).resolve().parents[2] / "wizard" / "sandbox"
+    own = [p.name for p in sorted(sandbox.rglob("*.py"))
+           if p.name != "serving.py" and ("ThreadingHTTPServer" in p.read_text("utf-8")
+                                          or "serve_forever" in p.read_text("utf-8"))]
+    assert own == []
