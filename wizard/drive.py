@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from wizard.answers import QUESTIONS, Conflict, Question, conflict_error, precedence, suggest_ids
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError
 from wizard.engine.events import Notice
+from wizard.engine.questions import QUESTIONS, Conflict, Question, conflict_error, precedence
 from wizard.engine.runner import Asker, Runner
 from wizard.engine.step import Context, Step
+from wizard.gcp.naming import suggest_ids
 
 # Settle a conflict between an earlier answer and the answers file: returns the value to keep.
 Chooser = Callable[[Conflict], str]

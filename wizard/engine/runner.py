@@ -10,29 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
-from wizard.answers import QUESTIONS, Question, check_answer, default_for, validate_all
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import MissingAnswer, WizardError, translate
 from wizard.engine.events import Notice, StepFinished, StepStarted
+from wizard.engine.questions import (
+    DEFAULT_RESOLVERS as DEFAULT_RESOLVERS,
+)
+from wizard.engine.questions import (
+    QUESTIONS,
+    Question,
+    check_answer,
+    default_for,
+    validate_all,
+)
 from wizard.engine.step import Context, Observation, Status, Step
 
 # Ask one question: (question, default, choices) -> answer. None means "do not ask".
 Asker = Callable[[Question, "str | None", "list[tuple[str, str]]"], str]
-# Answers whose default needs a read call (e.g. the single open billing account).
-DefaultResolver = Callable[[Context], "tuple[str | None, list[tuple[str, str]]]"]
-
-
-def _billing_default(ctx: Context) -> tuple[str | None, list[tuple[str, str]]]:
-    from wizard.gcp import billing
-
-    accounts = billing.open_accounts(ctx.target)
-    if not accounts:
-        raise billing.no_open_account()
-    choices = [(a.account_id, f"{a.account_id}  {a.display_name}") for a in accounts]
-    return (accounts[0].account_id if len(accounts) == 1 else None), choices
-
-
-DEFAULT_RESOLVERS: dict[str, DefaultResolver] = {"gcp.billing_account": _billing_default}
 # In `Context.memory`: the login was checked in this process (the id of the step that did it, or True).
 LOGIN_CHECKED = "login-checked"
 

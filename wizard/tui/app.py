@@ -19,11 +19,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar, RichLog, Static
 
-from wizard.answers import QUESTIONS, suggest_ids
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import translate
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+from wizard.engine.questions import QUESTIONS
 from wizard.engine.step import Step, fmt
+from wizard.gcp.naming import suggest_ids
 from wizard.tui.controller import Choices, Controller
 from wizard.tui.messages import (
     EngineEvent,
