@@ -253,7 +253,8 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
                   options: dict[str, Any] | None = None, interactive: bool = False,
                   defaults: dict[str, str] | None = None, answers_file: Path | None = None) -> dict[str, str]:
     from wizard.drive import ChapterDriver, settle
-    from wizard.engine.runner import IDENTITY_ANSWERS, Runner, check_changed_answers, preflight_run
+    from wizard.engine.questions import identity_keys
+    from wizard.engine.runner import Runner, check_changed_answers, preflight_run
     from wizard.engine.step import fmt
     from wizard.plaintext import markdown_to_plain
     from wizard.session import open_session
@@ -275,7 +276,7 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
         # An answer naming another project or bucket than the one set up is named and confirmed first;
         # once agreed to (or allowed), the new value wins over the checkpoint's.
         check_changed_answers(ctx, given)
-        ctx.answers = {**ctx.answers, **{k: given[k] for k in IDENTITY_ANSWERS if given.get(k)}}
+        ctx.answers = {**ctx.answers, **{k: given[k] for k in identity_keys() if given.get(k)}}
         start = settle(ctx, given, choose, answers_file)
         if ask is None:  # nobody to ask: what exists (DVC's remote, its bucket's project) answers for itself
             from wizard.observed import fill_answers

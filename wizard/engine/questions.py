@@ -46,6 +46,16 @@ class Question:
     env: str = ""  # the guide's environment variable for this answer, used in exported scripts
     # The values to pick from, in the order they are offered (the guide's first); empty: typed freely.
     choices: tuple[str, ...] = ()
+    # A value offered before the learner types, made from the answers so far (a bucket named after the
+    # project); `follows` names the answers it is made from: it is made again when they change and replaces
+    # a generated default, so it follows the learner's choice. Without `follows` it is made once per session.
+    suggest: Callable[[Mapping[str, str]], str | None] | None = None
+    follows: tuple[str, ...] = ()
+    # Names like a refused one, valid by construction, among which a free one is looked for: (refused, count).
+    alternatives: Callable[[str, int], list[str]] | None = None
+    # What the answer names in the world ("project"): another answer than the checkpoint's means working on
+    # another thing, so the change is shown and confirmed before anything is done.
+    names: str = ""
 
 
 QUESTIONS: dict[str, Question] = {}
@@ -58,6 +68,11 @@ def register(question: Question, resolve_default: DefaultResolver | None = None)
     if resolve_default is not None:
         DEFAULT_RESOLVERS[question.key] = resolve_default
     return question
+
+
+def identity_keys() -> tuple[str, ...]:
+    """The answers that name a thing in the world, in the order they were registered."""
+    return tuple(key for key, question in catalogue().items() if question.names)
 
 
 def catalogue() -> Mapping[str, Question]:

@@ -14,13 +14,12 @@ from wizard.engine.chapter import Chapter
 from wizard.engine.errors import MissingAnswer, WizardError, translate
 from wizard.engine.events import Notice, StepFinished, StepStarted
 from wizard.engine.questions import (
-    DEFAULT_RESOLVERS as DEFAULT_RESOLVERS,
-)
-from wizard.engine.questions import (
+    DEFAULT_RESOLVERS,
     QUESTIONS,
     Question,
     check_answer,
     default_for,
+    identity_keys,
     validate_all,
 )
 from wizard.engine.step import Context, Observation, Status, Step
@@ -255,21 +254,17 @@ def preflight_run(chapters: Sequence[Chapter], ctx: Context, steps: bool = True)
         Runner(chapters[0], ctx).check_push()
 
 
-# Answers that name a thing in the world: changing one means working on another project or bucket.
-IDENTITY_ANSWERS = ("gcp.project_id", "gcp.bucket_name")
-
-
 def check_changed_answers(ctx: Context, given: Mapping[str, str]) -> None:
     """An answer that differs from the checkpoint's (another project than the one set up) is named and confirmed.
 
     Silently following the new answer would create a second project and bucket and repoint DVC.
     """
     stored = ctx.store.answers() if ctx.store is not None else {}
-    for key in IDENTITY_ANSWERS:
+    for key in identity_keys():
         old, new = stored.get(key), given.get(key)
         if not old or not new or old == new:
             continue
-        label = "project" if key == "gcp.project_id" else "bucket"
+        label = QUESTIONS[key].names
         question = f"Switch from {label} {old} to {label} {new}?"
         detail = (f"This repository was set up with {key} = {old} (the wizard's checkpoint remembers it); "
                   f"your answers now say {new}. Going on creates or uses {new} and points this repository at it.")

@@ -12,6 +12,7 @@ from wizard.engine.questions import Question, register
 from wizard.gcp.naming import (
     BUCKET_LOCATIONS,
     normalize_billing_account,
+    suggest_ids,
     validate_billing_account,
     validate_bucket_location,
     validate_bucket_name,
@@ -45,6 +46,9 @@ register(Question(
     validate_project_id,
     normalize=lambda v: v.strip(),
     env="GCP_PROJECT_ID",
+    suggest=lambda answers: suggest_ids("mlops-project", count=1)[0],
+    alternatives=lambda refused, count: suggest_ids(refused, count=count, limit=30),
+    names="project",
 ))
 register(Question(
     "gcp.billing_account",
@@ -62,6 +66,10 @@ register(Question(
     validate_bucket_name,
     normalize=lambda v: v.strip(),
     env="GCP_BUCKET_NAME",
+    suggest=lambda answers: f"{answers['gcp.project_id']}-data" if answers.get("gcp.project_id") else None,
+    follows=("gcp.project_id",),
+    alternatives=lambda refused, count: suggest_ids(refused, count=count, limit=63),
+    names="bucket",
 ))
 register(Question(
     "gcp.bucket_location",

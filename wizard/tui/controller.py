@@ -16,8 +16,8 @@ from typing import Any, Callable, Mapping, Sequence
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError, translate
 from wizard.engine.events import Event, Progress, Reporter
-from wizard.engine.questions import QUESTIONS, Conflict, check_answer, precedence
-from wizard.engine.runner import DEFAULT_RESOLVERS, Runner, StepReport
+from wizard.engine.questions import DEFAULT_RESOLVERS, QUESTIONS, Conflict, check_answer, precedence
+from wizard.engine.runner import Runner, StepReport
 from wizard.engine.step import Context, Observation, Status, Step
 from wizard.workspace import cancel
 
