@@ -10,6 +10,8 @@
   (SERVICE_DISABLED otherwise). Without the header, the call is billed to the OAuth client's
   own project, which has every API the wizard uses; that is what `gcloud` does before a
   project exists.
+- Reading an operation (google.longrunning.Operations) is a call to the API that started it
+  (Google serves it from that API's endpoint), billed and checked like any other call to it.
 """
 
 from __future__ import annotations
