@@ -246,6 +246,8 @@ class Target:
         except (WizardError, AttributeError, NotImplementedError, ValueError):
             return None  # the tool then fails on its own and says why
         info["type"] = "authorized_user"
+        if getattr(creds, "quota_project_id", None):  # to_json() drops it; the login's own file keeps it
+            info["quota_project_id"] = creds.quota_project_id
         if getattr(creds, "expiry", None) is not None:
             info["expiry"] = creds.expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
         path = Path(self.tool_credentials_dir) / f"application_default_credentials.{os.getpid()}.json"
