@@ -228,6 +228,13 @@ class Target:
         handed = self._tool_credentials()
         if handed is not None:
             env["GOOGLE_APPLICATION_CREDENTIALS"] = handed
+        if self.quota_project:
+            # DVC (gcsfs, through google.auth.default) bills its calls to the ADC file's quota project,
+            # which gcloud may have set at login to another project where Cloud Storage is off or
+            # that the learner can no longer use: 403 on every push. Bill it where the wizard bills
+            # its own calls; google-auth reads this variable
+            # (cloud.google.com/docs/quotas/set-quota-project#set-project-variable).
+            env["GOOGLE_CLOUD_QUOTA_PROJECT"] = self.quota_project
         if self.storage_url:
             env[STORAGE_ENV] = self.storage_url
             env["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
@@ -252,6 +259,8 @@ class Target:
         except (WizardError, AttributeError, NotImplementedError, ValueError):
             return None  # the tool then fails on its own and says why
         info["type"] = "authorized_user"
+        if getattr(creds, "quota_project_id", None):  # to_json() drops it; the login's own file keeps it
+            info["quota_project_id"] = creds.quota_project_id
         if getattr(creds, "expiry", None) is not None:
             info["expiry"] = creds.expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
         path = Path(self.tool_credentials_dir) / f"application_default_credentials.{os.getpid()}.json"

@@ -14,6 +14,8 @@ enforces nothing. This module serves it in-process on loopback behind a small ga
   resource, the way Google answers;
 - errors carry Google's status, message, reason and, where Google sends one, an `ErrorInfo`
   detail (so `google.api_core` fills `exc.reason`, e.g. `SERVICE_DISABLED`);
+- a project named to pay for the call (`userProject`, `x-goog-user-project`) must be one the
+  caller may bill, with Cloud Storage enabled (see `check_user_project`);
 - every call carries a bearer token (see `wizard.sandbox.auth`); the learner works on their
   own buckets, a service account only with the storage roles granted to it on the bucket's
   project (objectViewer reads, objectAdmin writes), otherwise 403 with Google's text;
@@ -220,6 +222,64 @@ def _service_disabled(project_number: str) -> GoogleError:
     return GoogleError(403, message, "accessNotConfigured", domain="usageLimits",
                        extra={"extendedHelp": "https://console.developers.google.com"},
                        details=details, status="PERMISSION_DENIED")
+
+
+# -- the project that pays (userProject / x-goog-user-project) --------------------------------
+# A request may name a project to bill instead of the bucket's own: the `userProject` query
+# parameter (https://cloud.google.com/storage/docs/requester-pays) or the `x-goog-user-project`
+# header that google-auth adds for credentials with a quota project, as gcsfs (DVC) and
+# google-cloud-storage send it (https://cloud.google.com/docs/quotas/quota-project). The caller
+# needs serviceusage.services.use on that project, and Cloud Storage must be enabled there.
+# The named project pays even when the bucket is not Requester Pays ("if the requester provides
+# a billing project with their request, the requester's project is billed instead"), so it is
+# checked on every request.
+USER_PROJECT_HEADER = "x-goog-user-project"
+# Roles that carry serviceusage.services.use (https://cloud.google.com/service-usage/docs/access-control).
+_SERVICE_USERS = {"roles/owner", "roles/editor", "roles/serviceusage.serviceUsageConsumer",
+                  "roles/serviceusage.serviceUsageAdmin"}
+
+
+def _user_project_invalid() -> GoogleError:
+    # Recorded answer for a project that does not exist (github.com/googleapis/java-storage/issues/42).
+    return GoogleError(400, "User project specified in the request is invalid.", "invalid")
+
+
+def _user_project_denied(email: str, ref: str) -> GoogleError:
+    """Recorded text (github.com/googleapis/google-cloud-ruby/issues/6456), with the ErrorInfo the
+    control plane gives for the same refusal, so clients read `reason` USER_PROJECT_DENIED."""
+    message = (f"{email} does not have serviceusage.services.use access to the Google Cloud project. "
+               "Permission 'serviceusage.services.use' denied on resource (or it may not exist).")
+    details = [{"@type": _IAM_DETAIL, "reason": "USER_PROJECT_DENIED", "domain": "googleapis.com",
+                "metadata": {"consumer": f"projects/{ref}", "service": STORAGE_SERVICE}}]
+    return GoogleError(403, message, "forbidden", details=details, status="PERMISSION_DENIED")
+
+
+def named_user_projects(query: dict[str, list[str]], header: str | None) -> list[str]:
+    """Every project the request names to pay for it, header and query parameter alike."""
+    names = [header or ""] + list(query.get("userProject") or [])
+    return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+def check_user_project(world: dict[str, Any], caller: auth.Principal, ref: str) -> None:
+    """Refuse as Cloud Storage does a project the caller may not bill, or where Storage is off.
+
+    A project being created, or shut down, cannot pay either (strict where the documentation is silent).
+    """
+    from wizard.sandbox.control_plane.iam_policy import effective_roles
+
+    projects = world.get("projects", {})
+    project = projects.get(ref) or next((p for p in projects.values() if str(p.get("number")) == ref), None)
+    if project is None or time.time() < float(project.get("ready_at") or 0):
+        raise _user_project_invalid()
+    roles: set[str] = set()
+    if project.get("state", "ACTIVE") == "ACTIVE":
+        roles = effective_roles(world, project, caller.member)
+        if project.get("owner") == caller.email:
+            roles.add("roles/owner")
+    if not roles & _SERVICE_USERS:
+        raise _user_project_denied(caller.email, ref)
+    if not set(project.get("services") or []) & {STORAGE_SERVICE, STORAGE_JSON_API_SERVICE}:
+        raise _service_disabled(str(project.get("number", "")))
 
 
 # -- durable emulator storage -----------------------------------------------------------------
@@ -454,6 +514,14 @@ class _Gate:
             raise GoogleError(401, "Invalid Credentials", "authError",
                               extra={"locationType": "header", "location": "Authorization"}) from None
 
+    def _paying_caller(self, request: Any, authorization: str | None, permission: str,
+                       noun: str) -> auth.Principal:
+        """The caller, once the project it names to pay (if any) may pay for Cloud Storage."""
+        caller = self._caller(authorization, permission, noun)
+        for ref in named_user_projects(request.query, request.get_header(USER_PROJECT_HEADER)):
+            check_user_project(self.world.view(), caller, ref)
+        return caller
+
     @staticmethod
     def _error(response: Any, err: GoogleError) -> None:
         response.status = HTTPStatus(err.code)
@@ -467,17 +535,17 @@ class _Gate:
             raise GoogleError(404, "Not Found", "notFound")  # not an API of the real service
         if handler is gse_buckets.insert:
             self._inject("storage.buckets.insert")
-            self._only_learner(self._caller(authorization, "storage.buckets.create", "project"),
+            self._only_learner(self._paying_caller(request, authorization, "storage.buckets.create", "project"),
                                "storage.buckets.create")
             return self._insert_bucket(request, response)
         if handler is gse_buckets.ls:
             self._inject("storage.buckets.list")
-            self._only_learner(self._caller(authorization, "storage.buckets.list", "project"),
+            self._only_learner(self._paying_caller(request, authorization, "storage.buckets.list", "project"),
                                "storage.buckets.list")
             return self._list_buckets(request, response)
         api_method, permission, noun = _OPS.get(handler, ("storage.unknown", "storage.objects.get", "object"))
         self._inject(api_method)
-        caller = self._caller(authorization, permission, noun)
+        caller = self._paying_caller(request, authorization, permission, noun)
         world = self.world.view()  # read-only here: no copy per request
         if handler is gse_objects.batch:
             for item in request.data or []:

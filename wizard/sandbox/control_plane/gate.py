@@ -10,6 +10,8 @@
   (SERVICE_DISABLED otherwise). Without the header, the call is billed to the OAuth client's
   own project, which has every API the wizard uses; that is what `gcloud` does before a
   project exists.
+- Reading an operation (google.longrunning.Operations) is a call to the API that started it
+  (Google serves it from that API's endpoint), billed and checked like any other call to it.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ API_OF_SERVICE = {
     "google.iam.admin.v1.IAM": "iam.googleapis.com",
     "google.container.v1.ClusterManager": "container.googleapis.com",
     "google.devtools.artifactregistry.v1.ArtifactRegistry": "artifactregistry.googleapis.com",
-    # google.longrunning.Operations: read through the API that started the operation; the
-    # fake serves every operation from one endpoint, so it checks the token only.
+    # google.longrunning.Operations: a call to the API that started the operation (see
+    # `operations.operation_api`); the fake serves every operation from one endpoint.
 }
+OPERATIONS_SERVICE = "google.longrunning.Operations"
 # Roles that carry serviceusage.services.use
 # (https://cloud.google.com/service-usage/docs/access-control#permissions).
 SERVICE_USERS = {"roles/owner", "roles/editor", "roles/serviceusage.serviceUsageConsumer",
@@ -48,10 +51,15 @@ INVALID_CREDENTIAL = ("Request had invalid authentication credentials. Expected 
                       f"login cookie or other valid authentication credential. {_SEE}")
 
 
-def check_caller(world: World, full_service_name: str, metadata: Iterable[Any] | None) -> auth.Principal:
+def check_caller(world: World, full_service_name: str, metadata: Iterable[Any] | None,
+                 request: Any = None) -> auth.Principal:
     """The caller, once its token and quota project pass; ApiError as Google answers otherwise."""
     headers = {str(k).lower(): str(v) for k, v in (metadata or ())}
     api = API_OF_SERVICE.get(full_service_name, "")
+    if full_service_name == OPERATIONS_SERVICE:
+        from .operations import operation_api
+
+        api = operation_api(world.view(), str(getattr(request, "name", "") or ""))
     try:
         principal = auth.principal_of(world, headers.get("authorization"))
     except auth.AuthFailure as failure:

@@ -27,6 +27,36 @@ from .rpc import Rpc, service_handler
 # Service Usage answers an enable of an already enabled service with this finished operation.
 NOOP_OPERATION = "operations/noop.DONE_OPERATION"
 
+# The API that started an operation of each kind. Google serves an operation from that API's
+# own endpoint (e.g. GET https://serviceusage.googleapis.com/v1/{name=operations/*}), so reading
+# it is a call to that API and is billed to the quota project like any other call to it
+# (https://cloud.google.com/docs/quotas/quota-project).
+API_OF_KIND = {
+    "create_project": "cloudresourcemanager.googleapis.com",
+    "delete_project": "cloudresourcemanager.googleapis.com",
+    "undelete_project": "cloudresourcemanager.googleapis.com",
+    "enable_service": "serviceusage.googleapis.com",
+    "enable_services": "serviceusage.googleapis.com",
+    "disable_service": "serviceusage.googleapis.com",
+    "delete_repository": "artifactregistry.googleapis.com",
+}
+# For a name the world does not hold: the prefixes each API gives its operations' names.
+_API_OF_PREFIX = (
+    ("operations/cp.", "cloudresourcemanager.googleapis.com"),
+    ("operations/dp.", "cloudresourcemanager.googleapis.com"),
+    ("operations/up.", "cloudresourcemanager.googleapis.com"),
+    ("operations/acat.", "serviceusage.googleapis.com"),
+    ("operations/noop.", "serviceusage.googleapis.com"),
+)
+
+
+def operation_api(data: dict[str, Any], name: str) -> str:
+    """The API (service name) a GetOperation for `name` is a call to; "" when nothing tells."""
+    record = data.get("operations", {}).get(name)
+    if record is not None:
+        return API_OF_KIND.get(str(record.get("kind", "")), "")
+    return next((api for prefix, api in _API_OF_PREFIX if name.startswith(prefix)), "")
+
 
 def _pb(message: Message | proto.Message) -> Message:
     return type(message).pb(message) if isinstance(message, proto.Message) else message

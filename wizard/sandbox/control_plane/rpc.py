@@ -116,7 +116,7 @@ def _wrap(
         if transient is not None and not transient.after_write:
             _abort(context, _transient_error(transient))
         try:
-            check_caller(world, full_service_name, context.invocation_metadata())
+            check_caller(world, full_service_name, context.invocation_metadata(), request)
         except ApiError as error:
             _abort(context, error)
         injected = world.take_failure(method)
