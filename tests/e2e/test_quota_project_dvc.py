@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import copy_sandbox
+from tests.conftest import copy_sandbox, trusted
 from tests.support import PROJECT, git
 from wizard.sandbox.auth import adc_path
 from wizard.sandbox.server import Sandbox
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(600)
 
 def test_a_teammate_whose_login_bills_someone_elses_project_still_pulls_with_the_wizards_environment(
         chapter7_templates: Callable[[str], Path], tmp_path: Path) -> None:
-    sandbox = copy_sandbox(chapter7_templates("github"), tmp_path / "sandbox")
+    sandbox = trusted(copy_sandbox(chapter7_templates("github"), tmp_path / "sandbox"))
     repo = sandbox / "learner-repo"
     with Sandbox.start(sandbox) as running:
         adc = adc_path(sandbox)
