@@ -21,10 +21,10 @@ from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar
 
 from wizard.answers import QUESTIONS, suggest_ids
 from wizard.engine.chapter import Chapter
-from wizard.engine.errors import translate
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
 from wizard.engine.step import Step, fmt
 from wizard.tui.controller import Choices, Controller
+from wizard.tui.failures import explain
 from wizard.tui.messages import (
     EngineEvent,
     SessionFailed,
@@ -193,7 +193,7 @@ class WizardApp(App["str | None"]):
             target = self.controller.describe_target()
             self.post_message(SessionReady(reports, choices, self.controller.resumed, target))
         except Exception as exc:  # noqa: BLE001 - shown in the error panel
-            self.post_message(SessionFailed(translate(exc, "opening your repository")))
+            self.post_message(SessionFailed(*explain(exc, "opening your repository")))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_step_worker(self, index: int, answers: dict[str, str], to_end: bool) -> None:
@@ -205,7 +205,7 @@ class WizardApp(App["str | None"]):
         except cancel.Cancelled:
             self.post_message(StepCancelled(step.id))
         except Exception as exc:  # noqa: BLE001 - shown in the error panel
-            self.post_message(StepErrored(step.id, translate(exc, f"'{step.title}'")))
+            self.post_message(StepErrored(step.id, *explain(exc, f"'{step.title}'")))
 
     def _observe_next(self, index: int) -> list:
         """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown."""
@@ -270,7 +270,7 @@ class WizardApp(App["str | None"]):
                 self.log_line("Retrying…")
                 self.open_session()
 
-        self.open_dialog(ErrorScreen(message.error, "Opening your repository"), after)
+        self.open_dialog(ErrorScreen(message.error, "Opening your repository", log=message.log), after)
 
     def on_engine_event(self, message: EngineEvent) -> None:
         event = message.event
@@ -328,7 +328,7 @@ class WizardApp(App["str | None"]):
             if retry:
                 await self.start_run(to_end=False)
 
-        self.open_dialog(ErrorScreen(message.error, step.title), after)
+        self.open_dialog(ErrorScreen(message.error, step.title, log=message.log), after)
 
     def _hide_progress(self) -> None:
         bar = self.query_one("#progress", ProgressBar)
