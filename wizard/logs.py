@@ -195,9 +195,3 @@ def unexpected_cause(error: BaseException) -> BaseException | None:
         current = current.__cause__
     return None
 
-
-def report_unexpected(error: BaseException) -> Path | None:
-    """Write a report when something unexpected lies behind `error`; the file's path, or None."""
-    if unexpected_cause(error) is None:
-        return None
-    return write_report(error)
