@@ -12,8 +12,8 @@ from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
 from wizard.engine.prerequisites import Prerequisite
 from wizard.engine.step import load_text
-from wizard.steps.files import GuideFile
 from wizard.steps.ci_account import ci_service_account
+from wizard.steps.files import GuideFile
 from wizard.steps.forge import CheckForgeAccess, WatchRun
 from wizard.steps.older import OlderEdition
 from wizard.steps.prerequisites import project_and_bucket

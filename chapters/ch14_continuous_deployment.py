@@ -14,9 +14,9 @@ from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
 from wizard.engine.prerequisites import Prerequisite
 from wizard.engine.step import load_text
+from wizard.steps.ci_account import ci_service_account
 from wizard.steps.deploy import AddCiJob, CheckDeployTargets
 from wizard.steps.files import GuideFile
-from wizard.steps.ci_account import ci_service_account
 from wizard.steps.forge import CheckForgeAccess, WatchRun
 from wizard.steps.prerequisites import pipeline_file, project_and_bucket
 from wizard.steps.repo import CommitChapterFiles

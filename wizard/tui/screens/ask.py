@@ -79,7 +79,8 @@ class ChoiceScreen(Dialog[str]):
         yield Static(self.details, markup=False)
 
     def choices(self) -> Sequence[Choice]:
-        return [Choice(f"Keep {self.earlier} (esc)", "earlier", "primary"), Choice(f"Use {self.other}", "other", "warning")]
+        return [Choice(f"Keep {self.earlier} (esc)", "earlier", "primary"),
+                Choice(f"Use {self.other}", "other", "warning")]
 
     def answer(self, choice: str) -> str:
         return self.other if choice == "other" else self.earlier
