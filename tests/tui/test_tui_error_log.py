@@ -70,3 +70,21 @@ async def test_an_explained_failure_in_the_tui_writes_no_log(sandbox: Path, _log
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="the error panel")
         assert not app.screen.query("#error-log")
     assert not _log_folder.exists()
+
+
+async def test_a_bug_in_a_key_handler_stops_the_app_without_printing_its_locals(
+        sandbox: Path, monkeypatch: pytest.MonkeyPatch):
+    # Textual would print the traceback with every frame's locals (a token may be among them); the
+    # wizard stops and hands the error to the command line, which explains it and writes the log.
+    app = WizardApp(sandbox / "learner-repo", sandbox, [get_chapter(7)])
+    with pytest.raises(Exception) as raised:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_ready(pilot)
+            monkeypatch.setenv("MLOPS_WIZARD_FAIL_AT", "tui.help")
+            await pilot.press("f1")
+            await wait_until(pilot, lambda: app.return_code is not None, what="the app to stop")
+
+    assert "injected failure at tui.help" in str(raised.value)
+    assert app.crash is raised.value
+    assert app.return_code == 1
+    assert not app._exit_renderables  # no traceback is printed when the screen closes

@@ -22,6 +22,7 @@ from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar
 from wizard.answers import QUESTIONS, suggest_ids
 from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+from wizard.engine.faults import crash_point
 from wizard.engine.step import Step, fmt
 from wizard.tui.controller import Choices, Controller
 from wizard.tui.failures import explain
@@ -574,7 +575,24 @@ class WizardApp(App["str | None"]):
         self.notify("The equivalent commands are in your clipboard.")
 
     def action_help(self) -> None:
+        crash_point("tui.help")  # a test's stand-in for a bug in a key's handler
         self.open_dialog(HelpScreen())
+
+    # -- a bug outside the workers ----------------------------------------------------------
+    crash: Exception | None = None  # what stopped the app, for run_tui to hand to the command line
+
+    def _handle_exception(self, error: Exception) -> None:
+        self.crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Stop without Textual's traceback: it shows the frames' locals, where a token may be.
+
+        run_tui raises the error once the screen is closed, and the command line explains it and
+        writes the redacted log (as for any unexpected error).
+        """
+        self.bell()
+        self._close_messages_no_wait()
 
     @on(Button.Pressed, "#run")
     async def _run_pressed(self) -> None:
@@ -602,7 +620,10 @@ def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given
             prepare: Callable[[], Mapping[str, str] | None] | None = None,
             options: Mapping[str, object] | None = None) -> str | None:
     """Run the app; returns what to tell the learner after it closes ("{again}" stands for the command)."""
-    farewell = WizardApp(repo, sandbox, chapters, given, prepare, options=options).run()
+    app = WizardApp(repo, sandbox, chapters, given, prepare, options=options)
+    farewell = app.run()
+    if app.crash is not None:
+        raise app.crash  # explained by the command line, with a log file
     # The screen is closed and the work stopped: what remains is the interpreter's teardown of a large heap
     # (Google clients, Textual), seconds of CPU on a busy laptop. Frozen objects are left out of it.
     import gc
