@@ -50,6 +50,8 @@ GATES: list[tuple[str, list[str]]] = [
     # (doing it in a branch would make every parallel branch conflict). Then uncomment:
     # ("ruff format", ["-m", "ruff", "format", "--check", "."]),
     ("mypy", ["-m", "mypy"]),
+    # The layers (README, Design): nothing imports upwards; contracts in pyproject.toml.
+    ("lint-imports", [str(BIN / "lint-imports")]),
 ]
 
 

@@ -97,7 +97,7 @@ STAYS = load_text(TEXT, "stays.md")
 
 def cleanup_script(answers: dict[str, str]) -> str:
     """The clean-up as a shell script; chapter 13's commands are there, commented out."""
-    from wizard.answers import QUESTIONS
+    from wizard.engine.questions import QUESTIONS
     from wizard.engine.step import fmt
     from wizard.script import render_script
 

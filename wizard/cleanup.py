@@ -48,7 +48,7 @@ class Plan:
 
 def with_defaults(answers: dict[str, str]) -> dict[str, str]:
     """Chapter 13's names default to the guide's, as in chapter 14."""
-    from wizard.answers import QUESTIONS
+    from wizard.engine.questions import QUESTIONS
 
     filled = dict(answers)
     for key in ("gke.cluster_name", "gke.cluster_zone"):

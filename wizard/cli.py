@@ -214,8 +214,8 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
 
     Opens the full-screen wizard, unless --plain (line mode) or --yes (no questions).
     """
-    from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
+    from wizard.engine.questions import load_answers_file
 
     if not yes:
         _need_terminal()
@@ -241,7 +241,8 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
                   options: dict[str, Any] | None = None, interactive: bool = False,
                   defaults: dict[str, str] | None = None, answers_file: Path | None = None) -> dict[str, str]:
     from wizard.drive import ChapterDriver, settle
-    from wizard.engine.runner import IDENTITY_ANSWERS, Runner, check_changed_answers, preflight_run
+    from wizard.engine.questions import identity_keys
+    from wizard.engine.runner import Runner, check_changed_answers, preflight_run
     from wizard.engine.step import fmt
     from wizard.plaintext import markdown_to_plain
     from wizard.session import open_session
@@ -263,7 +264,7 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
         # An answer naming another project or bucket than the one set up is named and confirmed first;
         # once agreed to (or allowed), the new value wins over the checkpoint's.
         check_changed_answers(ctx, given)
-        ctx.answers = {**ctx.answers, **{k: given[k] for k in IDENTITY_ANSWERS if given.get(k)}}
+        ctx.answers = {**ctx.answers, **{k: given[k] for k in identity_keys() if given.get(k)}}
         start = settle(ctx, given, choose, answers_file)
         if ask is None:  # nobody to ask: what exists (DVC's remote, its bucket's project) answers for itself
             from wizard.observed import fill_answers
@@ -307,8 +308,8 @@ def status(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_
            clean_up_plan: bool, no_key_file: bool, overwrite_workflow: bool, github_url: str | None,
            gitlab_url: str | None) -> None:
     """Observe each step live: done, todo or drifted. Changes nothing, writes nothing (not even the checkpoint)."""
-    from wizard.answers import QUESTIONS, load_answers_file
     from wizard.engine.chapter import get_chapter, load_chapters
+    from wizard.engine.questions import QUESTIONS, load_answers_file
     from wizard.engine.runner import Runner
     from wizard.observed import fill_answers
     from wizard.session import open_session
@@ -369,7 +370,7 @@ def clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answer
 
     Resumes where an interrupted clean-up stopped; running it again when all is gone changes nothing.
     """
-    from wizard.answers import load_answers_file
+    from wizard.engine.questions import load_answers_file
 
     if yes and not confirm_project:
         raise WizardError(
@@ -535,8 +536,8 @@ def demo(directory: Path | None, headless: bool) -> None:
               help="The clean-up's commands instead (chapters 14, 8 and 7 undone, in dependency order).")
 def script(repo: Path, chapter: int, answers_file: Path | None, clean_up_script: bool) -> None:
     """Print the chapter as a shell script (gcloud, dvc, git) for your answers — to read, learn or run by hand."""
-    from wizard.answers import load_answers_file
     from wizard.engine.chapter import get_chapter
+    from wizard.engine.questions import load_answers_file
     from wizard.engine.state import StateStore
     from wizard.script import render_script
     from wizard.workspace.repo import Workspace

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tomli_w
 
-from wizard.answers import load_answers_file
+from wizard.engine.questions import load_answers_file
 
 ANSWERS = "demo-answers.toml"
 

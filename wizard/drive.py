@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from wizard.answers import QUESTIONS, Conflict, Question, conflict_error, precedence, suggest_ids
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError
 from wizard.engine.events import Notice
+from wizard.engine.questions import QUESTIONS, Conflict, Question, conflict_error, precedence
 from wizard.engine.runner import Asker, Runner
 from wizard.engine.step import Context, Step
 
@@ -43,12 +43,14 @@ def rejected_key(error: WizardError) -> str | None:
 
 def free_suggestions(step: Step | None, ctx: Context, key: str, rejected: str, count: int = 3) -> list[str]:
     """Names built from the rejected one that pass the step's own read-only check (free, not just valid)."""
-    limit = 63 if key == "gcp.bucket_name" else 30
+    question = QUESTIONS.get(key)
+    if question is None or question.alternatives is None:
+        return []
     check = getattr(step, "preflight", None) if step is not None else None
     found: list[str] = []
     saved = dict(ctx.answers)
     try:
-        for candidate in suggest_ids(rejected, count=count * 2, limit=limit):
+        for candidate in question.alternatives(rejected, count * 2):
             if len(found) >= count:
                 break
             if check is not None:

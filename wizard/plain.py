@@ -7,7 +7,7 @@ which exits 130 saying how to continue.
 
 from __future__ import annotations
 
-from wizard.answers import BUCKET_LOCATIONS, Conflict, Question, check_answer
+from wizard.engine.questions import Conflict, Question, check_answer
 
 # Longer lists are typed with completion rather than shown whole: fifty lines push the question off screen.
 LONG_LIST = 12
@@ -16,9 +16,8 @@ LONG_LIST = 12
 def ask(question: Question, default: str | None, choices: list[tuple[str, str]]) -> str:
     import questionary
 
-    if question.key == "gcp.bucket_location":
-        ordered = sorted(BUCKET_LOCATIONS, key=lambda loc: (loc != "europe-west6", loc))
-        choices = [(loc, loc) for loc in ordered]
+    if question.choices:
+        choices = [(choice, choice) for choice in question.choices]
     message = f"{question.prompt} ({question.help})"
     if choices and len(choices) <= LONG_LIST:
         prompt = questionary.select(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import Mapping
 
-from wizard.answers import QUESTIONS
 from wizard.engine.chapter import Chapter
+from wizard.engine.questions import QUESTIONS
 
 
 def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:

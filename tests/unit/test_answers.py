@@ -2,16 +2,9 @@
 
 import pytest
 
-from wizard.answers import (
-    check_answer,
-    load_answers_file,
-    suggest_ids,
-    validate_all,
-    validate_bucket_location,
-    validate_bucket_name,
-    validate_project_id,
-)
 from wizard.engine.errors import WizardError
+from wizard.engine.questions import check_answer, load_answers_file, validate_all
+from wizard.gcp.naming import suggest_ids, validate_bucket_location, validate_bucket_name, validate_project_id
 
 
 @pytest.mark.parametrize("value", ["mlops-project", "abcdef", "a" * 30, "my-project-1234", "x1-2-3-4"])
@@ -98,7 +91,7 @@ def test_answers_file_bad_toml_is_explained(tmp_path):
 
 
 # -- which answer wins: the learner's earlier answers, then the file, then generated defaults --------
-from wizard.answers import Conflict, conflict_error, default_for, precedence  # noqa: E402
+from wizard.engine.questions import Conflict, conflict_error, default_for, precedence  # noqa: E402
 
 
 def test_what_the_learner_typed_earlier_wins_and_a_different_file_value_is_a_conflict():

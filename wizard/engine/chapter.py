@@ -1,14 +1,18 @@
 """A chapter is content: an ordered list of steps with a title and a closing summary.
 
 Chapters live in the top-level `chapters` package, one module each, exposing `CHAPTER`.
-The engine finds them by scanning that package, so adding a chapter touches no engine code.
+The engine finds them by name (it imports no content): it scans that package, then the
+modules or packages named in MLOPS_WIZARD_CHAPTERS (comma-separated), so adding a chapter,
+even one outside this tree, touches no engine code.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Sequence
 
 from wizard.engine.errors import WizardError
@@ -44,15 +48,39 @@ class Chapter:
         raise KeyError(step_id)
 
 
-def load_chapters() -> dict[int, Chapter]:
-    import chapters as package
+# The content package the wizard ships with; more come from the environment variable.
+CONTENT_PACKAGE = "chapters"
+EXTRA_CHAPTERS_ENV = "MLOPS_WIZARD_CHAPTERS"
 
+
+def chapter_modules() -> list[str]:
+    """The names to look for chapters in: the shipped package first, then the learner's or a test's own."""
+    extra = [name.strip() for name in os.environ.get(EXTRA_CHAPTERS_ENV, "").split(",") if name.strip()]
+    return [CONTENT_PACKAGE, *extra]
+
+
+def _import(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise WizardError(
+            what=f"The chapters in '{name}' could not be loaded.",
+            why=str(exc),
+            fix=f"Check {EXTRA_CHAPTERS_ENV} (module names separated by commas, importable from sys.path).",
+        ) from exc
+
+
+def load_chapters() -> dict[int, Chapter]:
     found: dict[int, Chapter] = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"chapters.{info.name}")
-        chapter = getattr(module, "CHAPTER", None)
-        if isinstance(chapter, Chapter):
-            found[chapter.number] = chapter
+    for name in chapter_modules():
+        package = _import(name)
+        modules = [package]
+        if hasattr(package, "__path__"):  # a package: every module in it
+            modules += [_import(f"{name}.{info.name}") for info in pkgutil.iter_modules(package.__path__)]
+        for module in modules:
+            chapter = getattr(module, "CHAPTER", None)
+            if isinstance(chapter, Chapter):
+                found[chapter.number] = chapter
     return dict(sorted(found.items()))
 
 

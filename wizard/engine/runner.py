@@ -10,29 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
-from wizard.answers import QUESTIONS, Question, check_answer, default_for, validate_all
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import MissingAnswer, WizardError, translate
 from wizard.engine.events import Notice, StepFinished, StepStarted
+from wizard.engine.questions import (
+    DEFAULT_RESOLVERS,
+    QUESTIONS,
+    Question,
+    check_answer,
+    default_for,
+    identity_keys,
+    validate_all,
+)
 from wizard.engine.step import Context, Observation, Status, Step
 
 # Ask one question: (question, default, choices) -> answer. None means "do not ask".
 Asker = Callable[[Question, "str | None", "list[tuple[str, str]]"], str]
-# Answers whose default needs a read call (e.g. the single open billing account).
-DefaultResolver = Callable[[Context], "tuple[str | None, list[tuple[str, str]]]"]
-
-
-def _billing_default(ctx: Context) -> tuple[str | None, list[tuple[str, str]]]:
-    from wizard.gcp import billing
-
-    accounts = billing.open_accounts(ctx.target)
-    if not accounts:
-        raise billing.no_open_account()
-    choices = [(a.account_id, f"{a.account_id}  {a.display_name}") for a in accounts]
-    return (accounts[0].account_id if len(accounts) == 1 else None), choices
-
-
-DEFAULT_RESOLVERS: dict[str, DefaultResolver] = {"gcp.billing_account": _billing_default}
 # In `Context.memory`: the login was checked in this process (the id of the step that did it, or True).
 LOGIN_CHECKED = "login-checked"
 
@@ -261,21 +254,17 @@ def preflight_run(chapters: Sequence[Chapter], ctx: Context, steps: bool = True)
         Runner(chapters[0], ctx).check_push()
 
 
-# Answers that name a thing in the world: changing one means working on another project or bucket.
-IDENTITY_ANSWERS = ("gcp.project_id", "gcp.bucket_name")
-
-
 def check_changed_answers(ctx: Context, given: Mapping[str, str]) -> None:
     """An answer that differs from the checkpoint's (another project than the one set up) is named and confirmed.
 
     Silently following the new answer would create a second project and bucket and repoint DVC.
     """
     stored = ctx.store.answers() if ctx.store is not None else {}
-    for key in IDENTITY_ANSWERS:
+    for key in identity_keys():
         old, new = stored.get(key), given.get(key)
         if not old or not new or old == new:
             continue
-        label = "project" if key == "gcp.project_id" else "bucket"
+        label = QUESTIONS[key].names
         question = f"Switch from {label} {old} to {label} {new}?"
         detail = (f"This repository was set up with {key} = {old} (the wizard's checkpoint remembers it); "
                   f"your answers now say {new}. Going on creates or uses {new} and points this repository at it.")

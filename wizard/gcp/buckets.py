@@ -77,7 +77,7 @@ def object_names(target: Any, project_id: str, bucket: str, prefix: str) -> set[
 
 
 def bucket_taken(name: str) -> WizardError:
-    from wizard.answers import suggest_ids
+    from wizard.gcp.naming import suggest_ids
 
     ideas = ", ".join(suggest_ids(name, limit=63))
     return WizardError(

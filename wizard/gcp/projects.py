@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from wizard.answers import suggest_ids
 from wizard.engine.errors import WizardError
 from wizard.gcp import operations, retry
+from wizard.gcp.naming import suggest_ids
 
 QUOTA_FORM = "https://support.google.com/code/contact/project_quota_increase"
 

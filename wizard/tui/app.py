@@ -19,10 +19,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar, RichLog, Static
 
-from wizard.answers import QUESTIONS, suggest_ids
 from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
 from wizard.engine.faults import crash_point
+from wizard.engine.questions import QUESTIONS
 from wizard.engine.step import Step, fmt
 from wizard.tui.controller import Choices, Controller
 from wizard.tui.failures import explain
@@ -83,7 +83,7 @@ class WizardApp(App["str | None"]):
         self.ready = False
         self.busy = False
         self._form_for: tuple[str, bool] | None = None
-        self._suggestion: str | None = None
+        self._suggestions: dict[str, tuple[tuple[str, ...], str]] = {}  # key -> (what it follows, suggestion)
         self._text_shown: str | None = None  # the step text on screen: rendered again only when it changes
         self._intro_shown: set[int] = set()
         self._summary_shown: set[int] = set()
@@ -356,12 +356,17 @@ class WizardApp(App["str | None"]):
                 values[key] = choice.default
         for key, value in (self.controller.suggested() if self.controller.ctx else {}).items():
             values.setdefault(key, value)  # generated defaults (the demo's) come after the learner's answers
-        if "gcp.project_id" not in values:
-            if self._suggestion is None:  # one suggestion per session, not a new one at every refresh
-                self._suggestion = suggest_ids("mlops-project", count=1)[0]
-            values["gcp.project_id"] = self._suggestion
-        if "gcp.bucket_name" not in answers and "gcp.project_id" in values:
-            values["gcp.bucket_name"] = f"{values['gcp.project_id']}-data"
+        for key, question in QUESTIONS.items():  # in their order: a suggestion may follow an earlier one
+            if key in answers or question.suggest is None or (key in values and not question.follows):
+                continue
+            basis = tuple(values.get(k, "") for k in question.follows)
+            kept = self._suggestions.get(key)
+            if kept is None or kept[0] != basis:  # made once, not at every refresh, unless what it follows changed
+                suggestion = question.suggest(values)
+                if suggestion is None:
+                    continue
+                kept = self._suggestions[key] = (basis, suggestion)
+            values[key] = kept[1]
         return values
 
     def _can_run_unattended(self, index: int) -> bool:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from wizard.answers import QUESTIONS, Conflict, check_answer, precedence
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError, translate
 from wizard.engine.events import Event, Progress, Reporter
-from wizard.engine.runner import DEFAULT_RESOLVERS, Runner, StepReport
+from wizard.engine.questions import DEFAULT_RESOLVERS, QUESTIONS, Conflict, check_answer, precedence
+from wizard.engine.runner import Runner, StepReport
 from wizard.engine.step import Context, Observation, Status, Step
 from wizard.workspace import cancel
 
@@ -127,7 +127,7 @@ class Controller:
 
     def suggested(self) -> dict[str, str]:
         """Defaults that follow answers (the demo's bucket after the learner's project), filled in."""
-        from wizard.answers import default_for
+        from wizard.engine.questions import default_for
 
         assert self.ctx is not None
         out: dict[str, str] = {}

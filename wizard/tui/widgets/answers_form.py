@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select
 
-from wizard.answers import BUCKET_LOCATIONS, QUESTIONS, check_answer
+from wizard.engine.questions import QUESTIONS, check_answer
 
 
 def widget_id(key: str) -> str:
@@ -17,7 +17,7 @@ def widget_id(key: str) -> str:
 
 
 class RuleValidator(Validator):
-    """Google's naming rules (wizard.answers), checked as the learner types: no call is made."""
+    """Google's naming rules (wizard.gcp.naming), checked as the learner types: no call is made."""
 
     def __init__(self, key: str) -> None:
         super().__init__()
@@ -45,9 +45,9 @@ class AnswersForm(Vertical):
             yield Label(f"{question.prompt}", classes="question", markup=False)
             yield Label(question.help, classes="question-help", markup=False)
             value = self.initial.get(key) or ""
-            if key == "gcp.bucket_location":
-                ordered = sorted(BUCKET_LOCATIONS, key=lambda loc: (loc != "europe-west6", loc))
-                yield Select([(loc, loc) for loc in ordered], value=value or "europe-west6", allow_blank=False,
+            if question.choices:
+                yield Select([(c, c) for c in question.choices], value=value or question.default or question.choices[0],
+                             allow_blank=False,
                              id=widget_id(key), disabled=self.locked)
             elif self.options.get(key):
                 choices = [(label, v) for v, label in self.options[key]]
