@@ -12,9 +12,9 @@ from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
 from wizard.engine.prerequisites import Prerequisite
 from wizard.engine.step import load_text
+from wizard.steps.ci_account import ci_service_account
 from wizard.steps.files import GuideFile
-from wizard.steps.forge import CheckForgeAccess, StoreKeySecret, WatchRun
-from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+from wizard.steps.forge import CheckForgeAccess, WatchRun
 from wizard.steps.older import OlderEdition
 from wizard.steps.prerequisites import project_and_bucket
 from wizard.steps.repo import CommitChapterFiles
@@ -26,11 +26,14 @@ SECRET_NAME = "DVC_GCP_SERVICE_ACCOUNT_KEY"
 COMMIT_MESSAGE = "A pipeline will run my experiment on each push"
 
 
-KEY = CreateKey(
-    "ch08.create-key", "Create the service account's key",
-    account_id=ACCOUNT_ID, key_file="~/.config/gcloud/dvc-google-service-account-key.json",
-    stored_by="ch08.store-secret", secret=SECRET_NAME, text=load_text(TEXT, "create-key.md"),
+CI_ACCOUNT = ci_service_account(
+    chapter="ch08", text_dir=TEXT, account_id=ACCOUNT_ID,
+    account_title="Create the DVC service account", display_name="DVC Service Account",
+    grant="grant-role", grant_title="Let it read the bucket", roles=["roles/storage.objectViewer"],
+    key_title="Create the service account's key", key_file="~/.config/gcloud/dvc-google-service-account-key.json",
+    secret=SECRET_NAME,
 )
+KEY = CI_ACCOUNT.key
 WORKFLOW = GuideFile(
     "ch08.workflow", "Write the CI/CD pipeline file",
     files={
@@ -54,14 +57,7 @@ CHAPTER = Chapter(
                          text=load_text(TEXT, "forge-access.md")),
         OlderEdition("ch08.older-edition", "Look for the older edition's credential",
                      text=load_text(TEXT, "older-edition.md")),
-        CreateServiceAccount("ch08.create-service-account", "Create the DVC service account",
-                             account_id=ACCOUNT_ID, display_name="DVC Service Account",
-                             text=load_text(TEXT, "create-service-account.md")),
-        GrantProjectRoles("ch08.grant-role", "Let it read the bucket", account_id=ACCOUNT_ID,
-                          roles=["roles/storage.objectViewer"], text=load_text(TEXT, "grant-role.md")),
-        KEY,
-        StoreKeySecret("ch08.store-secret", "Store the key as a CI secret", name=SECRET_NAME, key_step=KEY,
-                       text=load_text(TEXT, "store-secret.md")),
+        *CI_ACCOUNT.steps,
         WORKFLOW,
         CommitChapterFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
                     text=load_text(TEXT, "commit.md")),

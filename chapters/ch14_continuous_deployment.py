@@ -14,10 +14,10 @@ from chapters.templates import renderer
 from wizard.engine.chapter import Chapter
 from wizard.engine.prerequisites import Prerequisite
 from wizard.engine.step import load_text
+from wizard.steps.ci_account import ci_service_account
 from wizard.steps.deploy import AddCiJob, CheckDeployTargets
 from wizard.steps.files import GuideFile
-from wizard.steps.forge import CheckForgeAccess, StoreKeySecret, WatchRun
-from wizard.steps.iam import CreateKey, CreateServiceAccount, GrantProjectRoles
+from wizard.steps.forge import CheckForgeAccess, WatchRun
 from wizard.steps.prerequisites import pipeline_file, project_and_bucket
 from wizard.steps.repo import CommitChapterFiles
 
@@ -58,11 +58,14 @@ def _gitlab_has(text: str, job: str) -> bool:
     return has_gitlab_deploy_job(text, job)
 
 
-KEY = CreateKey(
-    "ch14.create-key", "Create the MLEM service account's key",
-    account_id=ACCOUNT_ID, key_file="~/.config/gcloud/mlem-google-service-account-key.json",
-    stored_by="ch14.store-secret", secret=SECRET_NAME, text=load_text(TEXT, "create-key.md"),
+CI_ACCOUNT = ci_service_account(
+    chapter="ch14", text_dir=TEXT, account_id=ACCOUNT_ID,
+    account_title="Create the MLEM service account", display_name="MLEM Service Account",
+    grant="grant-roles", grant_title="Give it the four roles deployment needs", roles=ROLES,
+    key_title="Create the MLEM service account's key",
+    key_file="~/.config/gcloud/mlem-google-service-account-key.json", secret=SECRET_NAME,
 )
+KEY = CI_ACCOUNT.key
 DEPLOY_WORKFLOW = GuideFile(
     "ch14.deploy-workflow", "Write the deploy workflow",
     files={"github": (".github/workflows/deploy.yml", renderer("github/deploy.yml"))},
@@ -97,14 +100,7 @@ CHAPTER = Chapter(
             apis={"container.googleapis.com": 13, "artifactregistry.googleapis.com": 12},
             text=load_text(TEXT, "preflight.md"),
         ),
-        CreateServiceAccount("ch14.create-service-account", "Create the MLEM service account",
-                             account_id=ACCOUNT_ID, display_name="MLEM Service Account",
-                             text=load_text(TEXT, "create-service-account.md")),
-        GrantProjectRoles("ch14.grant-roles", "Give it the four roles deployment needs", account_id=ACCOUNT_ID,
-                          roles=ROLES, text=load_text(TEXT, "grant-roles.md")),
-        KEY,
-        StoreKeySecret("ch14.store-secret", "Store the key as a CI secret", name=SECRET_NAME, key_step=KEY,
-                       text=load_text(TEXT, "store-secret.md")),
+        *CI_ACCOUNT.steps,
         DEPLOY_WORKFLOW,
         DEPLOY_JOB,
         CommitChapterFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,

@@ -64,14 +64,14 @@ def _fail(error: WizardError) -> None:
     """The explanation, exit code 1; when something unexpected lies behind it, a log file to report it with."""
     from wizard import logs
 
-    cause = _unexpected_cause(error)
+    cause = logs.unexpected_cause(error)
     click.echo(error.render(), err=True)
     if cause is not None:
         path = logs.write_report(error)
         if logs.debugging():
             click.echo(logs.traceback_text(error), err=True)
         if path is not None:
-            click.echo(f"  Log: {path} (the details, without any secret: attach it to a bug report)", err=True)
+            click.echo(f"  Log: {path} ({logs.LOG_NOTE})", err=True)
     sys.exit(EXIT_FAILED)
 
 
@@ -83,18 +83,6 @@ def _again() -> str:
     import shlex
 
     return "mlops-wizard " + shlex.join(sys.argv[1:])
-
-
-def _unexpected_cause(error: BaseException) -> BaseException | None:
-    """The exception a WizardError was made from (a bug, a failed command), if any."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if not isinstance(current, WizardError):
-            return current
-        current = current.__cause__
-    return None
 
 
 def _unexpected(exc: Exception) -> WizardError:

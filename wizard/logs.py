@@ -173,3 +173,25 @@ def _prune(folder: Path) -> None:
 def traceback_text(exc: BaseException) -> str:
     """The traceback as --debug prints it: redacted like the report."""
     return redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
+LOG_NOTE = "the details, without any secret: attach it to a bug report"
+
+
+def unexpected_cause(error: BaseException) -> BaseException | None:
+    """The exception an explained error was made from (a bug, a failed command), if any.
+
+    An error the wizard raised knowingly (a WizardError with no other exception behind it) needs
+    no log: its message is the whole story.
+    """
+    from wizard.engine.errors import WizardError
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if not isinstance(current, WizardError):
+            return current
+        current = current.__cause__
+    return None
+

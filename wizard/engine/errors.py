@@ -42,6 +42,10 @@ class WizardError(Exception):
         return {"what": self.what, "why": self.why, "fix": self.fix, "retryable": self.retryable}
 
 
+# `details["cause"]` of an error nothing could explain (most likely a bug): a report is written for it.
+UNEXPECTED = "unexpected"
+
+
 class MissingAnswer(WizardError):
     """Raised in non-interactive runs when an answer the step needs was not given."""
 
@@ -99,6 +103,7 @@ def translate(exc: BaseException, doing: str) -> WizardError:
         why="This was not expected; it may be a bug in the wizard.",
         fix="Retry; if it fails again, report it with the activity log.",
         retryable=True,
+        details={"cause": UNEXPECTED},
     )
 
 

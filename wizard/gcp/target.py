@@ -30,6 +30,38 @@ def _apply(environ: MutableMapping[str, str], changes: dict[str, str | None]) ->
 
 ENV_UNSET = None  # in `Target.env`: remove this variable
 
+# Every gRPC API the wizard calls: its client class and its gRPC transport, as "module:attribute".
+# Imported only when a client is first built (the Google clients are slow to import).
+GRPC_CLIENTS: dict[str, tuple[str, str]] = {
+    "projects": ("google.cloud.resourcemanager_v3:ProjectsClient",
+                 "google.cloud.resourcemanager_v3.services.projects.transports:ProjectsGrpcTransport"),
+    "billing": ("google.cloud.billing_v1:CloudBillingClient",
+                "google.cloud.billing_v1.services.cloud_billing.transports:CloudBillingGrpcTransport"),
+    "service_usage": ("google.cloud.service_usage_v1:ServiceUsageClient",
+                      "google.cloud.service_usage_v1.services.service_usage.transports:ServiceUsageGrpcTransport"),
+    "iam": ("google.cloud.iam_admin_v1:IAMClient",
+            "google.cloud.iam_admin_v1.services.iam.transports:IAMGrpcTransport"),
+    "container": ("google.cloud.container_v1:ClusterManagerClient",
+                  "google.cloud.container_v1.services.cluster_manager.transports:ClusterManagerGrpcTransport"),
+    "artifact_registry": (
+        "google.cloud.artifactregistry_v1:ArtifactRegistryClient",
+        "google.cloud.artifactregistry_v1.services.artifact_registry.transports:ArtifactRegistryGrpcTransport",
+    ),
+}
+
+
+def _load(path: str) -> Any:
+    import importlib
+
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _grpc_classes(name: str) -> tuple[Any, Any]:
+    """The client and transport classes of the API `name` in GRPC_CLIENTS, imported now."""
+    client, transport = GRPC_CLIENTS[name]
+    return _load(client), _load(transport)
+
 
 @dataclass
 class Target:
@@ -143,8 +175,9 @@ class Target:
                 self._clients[name] = factory()
             return self._clients[name]
 
-    def _grpc_client(self, name: str, client_cls: Any, transport_cls: Any) -> Any:
+    def _grpc_client(self, name: str) -> Any:
         def make() -> Any:
+            client_cls, transport_cls = _grpc_classes(name)
             kwargs: dict[str, Any] = {"credentials": self.credentials()}
             if self.grpc_addr:
                 kwargs["client_options"] = {"api_endpoint": self.grpc_addr}
@@ -160,43 +193,22 @@ class Target:
         return self._client(name, make)
 
     def projects(self) -> Any:
-        from google.cloud import resourcemanager_v3
-        from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
-
-        return self._grpc_client("projects", resourcemanager_v3.ProjectsClient, ProjectsGrpcTransport)
+        return self._grpc_client("projects")
 
     def billing(self) -> Any:
-        from google.cloud import billing_v1
-        from google.cloud.billing_v1.services.cloud_billing.transports import CloudBillingGrpcTransport
-
-        return self._grpc_client("billing", billing_v1.CloudBillingClient, CloudBillingGrpcTransport)
+        return self._grpc_client("billing")
 
     def service_usage(self) -> Any:
-        from google.cloud import service_usage_v1
-        from google.cloud.service_usage_v1.services.service_usage.transports import ServiceUsageGrpcTransport
-
-        return self._grpc_client("service_usage", service_usage_v1.ServiceUsageClient, ServiceUsageGrpcTransport)
+        return self._grpc_client("service_usage")
 
     def iam(self) -> Any:
-        from google.cloud import iam_admin_v1
-        from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
-
-        return self._grpc_client("iam", iam_admin_v1.IAMClient, IAMGrpcTransport)
+        return self._grpc_client("iam")
 
     def container(self) -> Any:
-        from google.cloud import container_v1
-        from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerGrpcTransport
-
-        return self._grpc_client("container", container_v1.ClusterManagerClient, ClusterManagerGrpcTransport)
+        return self._grpc_client("container")
 
     def artifact_registry(self) -> Any:
-        from google.cloud import artifactregistry_v1
-        from google.cloud.artifactregistry_v1.services.artifact_registry.transports import (
-            ArtifactRegistryGrpcTransport,
-        )
-
-        return self._grpc_client("artifact_registry", artifactregistry_v1.ArtifactRegistryClient,
-                                 ArtifactRegistryGrpcTransport)
+        return self._grpc_client("artifact_registry")
 
     def storage(self, project: str) -> Any:
         def make() -> Any:

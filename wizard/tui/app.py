@@ -20,11 +20,12 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar, RichLog, Static
 
 from wizard.engine.chapter import Chapter
-from wizard.engine.errors import translate
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+from wizard.engine.faults import crash_point
 from wizard.engine.questions import QUESTIONS
 from wizard.engine.step import Step, fmt
 from wizard.tui.controller import Choices, Controller
+from wizard.tui.failures import explain
 from wizard.tui.messages import (
     EngineEvent,
     SessionFailed,
@@ -193,7 +194,7 @@ class WizardApp(App["str | None"]):
             target = self.controller.describe_target()
             self.post_message(SessionReady(reports, choices, self.controller.resumed, target))
         except Exception as exc:  # noqa: BLE001 - shown in the error panel
-            self.post_message(SessionFailed(translate(exc, "opening your repository")))
+            self.post_message(SessionFailed(*explain(exc, "opening your repository")))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_step_worker(self, index: int, answers: dict[str, str], to_end: bool) -> None:
@@ -205,7 +206,7 @@ class WizardApp(App["str | None"]):
         except cancel.Cancelled:
             self.post_message(StepCancelled(step.id))
         except Exception as exc:  # noqa: BLE001 - shown in the error panel
-            self.post_message(StepErrored(step.id, translate(exc, f"'{step.title}'")))
+            self.post_message(StepErrored(step.id, *explain(exc, f"'{step.title}'")))
 
     def _observe_next(self, index: int) -> list:
         """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown."""
@@ -270,7 +271,7 @@ class WizardApp(App["str | None"]):
                 self.log_line("Retrying…")
                 self.open_session()
 
-        self.open_dialog(ErrorScreen(message.error, "Opening your repository"), after)
+        self.open_dialog(ErrorScreen(message.error, "Opening your repository", log=message.log), after)
 
     def on_engine_event(self, message: EngineEvent) -> None:
         event = message.event
@@ -328,7 +329,7 @@ class WizardApp(App["str | None"]):
             if retry:
                 await self.start_run(to_end=False)
 
-        self.open_dialog(ErrorScreen(message.error, step.title), after)
+        self.open_dialog(ErrorScreen(message.error, step.title, log=message.log), after)
 
     def _hide_progress(self) -> None:
         bar = self.query_one("#progress", ProgressBar)
@@ -579,7 +580,24 @@ class WizardApp(App["str | None"]):
         self.notify("The equivalent commands are in your clipboard.")
 
     def action_help(self) -> None:
+        crash_point("tui.help")  # a test's stand-in for a bug in a key's handler
         self.open_dialog(HelpScreen())
+
+    # -- a bug outside the workers ----------------------------------------------------------
+    crash: Exception | None = None  # what stopped the app, for run_tui to hand to the command line
+
+    def _handle_exception(self, error: Exception) -> None:
+        self.crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Stop without Textual's traceback: it shows the frames' locals, where a token may be.
+
+        run_tui raises the error once the screen is closed, and the command line explains it and
+        writes the redacted log (as for any unexpected error).
+        """
+        self.bell()
+        self._close_messages_no_wait()
 
     @on(Button.Pressed, "#run")
     async def _run_pressed(self) -> None:
@@ -607,7 +625,10 @@ def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given
             prepare: Callable[[], Mapping[str, str] | None] | None = None,
             options: Mapping[str, object] | None = None) -> str | None:
     """Run the app; returns what to tell the learner after it closes ("{again}" stands for the command)."""
-    farewell = WizardApp(repo, sandbox, chapters, given, prepare, options=options).run()
+    app = WizardApp(repo, sandbox, chapters, given, prepare, options=options)
+    farewell = app.run()
+    if app.crash is not None:
+        raise app.crash  # explained by the command line, with a log file
     # The screen is closed and the work stopped: what remains is the interpreter's teardown of a large heap
     # (Google clients, Textual), seconds of CPU on a busy laptop. Frozen objects are left out of it.
     import gc

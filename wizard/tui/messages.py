@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from textual.message import Message
@@ -24,6 +25,7 @@ class SessionReady(Message):
 @dataclass
 class SessionFailed(Message):
     error: WizardError
+    log: Path | None = None  # the report of an unexpected error, to attach to a bug report
 
 
 @dataclass
@@ -58,3 +60,4 @@ class StepCancelled(Message):
 class StepErrored(Message):
     step_id: str
     error: WizardError
+    log: Path | None = None  # the report of an unexpected error, to attach to a bug report

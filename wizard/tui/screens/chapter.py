@@ -2,43 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Markdown, Static
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from wizard.tui.screens.dialog import Choice, Dialog
 
 
-class IntroScreen(ModalScreen[bool]):
+class IntroScreen(Dialog[bool]):
     """Dismissed with True to start the chapter's first step."""
 
-    BINDINGS = [Binding("enter", "start", "Start", show=False, priority=True),
-                Binding("escape", "start", "Start", show=False),
-                Binding("pagedown,down", "scroll_text(1)", "Scroll", show=False),
-                Binding("pageup,up", "scroll_text(-1)", "Scroll", show=False)]
+    PANEL = "intro-panel"
+    FOCUS = "#start"
+    SCROLLS = "#intro-scroll"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose('start')", "Start", show=False, priority=True),
+        Binding("escape", "choose('start')", "Start", show=False),
+        Binding("pagedown,down", "scroll_list(1)", "Scroll", show=False),
+        Binding("pageup,up", "scroll_list(-1)", "Scroll", show=False),
+    ]
 
     def __init__(self, markdown: str) -> None:
         super().__init__()
         self.markdown = markdown
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="intro-panel"):
-            with VerticalScroll(id="intro-scroll"):
-                yield Markdown(self.markdown, id="intro-text")
-            yield Static("enter: start · pgup/pgdn: scroll", classes="help-note", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Start (enter)", id="start", variant="primary")
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="intro-scroll"):
+            yield Markdown(self.markdown, id="intro-text")
+        yield Static("enter: start · pgup/pgdn: scroll", classes="help-note", markup=False)
 
-    def on_mount(self) -> None:
-        self.query_one("#intro-scroll").can_focus = False
-        self.query_one("#start", Button).focus()
+    def choices(self) -> Sequence[Choice]:
+        return [Choice("Start (enter)", "start", "primary")]
 
-    def action_scroll_text(self, direction: int) -> None:
-        text = self.query_one("#intro-scroll", VerticalScroll)
-        (text.scroll_page_down if direction > 0 else text.scroll_page_up)()
-
-    def on_button_pressed(self, _event: Button.Pressed) -> None:
-        self.dismiss(True)
-
-    def action_start(self) -> None:
-        self.dismiss(True)
+    def answer(self, choice: str) -> bool:
+        return True

@@ -7,16 +7,20 @@ ticked; escape leaves everything as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from wizard.tui.screens.dialog import Choice, Dialog
 
-class CleanupPlanScreen(ModalScreen[bool]):
+
+class CleanupPlanScreen(Dialog[bool]):
+    PANEL = "cleanup-panel"
+    FOCUS = "#cleanup-typed"
     DEFAULT_CSS = """
     CleanupPlanScreen { align: center middle; }
     #cleanup-panel { width: 100; max-width: 98%; height: 90%; border: thick $error; background: $panel;
@@ -26,7 +30,7 @@ class CleanupPlanScreen(ModalScreen[bool]):
     #cleanup-differences Checkbox { width: 100%; }
     #cleanup-typed { margin-top: 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Keep everything")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('keep')", "Keep everything")]
 
     def __init__(self, plan_text: str, project_id: str, differences: list[str],
                  title: str = "Clean up: undo chapters 14, 8, 7") -> None:
@@ -36,21 +40,20 @@ class CleanupPlanScreen(ModalScreen[bool]):
         self.project_id = project_id
         self.differences = differences
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="cleanup-panel"):
-            yield Label(self.title_text, id="cleanup-title", markup=False)
-            with VerticalScroll(id="cleanup-plan"):
-                yield Static(self.plan_text, markup=False)
-            with Vertical(id="cleanup-differences"):
-                for number, text in enumerate(self.differences):
-                    yield Checkbox(f"Remove it anyway: {text}", id=f"difference-{number}")
-            yield Input(placeholder=f"type {self.project_id} to confirm", id="cleanup-typed")
-            with Horizontal(classes="buttons"):
-                yield Button("Keep everything (esc)", id="keep", variant="primary")
-                yield Button("Remove", id="remove", variant="error", disabled=True)
+    def body(self) -> ComposeResult:
+        yield Label(self.title_text, id="cleanup-title", markup=False)
+        with VerticalScroll(id="cleanup-plan"):
+            yield Static(self.plan_text, markup=False)
+        with Vertical(id="cleanup-differences"):
+            for number, text in enumerate(self.differences):
+                yield Checkbox(f"Remove it anyway: {text}", id=f"difference-{number}")
+        yield Input(placeholder=f"type {self.project_id} to confirm", id="cleanup-typed")
 
-    def on_mount(self) -> None:
-        self.query_one("#cleanup-typed", Input).focus()
+    def choices(self) -> Sequence[Choice]:
+        return [Choice("Keep everything (esc)", "keep", "primary"), Choice("Remove", "remove", "error", disabled=True)]
+
+    def answer(self, choice: str) -> bool:
+        return choice == "remove"
 
     def _ready(self) -> bool:
         typed = self.query_one("#cleanup-typed", Input).value.strip() == self.project_id
@@ -66,11 +69,6 @@ class CleanupPlanScreen(ModalScreen[bool]):
         if self._ready():
             self.dismiss(True)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "remove" and self._ready():
-            self.dismiss(True)
-        elif event.button.id == "keep":
-            self.dismiss(False)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def action_choose(self, choice: str) -> None:
+        if choice != "remove" or self._ready():  # removing needs the typed ID and every difference ticked
+            super().action_choose(choice)

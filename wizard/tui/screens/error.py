@@ -2,49 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.binding import Binding, BindingType
+from textual.widgets import Label, Static
 
 from wizard.engine.errors import WizardError
+from wizard.tui.screens.dialog import Choice, Dialog
 
 
-class ErrorScreen(ModalScreen[bool]):
-    """Dismissed with True when the learner asks to retry."""
+class ErrorScreen(Dialog[bool]):
+    """Dismissed with True when the learner asks to retry.
 
-    BINDINGS = [
-        Binding("ctrl+r", "retry", "Retry"),
-        Binding("escape", "close", "Close"),
+    When an unexpected error lies behind the failure, `log` is the report written for it: the
+    panel names it, as the command line does, so the learner can attach it to a bug report.
+    """
+
+    PANEL = "error-panel"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "choose('retry')", "Retry"),
+        Binding("escape", "choose('close')", "Close"),
     ]
 
-    def __init__(self, error: WizardError, step_title: str) -> None:
+    def __init__(self, error: WizardError, step_title: str, log: Path | None = None) -> None:
         super().__init__()
         self.error = error
         self.step_title = step_title
+        self.log_file = log
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="error-panel"):
-            yield Label(f"✗ {self.step_title} did not finish", id="error-title", markup=False)
-            yield Static(self.error.what, id="error-what", markup=False)
-            if self.error.why:
-                yield Label("Why", classes="error-heading")
-                yield Static(self.error.why, id="error-why", markup=False)
-            if self.error.fix:
-                yield Label("How to fix it", classes="error-heading")
-                yield Static(self.error.fix, id="error-fix", markup=False)
-            yield Static("Nothing was lost: what was done stays done, and Retry only does what is missing.",
-                         classes="error-note")
-            with Horizontal(classes="buttons"):
-                yield Button("Retry (ctrl+r)", id="retry", variant="primary")
-                yield Button("Close (esc)", id="close")
+    def body(self) -> ComposeResult:
+        yield Label(f"✗ {self.step_title} did not finish", id="error-title", markup=False)
+        yield Static(self.error.what, id="error-what", markup=False)
+        if self.error.why:
+            yield Label("Why", classes="error-heading")
+            yield Static(self.error.why, id="error-why", markup=False)
+        if self.error.fix:
+            yield Label("How to fix it", classes="error-heading")
+            yield Static(self.error.fix, id="error-fix", markup=False)
+        if self.log_file is not None:
+            from wizard.logs import LOG_NOTE
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "retry")
+            yield Label("Log", classes="error-heading")
+            yield Static(f"{self.log_file} ({LOG_NOTE})", id="error-log", markup=False)
+        yield Static("Nothing was lost: what was done stays done, and Retry only does what is missing.",
+                     classes="error-note")
 
-    def action_retry(self) -> None:
-        self.dismiss(True)
+    def choices(self) -> Sequence[Choice]:
+        return [Choice("Retry (ctrl+r)", "retry", "primary"), Choice("Close (esc)", "close")]
 
-    def action_close(self) -> None:
-        self.dismiss(False)
+    def answer(self, choice: str) -> bool:
+        return choice == "retry"

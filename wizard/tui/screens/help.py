@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.binding import Binding, BindingType
 from textual.widgets import Label, Static
+
+from wizard.tui.screens.dialog import Dialog
 
 KEYS = [
     ("ctrl+r", "Run the current step (answers are checked first; nothing is sent if one is wrong)"),
@@ -33,17 +35,18 @@ MARKS = [
 ]
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("f1", "close", "Close")]
+class HelpScreen(Dialog[None]):
+    PANEL = "help-panel"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('close')", "Close"),
+                                             Binding("f1", "choose('close')", "Close")]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="help-panel"):
-            yield Label("Keys", id="help-title")
-            for key, meaning in KEYS:
-                yield Static(f"[b]{key:<16}[/b] {meaning}", classes="help-row")
-            yield Static(" ".join(f"{mark} {meaning};" for mark, meaning in MARKS).rstrip(";") + ".",
-                         classes="help-marks", markup=False)
-            yield Static("Press esc to close.", classes="help-note")
+    def body(self) -> ComposeResult:
+        yield Label("Keys", id="help-title")
+        for key, meaning in KEYS:
+            yield Static(f"[b]{key:<16}[/b] {meaning}", classes="help-row")
+        yield Static(" ".join(f"{mark} {meaning};" for mark, meaning in MARKS).rstrip(";") + ".",
+                     classes="help-marks", markup=False)
+        yield Static("Press esc to close.", classes="help-note")
 
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def answer(self, choice: str) -> None:
+        return None
