@@ -24,8 +24,11 @@ def _load() -> str:
 
 def main(argv: list[str]) -> int:
     push = [str(HERE / "push.py"), *(["--large"] if "--large" in argv else [])]
-    parts = [("first paint", [str(HERE / "launch.py")]), ("dvc push", push),
-             ("headless run and status", [str(HERE / "run.py")])]
+    parts = [
+        ("first paint", [str(HERE / "launch.py")]),
+        ("dvc push", push),
+        ("headless run and status", [str(HERE / "run.py")]),
+    ]
     code = 0
     for title, args in parts:
         print(f"\n== {title} (load {_load()})", flush=True)

@@ -111,8 +111,9 @@ def main() -> int:
         for run in range(args.runs):
             bares.append(_bare_paint())
             start = time.time()
-            out = subprocess.run([sys.executable, "-c", CHILD, str(start), str(sandbox)],
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(start), str(sandbox)], capture_output=True, text=True
+            )
             if out.returncode != 0:
                 print(out.stderr, file=sys.stderr)
                 return 1
@@ -120,15 +121,19 @@ def main() -> int:
             first, ready = json.loads(out[0]), json.loads(out[1])
             paints.append(first["first_paint_s"])
             readies.append(ready["ready_s"])
-            print(f"run {run + 1}: first paint {first['first_paint_s'] * 1000:.0f} ms "
-                  f"(bare Textual app {bares[-1] * 1000:.0f} ms), "
-                  f"world observed {ready['ready_s'] * 1000:.0f} ms, heavy clients loaded at first paint: "
-                  f"{first['heavy_loaded'] or 'none'}, peak RSS {first['peak_rss_mb']:.0f} MB")
+            print(
+                f"run {run + 1}: first paint {first['first_paint_s'] * 1000:.0f} ms "
+                f"(bare Textual app {bares[-1] * 1000:.0f} ms), "
+                f"world observed {ready['ready_s'] * 1000:.0f} ms, heavy clients loaded at first paint: "
+                f"{first['heavy_loaded'] or 'none'}, peak RSS {first['peak_rss_mb']:.0f} MB"
+            )
     ratios = [paint / bare for paint, bare in zip(paints, bares, strict=True)]
-    print(f"\nlaunch → first painted screen: median {statistics.median(paints) * 1000:.0f} ms "
-          f"(min {min(paints) * 1000:.0f}, max {max(paints) * 1000:.0f}); bare Textual app median "
-          f"{statistics.median(bares) * 1000:.0f} ms; paired ratio median {statistics.median(ratios):.2f}x "
-          f"(target <= 1.5x); load {os.getloadavg()[0]:.2f}")
+    print(
+        f"\nlaunch → first painted screen: median {statistics.median(paints) * 1000:.0f} ms "
+        f"(min {min(paints) * 1000:.0f}, max {max(paints) * 1000:.0f}); bare Textual app median "
+        f"{statistics.median(bares) * 1000:.0f} ms; paired ratio median {statistics.median(ratios):.2f}x "
+        f"(target <= 1.5x); load {os.getloadavg()[0]:.2f}"
+    )
     print(f"launch → every step observed live: median {statistics.median(readies) * 1000:.0f} ms")
     return 0
 

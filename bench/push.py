@@ -51,13 +51,27 @@ def _world(root: Path):  # noqa: ANN202 - the sandbox's World, imported late
     world = World(root)
     with world.mutate() as data:
         data["billing_accounts"] = {"012345-6789AB-CDEF01": {"open": True, "owner": LEARNER}}
-        data["projects"] = {"bench-project": {"project_id": "bench-project", "number": "100000000042",
-                                              "owner": LEARNER, "state": "ACTIVE", "ready_at": 0,
-                                              "billing_account": "012345-6789AB-CDEF01",
-                                              "services": ["storage.googleapis.com"]}}
-        data["buckets"] = {BUCKET: {"project": "bench-project", "owner": LEARNER, "location": "EUROPE-WEST6",
-                                    "uniform_access": True, "public_access_prevention": "enforced",
-                                    "create_time": "2024-01-01T00:00:00.000Z"}}
+        data["projects"] = {
+            "bench-project": {
+                "project_id": "bench-project",
+                "number": "100000000042",
+                "owner": LEARNER,
+                "state": "ACTIVE",
+                "ready_at": 0,
+                "billing_account": "012345-6789AB-CDEF01",
+                "services": ["storage.googleapis.com"],
+            }
+        }
+        data["buckets"] = {
+            BUCKET: {
+                "project": "bench-project",
+                "owner": LEARNER,
+                "location": "EUROPE-WEST6",
+                "uniform_access": True,
+                "public_access_prevention": "enforced",
+                "create_time": "2024-01-01T00:00:00.000Z",
+            }
+        }
     return world
 
 
@@ -65,8 +79,12 @@ def measure(files: int, tmp: Path) -> tuple[float, float, int]:
     """Seconds to push `files` files to a local folder and to the sandbox; objects the sandbox holds."""
     from wizard.sandbox.storage import object_names, start_storage
 
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_TERMINAL_PROMPT": "0",
-           "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+    env = {
+        **os.environ,
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
+    }
     base = tmp / f"n{files}"
     base.mkdir()
     repo = base / "repo"
@@ -93,9 +111,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for files in sizes:
             local, sandbox, stored = measure(files, Path(tmp))
-            print(f"push {files:>6} files of 20 kB: sandbox {sandbox:6.1f} s, local folder {local:6.1f} s, "
-                  f"ratio {sandbox / local:5.2f}x ({stored / sandbox:6.0f} objects/s, {stored} stored), "
-                  f"load {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"push {files:>6} files of 20 kB: sandbox {sandbox:6.1f} s, local folder {local:6.1f} s, "
+                f"ratio {sandbox / local:5.2f}x ({stored / sandbox:6.0f} objects/s, {stored} stored), "
+                f"load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
     return 0
 
 

@@ -42,8 +42,9 @@ cluster_zone = "europe-west6-a"
 
 def _wizard(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True, env=env,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-m", "wizard", *args], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL
+    )
     return time.perf_counter() - start, result
 
 
@@ -52,8 +53,13 @@ def _local_push(repo: Path, tmp: Path, env: dict[str, str]) -> float:
     copy = tmp / "local-push"
     shutil.copytree(repo, copy, symlinks=True)
     dvc = [sys.executable, "-m", "dvc"]
-    subprocess.run([*dvc, "remote", "add", "-f", "bench-local", str(tmp / "local-remote")], cwd=copy, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*dvc, "remote", "add", "-f", "bench-local", str(tmp / "local-remote")],
+        cwd=copy,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     start = time.perf_counter()
     subprocess.run([*dvc, "push", "-r", "bench-local"], cwd=copy, env=env, check=True, capture_output=True)
     return time.perf_counter() - start
@@ -75,32 +81,57 @@ def main() -> int:
         env = {**os.environ, "HOME": str(tmp / "home"), "DVC_NO_ANALYTICS": "1", "GIT_TERMINAL_PROMPT": "0"}
         push_floor = _local_push(repo, tmp, env)
 
-        seconds, result = _wizard(["run", "--repo", str(repo), "--sandbox", str(sandbox), "--chapter", "7",
-                                   "--chapter", "8", "--chapter", "14", "--answers", str(answers), "--yes"], env)
+        seconds, result = _wizard(
+            [
+                "run",
+                "--repo",
+                str(repo),
+                "--sandbox",
+                str(sandbox),
+                "--chapter",
+                "7",
+                "--chapter",
+                "8",
+                "--chapter",
+                "14",
+                "--answers",
+                str(answers),
+                "--yes",
+            ],
+            env,
+        )
         if result.returncode != 0:
             print(result.stdout[-3000:], result.stderr[-3000:], sep="\n", file=sys.stderr)
             return 1
         world = World(sandbox).read()
         faults = {**DEFAULT_FAULTS, **world.get("faults", {})}
         operations = len(world.get("operations", {}))
-        accounts = sum(len(p.get("service_accounts", {})) for p in world["projects"].values()
-                       if p.get("owner") == world["learner"])
+        accounts = sum(
+            len(p.get("service_accounts", {})) for p in world["projects"].values() if p.get("owner") == world["learner"]
+        )
         runs = sum(len(r.get("runs", [])) for r in world.get("forges", {}).get("github", {}).get("repos", {}).values())
-        waits = (operations * float(faults["operation_seconds"])
-                 + accounts * float(faults["service_account_visibility_seconds"])
-                 + runs * float(faults.get("run_seconds", 2.0)))
+        waits = (
+            operations * float(faults["operation_seconds"])
+            + accounts * float(faults["service_account_visibility_seconds"])
+            + runs * float(faults.get("run_seconds", 2.0))
+        )
         floor = waits + push_floor
         calls = world["calls"]
         total = calls["reads"] + calls["writes"]
-        print(f"full headless run 7+8+14: {seconds:.1f} s against unavoidable {floor:.1f} s "
-              f"({operations} operations, {accounts} new accounts, {runs} CI runs = {waits:.1f} s of sandbox waits, "
-              f"data push to a local folder {push_floor:.1f} s): ratio {seconds / floor:.2f}x (target <= 1.2x)")
+        print(
+            f"full headless run 7+8+14: {seconds:.1f} s against unavoidable {floor:.1f} s "
+            f"({operations} operations, {accounts} new accounts, {runs} CI runs = {waits:.1f} s of sandbox waits, "
+            f"data push to a local folder {push_floor:.1f} s): ratio {seconds / floor:.2f}x (target <= 1.2x)"
+        )
         per = ", ".join(f"{svc} {c['reads']}r/{c['writes']}w" for svc, c in sorted(calls["by_service"].items()))
-        print(f"API calls: {total} ({calls['reads']} reads, {calls['writes']} writes) against a minimum of "
-              f"{MINIMUM_CALLS}: ratio {total / MINIMUM_CALLS:.2f}x (target <= 1.5x); {per}")
+        print(
+            f"API calls: {total} ({calls['reads']} reads, {calls['writes']} writes) against a minimum of "
+            f"{MINIMUM_CALLS}: ratio {total / MINIMUM_CALLS:.2f}x (target <= 1.5x); {per}"
+        )
         for chapter in (7, 8, 14):
-            seconds, result = _wizard(["status", "--repo", str(repo), "--sandbox", str(sandbox), "--chapter",
-                                       str(chapter), "--json"], env)
+            seconds, result = _wizard(
+                ["status", "--repo", str(repo), "--sandbox", str(sandbox), "--chapter", str(chapter), "--json"], env
+            )
             steps = json.loads(result.stdout)["steps"] if result.returncode == 0 else []
             done = sum(1 for s in steps if s["status"] == "done")
             print(f"status --chapter {chapter}: {seconds:.2f} s ({done}/{len(steps)} steps done; target <= 1 s)")

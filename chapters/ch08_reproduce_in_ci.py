@@ -27,15 +27,22 @@ COMMIT_MESSAGE = "A pipeline will run my experiment on each push"
 
 
 CI_ACCOUNT = ci_service_account(
-    chapter="ch08", text_dir=TEXT, account_id=ACCOUNT_ID,
-    account_title="Create the DVC service account", display_name="DVC Service Account",
-    grant="grant-role", grant_title="Let it read the bucket", roles=["roles/storage.objectViewer"],
-    key_title="Create the service account's key", key_file="~/.config/gcloud/dvc-google-service-account-key.json",
+    chapter="ch08",
+    text_dir=TEXT,
+    account_id=ACCOUNT_ID,
+    account_title="Create the DVC service account",
+    display_name="DVC Service Account",
+    grant="grant-role",
+    grant_title="Let it read the bucket",
+    roles=["roles/storage.objectViewer"],
+    key_title="Create the service account's key",
+    key_file="~/.config/gcloud/dvc-google-service-account-key.json",
     secret=SECRET_NAME,
 )
 KEY = CI_ACCOUNT.key
 WORKFLOW = GuideFile(
-    "ch08.workflow", "Write the CI/CD pipeline file",
+    "ch08.workflow",
+    "Write the CI/CD pipeline file",
     files={
         "github": (".github/workflows/mlops.yml", renderer("github/mlops.yml")),
         "gitlab": (".gitlab-ci.yml", renderer("gitlab/gitlab-ci.yml")),
@@ -53,16 +60,28 @@ CHAPTER = Chapter(
     prerequisites=[Prerequisite("chapter 7's project and bucket", 7, project_and_bucket)],
     ci_branch="main",  # the guide's workflow runs on pushes to main
     steps=[
-        CheckForgeAccess("ch08.forge-access", "Check access to your repository's forge",
-                         text=load_text(TEXT, "forge-access.md")),
-        OlderEdition("ch08.older-edition", "Look for the older edition's credential",
-                     text=load_text(TEXT, "older-edition.md")),
+        CheckForgeAccess(
+            "ch08.forge-access", "Check access to your repository's forge", text=load_text(TEXT, "forge-access.md")
+        ),
+        OlderEdition(
+            "ch08.older-edition", "Look for the older edition's credential", text=load_text(TEXT, "older-edition.md")
+        ),
         *CI_ACCOUNT.steps,
         WORKFLOW,
-        CommitChapterFiles("ch08.commit", "Commit and push the pipeline", message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
-                    text=load_text(TEXT, "commit.md")),
-        WatchRun("ch08.watch-run", "Watch the first run", text=load_text(TEXT, "watch-run.md"),
-                 commit_message=COMMIT_MESSAGE, file_steps=[WORKFLOW],
-                 workflows={"github": ".github/workflows/mlops.yml"}),
+        CommitChapterFiles(
+            "ch08.commit",
+            "Commit and push the pipeline",
+            message=COMMIT_MESSAGE,
+            file_steps=[WORKFLOW],
+            text=load_text(TEXT, "commit.md"),
+        ),
+        WatchRun(
+            "ch08.watch-run",
+            "Watch the first run",
+            text=load_text(TEXT, "watch-run.md"),
+            commit_message=COMMIT_MESSAGE,
+            file_steps=[WORKFLOW],
+            workflows={"github": ".github/workflows/mlops.yml"},
+        ),
     ],
 )

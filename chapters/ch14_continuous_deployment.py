@@ -59,20 +59,28 @@ def _gitlab_has(text: str, job: str) -> bool:
 
 
 CI_ACCOUNT = ci_service_account(
-    chapter="ch14", text_dir=TEXT, account_id=ACCOUNT_ID,
-    account_title="Create the MLEM service account", display_name="MLEM Service Account",
-    grant="grant-roles", grant_title="Give it the four roles deployment needs", roles=ROLES,
+    chapter="ch14",
+    text_dir=TEXT,
+    account_id=ACCOUNT_ID,
+    account_title="Create the MLEM service account",
+    display_name="MLEM Service Account",
+    grant="grant-roles",
+    grant_title="Give it the four roles deployment needs",
+    roles=ROLES,
     key_title="Create the MLEM service account's key",
-    key_file="~/.config/gcloud/mlem-google-service-account-key.json", secret=SECRET_NAME,
+    key_file="~/.config/gcloud/mlem-google-service-account-key.json",
+    secret=SECRET_NAME,
 )
 KEY = CI_ACCOUNT.key
 DEPLOY_WORKFLOW = GuideFile(
-    "ch14.deploy-workflow", "Write the deploy workflow",
+    "ch14.deploy-workflow",
+    "Write the deploy workflow",
     files={"github": (".github/workflows/deploy.yml", renderer("github/deploy.yml"))},
     text=load_text(TEXT, "deploy-workflow.md"),
 )
 DEPLOY_JOB = AddCiJob(
-    "ch14.deploy-job", "Call it from the pipeline on main",
+    "ch14.deploy-job",
+    "Call it from the pipeline on main",
     edits={
         "github": (".github/workflows/mlops.yml", renderer("github/mlops-deploy-job.yml"), _github_edit, _github_has),
         "gitlab": (".gitlab-ci.yml", renderer("gitlab/deploy-job.yml"), _gitlab_edit, _gitlab_has),
@@ -92,10 +100,12 @@ CHAPTER = Chapter(
     ],
     ci_branch="main",  # the deploy job runs on main only
     steps=[
-        CheckForgeAccess("ch14.forge-access", "Check access to your repository's forge",
-                         text=load_text(TEXT, "forge-access.md")),
+        CheckForgeAccess(
+            "ch14.forge-access", "Check access to your repository's forge", text=load_text(TEXT, "forge-access.md")
+        ),
         CheckDeployTargets(
-            "ch14.preflight", "Check what chapters 11–13 created",
+            "ch14.preflight",
+            "Check what chapters 11–13 created",
             mlem_files={"model.mlem": 11, ".mlem.yaml": 11, "service_classifier.mlem": 13},
             apis={"container.googleapis.com": 13, "artifactregistry.googleapis.com": 12},
             text=load_text(TEXT, "preflight.md"),
@@ -103,16 +113,29 @@ CHAPTER = Chapter(
         *CI_ACCOUNT.steps,
         DEPLOY_WORKFLOW,
         DEPLOY_JOB,
-        CommitChapterFiles("ch14.commit", "Commit and push the deployment pipeline", message=COMMIT_MESSAGE,
-                    file_steps=[DEPLOY_WORKFLOW, DEPLOY_JOB], text=load_text(TEXT, "commit.md")),
-        WatchRun("ch14.watch-run", "Watch the deployment run", text=load_text(TEXT, "watch-run.md"),
-                 # the deploy commit's run (or a later push's: each runs the `deploy` job; on GitHub the
-                 # run of mlops.yml, which calls deploy.yml) — never chapter 8's
-                 # not the job's file: it is chapter 8's too
-                 commit_message=COMMIT_MESSAGE, file_steps=[DEPLOY_WORKFLOW],
-                 workflows={"github": ".github/workflows/mlops.yml"}, latest=True,
-                 subject="The deployment run (MLEM deployment service_classifier)",
-                 rerun={"github": "gh workflow run deploy.yml --ref main   # workflow_dispatch",
-                        "gitlab": "glab ci run --branch main"}),
+        CommitChapterFiles(
+            "ch14.commit",
+            "Commit and push the deployment pipeline",
+            message=COMMIT_MESSAGE,
+            file_steps=[DEPLOY_WORKFLOW, DEPLOY_JOB],
+            text=load_text(TEXT, "commit.md"),
+        ),
+        WatchRun(
+            "ch14.watch-run",
+            "Watch the deployment run",
+            text=load_text(TEXT, "watch-run.md"),
+            # the deploy commit's run (or a later push's: each runs the `deploy` job; on GitHub the
+            # run of mlops.yml, which calls deploy.yml) — never chapter 8's
+            # not the job's file: it is chapter 8's too
+            commit_message=COMMIT_MESSAGE,
+            file_steps=[DEPLOY_WORKFLOW],
+            workflows={"github": ".github/workflows/mlops.yml"},
+            latest=True,
+            subject="The deployment run (MLEM deployment service_classifier)",
+            rerun={
+                "github": "gh workflow run deploy.yml --ref main   # workflow_dispatch",
+                "gitlab": "glab ci run --branch main",
+            },
+        ),
     ],
 )

@@ -26,9 +26,11 @@ from wizard.steps.cleanup_iam import DeleteKeys, DeleteServiceAccount
 TEXT = Path(__file__).parent / "text" / "cleanup"
 CHAPTERS = (14, 8, 7)  # what clean-up undoes by default, newest first
 
-CLUSTER_COST = ("about $0.10 an hour for the cluster (GKE's management fee; the free tier covers one zonal "
-                "cluster per billing account) plus its nodes' VMs, about $0.07–0.10 an hour each for the guide's "
-                "two e2-standard-2 nodes: roughly $100–220 a month while it runs")
+CLUSTER_COST = (
+    "about $0.10 an hour for the cluster (GKE's management fee; the free tier covers one zonal "
+    "cluster per billing account) plus its nodes' VMs, about $0.07–0.10 an hour each for the guide's "
+    "two e2-standard-2 nodes: roughly $100–220 a month while it runs"
+)
 REGISTRY_COST = "storage of the pushed images: $0.10 per GB per month beyond the first 0.5 GB, which is free"
 
 
@@ -40,25 +42,50 @@ def _registry(ctx: Context) -> tuple[str, str]:
 def _account_steps(chapter: int) -> tuple[Step, Step, Step]:
     module = ch14 if chapter == 14 else ch08
     return (
-        DeleteCiSecret(f"cleanup.ch{chapter:02d}-secret", f"Delete the CI secret {module.SECRET_NAME}",
-                       name=module.SECRET_NAME, text=load_text(TEXT, "secret.md")),
-        DeleteKeys(f"cleanup.ch{chapter:02d}-keys", f"Delete the keys of {module.ACCOUNT_ID} and its key file",
-                   key_step=module.KEY, text=load_text(TEXT, "keys.md")),
-        DeleteServiceAccount(f"cleanup.ch{chapter:02d}-account", f"Delete {module.ACCOUNT_ID} and its roles",
-                             account_id=module.ACCOUNT_ID, text=load_text(TEXT, "account.md")),
+        DeleteCiSecret(
+            f"cleanup.ch{chapter:02d}-secret",
+            f"Delete the CI secret {module.SECRET_NAME}",
+            name=module.SECRET_NAME,
+            text=load_text(TEXT, "secret.md"),
+        ),
+        DeleteKeys(
+            f"cleanup.ch{chapter:02d}-keys",
+            f"Delete the keys of {module.ACCOUNT_ID} and its key file",
+            key_step=module.KEY,
+            text=load_text(TEXT, "keys.md"),
+        ),
+        DeleteServiceAccount(
+            f"cleanup.ch{chapter:02d}-account",
+            f"Delete {module.ACCOUNT_ID} and its roles",
+            account_id=module.ACCOUNT_ID,
+            text=load_text(TEXT, "account.md"),
+        ),
     )
 
 
 CHAPTER13 = [
-    DeleteCluster("cleanup.ch13-cluster", "Delete chapter 13's GKE cluster", cost=CLUSTER_COST,
-                  text=load_text(TEXT, "chapter13.md")),
-    DeleteRegistry("cleanup.ch13-registry", "Delete chapter 13's Artifact Registry repository", cost=REGISTRY_COST,
-                   where=_registry, text=load_text(TEXT, "chapter13.md")),
+    DeleteCluster(
+        "cleanup.ch13-cluster",
+        "Delete chapter 13's GKE cluster",
+        cost=CLUSTER_COST,
+        text=load_text(TEXT, "chapter13.md"),
+    ),
+    DeleteRegistry(
+        "cleanup.ch13-registry",
+        "Delete chapter 13's Artifact Registry repository",
+        cost=REGISTRY_COST,
+        where=_registry,
+        text=load_text(TEXT, "chapter13.md"),
+    ),
 ]
 
 CHAPTER7 = [
-    DeleteBucket("cleanup.bucket", "Delete the bucket's objects, then the bucket", ours_prefix="dvcstore/",
-                 text=load_text(TEXT, "bucket.md")),
+    DeleteBucket(
+        "cleanup.bucket",
+        "Delete the bucket's objects, then the bucket",
+        ours_prefix="dvcstore/",
+        text=load_text(TEXT, "bucket.md"),
+    ),
     UnlinkBilling("cleanup.billing", "Unlink billing from the project", text=load_text(TEXT, "billing.md")),
     DeleteProject("cleanup.project", "Request the project's deletion", text=load_text(TEXT, "project.md")),
 ]
@@ -82,9 +109,13 @@ def cleanup_chapter(chapters: Iterable[int] = CHAPTERS, include_chapter13: bool 
         steps += CHAPTER13
     if 7 in chosen:
         steps += CHAPTER7
-    return Chapter(number=0, title="Clean up: undo chapters " + ", ".join(str(n) for n in sorted(chosen, reverse=True)),
-                   steps=steps, intro=load_text(TEXT, "intro.md"),
-                   summary=load_text(TEXT, "summary.md" if 7 in chosen else "summary-partial.md"))
+    return Chapter(
+        number=0,
+        title="Clean up: undo chapters " + ", ".join(str(n) for n in sorted(chosen, reverse=True)),
+        steps=steps,
+        intro=load_text(TEXT, "intro.md"),
+        summary=load_text(TEXT, "summary.md" if 7 in chosen else "summary-partial.md"),
+    )
 
 
 def left_alone(include_chapter13: bool) -> list[Step]:
@@ -103,8 +134,11 @@ def cleanup_script(answers: dict[str, str]) -> str:
 
     text = render_script(cleanup_chapter(), answers)
     filled = {key: answers.get(key) or QUESTIONS[key].default or "" for key in ("gke.cluster_name", "gke.cluster_zone")}
-    extra = ["", "# Chapter 13's cluster and registry (made by the guide, not the wizard; they cost money while they",
-             "# exist). Uncomment to delete them too, before the project:"]
+    extra = [
+        "",
+        "# Chapter 13's cluster and registry (made by the guide, not the wizard; they cost money while they",
+        "# exist). Uncomment to delete them too, before the project:",
+    ]
     for step in CHAPTER13:
         extra += ["# " + line for line in fmt(step.command({**answers, **filled}), answers).splitlines()]
     return text + "\n".join(extra) + "\n"

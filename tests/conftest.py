@@ -40,8 +40,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     def watchdog() -> None:
         time.sleep(_EXIT_GRACE_SECONDS)
-        print(f"\nThe test process was still alive {_EXIT_GRACE_SECONDS}s after its tests ended; its threads:",
-              file=sys.stderr, flush=True)
+        print(
+            f"\nThe test process was still alive {_EXIT_GRACE_SECONDS}s after its tests ended; its threads:",
+            file=sys.stderr,
+            flush=True,
+        )
         faulthandler.dump_traceback(all_threads=True)
         try:
             import coverage
@@ -191,8 +194,9 @@ def sandbox_for_forge(forge: str, tmp_path: Path, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture(scope="session")
-def chapter8_templates(chapter7_templates: Callable[[str], Path],
-                       tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+def chapter8_templates(
+    chapter7_templates: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Path]:
     """Per forge, a sandbox where chapters 7 and 8 are done."""
     from tests.support import run_chapter
 
@@ -215,8 +219,9 @@ def after_ch8(chapter8_templates: Callable[[str], Path], forge: str, tmp_path: P
 
 
 @pytest.fixture(scope="session")
-def chapter14_templates(chapter8_templates: Callable[[str], Path],
-                        tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+def chapter14_templates(
+    chapter8_templates: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Path]:
     """Per forge, a sandbox where chapters 7, 8 and 14 are done (for the clean-up stories)."""
     from tests.support import run_chapter
 

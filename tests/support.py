@@ -22,18 +22,36 @@ def write_answers(path: Path, **values: str) -> Path:
     return path
 
 
-def wizard(*args: str, env: dict[str, str] | None = None, timeout: float = 240,
-           python: str = sys.executable) -> subprocess.CompletedProcess[str]:
+def wizard(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 240, python: str = sys.executable
+) -> subprocess.CompletedProcess[str]:
     """Run the real `mlops-wizard` command in a new process (by default with the interpreter it is installed in)."""
     full_env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
     full_env.update(env or {})
-    return subprocess.run([python, "-m", "wizard", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [python, "-m", "wizard", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def run_chapter7(sandbox: Path, answers: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
-                  "--chapter", "7", "--answers", str(answers), "--yes", env=env)
+    return wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--answers",
+        str(answers),
+        "--yes",
+        env=env,
+    )
 
 
 def git(repo: Path, *args: str) -> str:
@@ -78,19 +96,31 @@ def fingerprint(sandbox: Path) -> dict[str, Any]:
             for name, b in world["buckets"].items()
         },
         "remote_log": remote_messages(sandbox),
-        "files": {name: (repo / name).read_text()
-                  for name in (".dvc/config", "requirements.txt", "requirements-freeze.txt")},
+        "files": {
+            name: (repo / name).read_text() for name in (".dvc/config", "requirements.txt", "requirements-freeze.txt")
+        },
         "worktree": git(repo, "status", "--porcelain"),
         "local_is_remote": git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", "origin/main"),
         "stray_temp_files": sorted(str(p.relative_to(repo)) for p in repo.rglob(".*.tmp") if ".venv" not in p.parts),
     }
 
 
-def run_chapter(sandbox: Path, chapter: int, home: Path, *extra: str,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_chapter(
+    sandbox: Path, chapter: int, home: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a chapter headless with HOME pointing at the test's own home folder."""
-    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
-                  "--chapter", str(chapter), "--yes", *extra, env={"HOME": str(home), **(env or {})})
+    return wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        str(chapter),
+        "--yes",
+        *extra,
+        env={"HOME": str(home), **(env or {})},
+    )
 
 
 def key_file(sandbox: Path) -> Path:

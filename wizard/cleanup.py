@@ -38,8 +38,11 @@ class Plan:
 
     @property
     def differences(self) -> list[tuple[Step, str]]:
-        return [(r.step, str(r.observation.outputs[DIFFERENCE])) for r in self.to_remove
-                if r.observation and r.observation.outputs.get(DIFFERENCE)]
+        return [
+            (r.step, str(r.observation.outputs[DIFFERENCE]))
+            for r in self.to_remove
+            if r.observation and r.observation.outputs.get(DIFFERENCE)
+        ]
 
     @property
     def nothing_to_do(self) -> bool:
@@ -110,21 +113,29 @@ def render_plan(plan: Plan, answers: dict[str, str], stays: str, where: str) -> 
     lines += ["  " + line for line in fmt(stays, answers).strip().splitlines()]
     for report in plan.staying:
         assert report.observation is not None
-        lines.append(f"  - {report.observation.detail}. Made by the guide's chapter 13, not by the wizard: "
-                     "removed only with --include-chapter-13.")
+        lines.append(
+            f"  - {report.observation.detail}. Made by the guide's chapter 13, not by the wizard: "
+            "removed only with --include-chapter-13."
+        )
     return "\n".join(lines) + "\n"
 
 
 def plan_json(plan: Plan) -> dict[str, object]:
     def row(report: StepReport) -> dict[str, object]:
         observation = report.observation
-        return {"id": report.step.id, "title": report.step.title,
-                "status": "unknown" if observation is None else ("gone" if observation.done else "to remove"),
-                "detail": report.error.what if report.error else (observation.detail if observation else ""),
-                "difference": observation.outputs.get(DIFFERENCE) if observation else None}
+        return {
+            "id": report.step.id,
+            "title": report.step.title,
+            "status": "unknown" if observation is None else ("gone" if observation.done else "to remove"),
+            "detail": report.error.what if report.error else (observation.detail if observation else ""),
+            "difference": observation.outputs.get(DIFFERENCE) if observation else None,
+        }
 
-    return {"project_id": plan.project_id, "steps": [row(r) for r in plan.reports],
-            "stays": [row(r) for r in plan.staying]}
+    return {
+        "project_id": plan.project_id,
+        "steps": [row(r) for r in plan.reports],
+        "stays": [row(r) for r in plan.staying],
+    }
 
 
 def check_typed_project(plan: Plan, typed: str | None) -> None:
@@ -143,8 +154,9 @@ def check_typed_project(plan: Plan, typed: str | None) -> None:
         )
 
 
-def agree_differences(plan: Plan, ctx: Context, delete_foreign: bool,
-                      confirm: Callable[[str, str], bool] | None) -> None:
+def agree_differences(
+    plan: Plan, ctx: Context, delete_foreign: bool, confirm: Callable[[str, str], bool] | None
+) -> None:
     """Every difference agreed to by name (interactive) or by --delete-foreign; else nothing is removed."""
     accepted: set[str] = set()
     for step, text in plan.differences:

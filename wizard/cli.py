@@ -155,8 +155,14 @@ def _debug_option(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mlops-wizard")
-@click.option("--debug", is_flag=True, is_eager=True, expose_value=False, callback=_debug_option,
-              help=f"Print what happens in detail, and the traceback of an unexpected error (or set {DEBUG_ENV}=1).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_debug_option,
+    help=f"Print what happens in detail, and the traceback of an unexpected error (or set {DEBUG_ENV}=1).",
+)
 def main() -> None:
     """A guide to MLOps, chapters 7, 8 and 14, done with you step by step.
 
@@ -165,25 +171,48 @@ def main() -> None:
     """
 
 
-REPO = click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=".",
-                    show_default=True, help="Your project's git repository.")
-SANDBOX = click.option("--sandbox", "sandbox", type=click.Path(file_okay=False, path_type=Path), default=None,
-                       help="Work against the embedded sandbox in this folder instead of Google Cloud.")
+REPO = click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Your project's git repository.",
+)
+SANDBOX = click.option(
+    "--sandbox",
+    "sandbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Work against the embedded sandbox in this folder instead of Google Cloud.",
+)
 CHAPTER = click.option("--chapter", type=int, default=7, show_default=True, help="Chapter of the guide.")
-CHAPTERS = click.option("--chapter", "chapters", type=int, multiple=True, default=[7], show_default=True,
-                        help="Chapter(s) of the guide, in order; repeat to do several (--chapter 7 --chapter 8).")
+CHAPTERS = click.option(
+    "--chapter",
+    "chapters",
+    type=int,
+    multiple=True,
+    default=[7],
+    show_default=True,
+    help="Chapter(s) of the guide, in order; repeat to do several (--chapter 7 --chapter 8).",
+)
 
 
 def forge_options(fn: Any) -> Any:
     """Options that change how a chapter works (never secrets); they reach steps as ctx.options."""
-    fn = click.option("--gitlab-url", default=None, help="Your self-managed GitLab, e.g. https://gitlab.example.org.")(fn)
+    fn = click.option("--gitlab-url", default=None, help="Your self-managed GitLab, e.g. https://gitlab.example.org.")(
+        fn
+    )
     fn = click.option("--github-url", default=None, help="Your GitHub Enterprise, e.g. https://github.example.org.")(fn)
-    fn = click.option("--overwrite-workflow", is_flag=True,
-                      help="Replace an existing, different workflow file with the guide's "
-                      "(it stays in git history).")(fn)
-    fn = click.option("--no-key-file", is_flag=True,
-                      help="Keep the service account key only in memory and in the CI secret, "
-                      "not in ~/.config/gcloud.")(fn)
+    fn = click.option(
+        "--overwrite-workflow",
+        is_flag=True,
+        help="Replace an existing, different workflow file with the guide's (it stays in git history).",
+    )(fn)
+    fn = click.option(
+        "--no-key-file",
+        is_flag=True,
+        help="Keep the service account key only in memory and in the CI secret, not in ~/.config/gcloud.",
+    )(fn)
     return fn
 
 
@@ -195,21 +224,52 @@ def _options(**values: Any) -> dict[str, Any]:
 @REPO
 @SANDBOX
 @CHAPTERS
-@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML answers file ([gcp] project_id, billing_account, bucket_name, bucket_location; "
-              "[gke] cluster_name, cluster_zone).")
-@click.option("--yes", "-y", is_flag=True, help="Ask nothing: take answers from the file, the checkpoint "
-              "and the defaults; a missing answer is an error naming it.")
-@click.option("--plain", is_flag=True, help="Line mode: plain questions and answers, no full screen "
-              "(for screen readers and simple terminals).")
-@click.option("--remove-older-edition", is_flag=True, help="Remove the guide's older edition's credential when found "
-              "(its key, its roles/viewer binding, the secret GCP_SERVICE_ACCOUNT_KEY); never done otherwise.")
-@click.option("--allow-changes", is_flag=True, help="Change existing things that differ from the guide's (bucket "
-              "settings, the default DVC remote, a project other than the checkpoint's) without asking.")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML answers file ([gcp] project_id, billing_account, bucket_name, bucket_location; "
+    "[gke] cluster_name, cluster_zone).",
+)
+@click.option(
+    "--yes",
+    "-y",
+    is_flag=True,
+    help="Ask nothing: take answers from the file, the checkpoint "
+    "and the defaults; a missing answer is an error naming it.",
+)
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="Line mode: plain questions and answers, no full screen (for screen readers and simple terminals).",
+)
+@click.option(
+    "--remove-older-edition",
+    is_flag=True,
+    help="Remove the guide's older edition's credential when found "
+    "(its key, its roles/viewer binding, the secret GCP_SERVICE_ACCOUNT_KEY); never done otherwise.",
+)
+@click.option(
+    "--allow-changes",
+    is_flag=True,
+    help="Change existing things that differ from the guide's (bucket "
+    "settings, the default DVC remote, a project other than the checkpoint's) without asking.",
+)
 @forge_options
-def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, yes: bool, plain: bool,
-        no_key_file: bool, overwrite_workflow: bool, github_url: str | None, gitlab_url: str | None,
-        allow_changes: bool = False, remove_older_edition: bool = False) -> None:
+def run(
+    repo: Path,
+    sandbox: Path | None,
+    chapters: tuple[int, ...],
+    answers_file: Path | None,
+    yes: bool,
+    plain: bool,
+    no_key_file: bool,
+    overwrite_workflow: bool,
+    github_url: str | None,
+    gitlab_url: str | None,
+    allow_changes: bool = False,
+    remove_older_edition: bool = False,
+) -> None:
     """Do a chapter's steps in your repository; resumes where an earlier run stopped.
 
     Opens the full-screen wizard, unless --plain (line mode) or --yes (no questions).
@@ -221,14 +281,27 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
         _need_terminal()
     specs = [get_chapter(number) for number in chapters]
     given = load_answers_file(answers_file) if answers_file else {}
-    options = _options(no_key_file=no_key_file, overwrite_workflow=overwrite_workflow, github_url=github_url,
-                       gitlab_url=gitlab_url, allow_changes=allow_changes,
-                       remove_older_edition=remove_older_edition)
+    options = _options(
+        no_key_file=no_key_file,
+        overwrite_workflow=overwrite_workflow,
+        github_url=github_url,
+        gitlab_url=gitlab_url,
+        allow_changes=allow_changes,
+        remove_older_edition=remove_older_edition,
+    )
     if yes or plain:
         from wizard import plain as line_mode
 
-        _run_chapters(specs, repo, sandbox, given, ask=None if yes else line_mode.ask, options=options,
-                      interactive=not yes, answers_file=answers_file)
+        _run_chapters(
+            specs,
+            repo,
+            sandbox,
+            given,
+            ask=None if yes else line_mode.ask,
+            options=options,
+            interactive=not yes,
+            answers_file=answers_file,
+        )
         return
     from wizard.tui.app import run_tui
 
@@ -237,9 +310,17 @@ def run(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_fil
         click.echo(farewell.replace("{again}", _again()))
 
 
-def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dict[str, str], ask: Any,
-                  options: dict[str, Any] | None = None, interactive: bool = False,
-                  defaults: dict[str, str] | None = None, answers_file: Path | None = None) -> dict[str, str]:
+def _run_chapters(
+    specs: list[Any],
+    repo: Path,
+    sandbox: Path | None,
+    given: dict[str, str],
+    ask: Any,
+    options: dict[str, Any] | None = None,
+    interactive: bool = False,
+    defaults: dict[str, str] | None = None,
+    answers_file: Path | None = None,
+) -> dict[str, str]:
     from wizard.drive import ChapterDriver, settle
     from wizard.engine.questions import identity_keys
     from wizard.engine.runner import Runner, check_changed_answers, preflight_run
@@ -296,17 +377,35 @@ def _run_chapters(specs: list[Any], repo: Path, sandbox: Path | None, given: dic
 @main.command()
 @REPO
 @SANDBOX
-@click.option("--chapter", "chapters", type=int, multiple=True,
-              help="Chapter(s) to show; repeat for several (default: every chapter).")
-@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML answers file; without it, answers come from the checkpoint and from what exists "
-              "(DVC's remote names the bucket, the bucket its project).")
+@click.option(
+    "--chapter",
+    "chapters",
+    type=int,
+    multiple=True,
+    help="Chapter(s) to show; repeat for several (default: every chapter).",
+)
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML answers file; without it, answers come from the checkpoint and from what exists "
+    "(DVC's remote names the bucket, the bucket its project).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--clean-up", "clean_up_plan", is_flag=True, help="Show what `clean-up` would remove (and what stays).")
 @forge_options
-def status(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, as_json: bool,
-           clean_up_plan: bool, no_key_file: bool, overwrite_workflow: bool, github_url: str | None,
-           gitlab_url: str | None) -> None:
+def status(
+    repo: Path,
+    sandbox: Path | None,
+    chapters: tuple[int, ...],
+    answers_file: Path | None,
+    as_json: bool,
+    clean_up_plan: bool,
+    no_key_file: bool,
+    overwrite_workflow: bool,
+    github_url: str | None,
+    gitlab_url: str | None,
+) -> None:
     """Observe each step live: done, todo or drifted. Changes nothing, writes nothing (not even the checkpoint)."""
     from wizard.engine.chapter import get_chapter, load_chapters
     from wizard.engine.questions import QUESTIONS, load_answers_file
@@ -331,13 +430,28 @@ def status(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_
         sections: list[dict[str, Any]] = []
         for spec in specs:
             reports = Runner(spec, ctx).observe_all()
-            rows = [{"id": r.step.id, "title": r.step.title, "status": r.label,
-                     "detail": r.error.what if r.error else r.observation.detail}  # type: ignore[union-attr]
-                    for r in reports]
+            rows = [
+                {
+                    "id": r.step.id,
+                    "title": r.step.title,
+                    "status": r.label,
+                    "detail": r.error.what if r.error else r.observation.detail,  # type: ignore[union-attr]
+                }
+                for r in reports
+            ]
             sections.append({"chapter": spec.number, "title": spec.title, "steps": rows})
         if as_json:
-            click.echo(json.dumps({"answers": ctx.answers, "observed": filled, "chapters": sections,
-                                   "steps": [row for section in sections for row in section["steps"]]}, indent=2))
+            click.echo(
+                json.dumps(
+                    {
+                        "answers": ctx.answers,
+                        "observed": filled,
+                        "chapters": sections,
+                        "steps": [row for section in sections for row in section["steps"]],
+                    },
+                    indent=2,
+                )
+            )
             return
         click.echo(f"{ctx.target.describe()}" + (f" — read from what exists: {', '.join(filled)}" if filled else ""))
         for section in sections:
@@ -349,23 +463,52 @@ def status(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_
 @main.command("clean-up")
 @REPO
 @SANDBOX
-@click.option("--chapter", "chapters", type=int, multiple=True, default=[14, 8, 7], show_default=True,
-              help="Undo only these chapters (repeat the option); all three by default.")
-@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML answers file, when the repository's checkpoint does not have them.")
+@click.option(
+    "--chapter",
+    "chapters",
+    type=int,
+    multiple=True,
+    default=[14, 8, 7],
+    show_default=True,
+    help="Undo only these chapters (repeat the option); all three by default.",
+)
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML answers file, when the repository's checkpoint does not have them.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing; needs --confirm-project.")
-@click.option("--confirm-project", default=None, metavar="PROJECT_ID",
-              help="With --yes: the project ID, as you would type it to confirm.")
+@click.option(
+    "--confirm-project",
+    default=None,
+    metavar="PROJECT_ID",
+    help="With --yes: the project ID, as you would type it to confirm.",
+)
 @click.option("--plain", is_flag=True, help="Line mode: plain questions, no full screen.")
-@click.option("--include-chapter-13", is_flag=True,
-              help="Also delete chapter 13's GKE cluster and Artifact Registry repository (the guide made them).")
-@click.option("--delete-foreign", is_flag=True,
-              help="Also remove what does not look like the wizard's work (named in the plan).")
+@click.option(
+    "--include-chapter-13",
+    is_flag=True,
+    help="Also delete chapter 13's GKE cluster and Artifact Registry repository (the guide made them).",
+)
+@click.option(
+    "--delete-foreign", is_flag=True, help="Also remove what does not look like the wizard's work (named in the plan)."
+)
 @click.option("--github-url", default=None, help="Your GitHub Enterprise, e.g. https://github.example.org.")
 @click.option("--gitlab-url", default=None, help="Your self-managed GitLab, e.g. https://gitlab.example.org.")
-def clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answers_file: Path | None, yes: bool,
-             confirm_project: str | None, plain: bool, include_chapter_13: bool, delete_foreign: bool,
-             github_url: str | None, gitlab_url: str | None) -> None:
+def clean_up(
+    repo: Path,
+    sandbox: Path | None,
+    chapters: tuple[int, ...],
+    answers_file: Path | None,
+    yes: bool,
+    confirm_project: str | None,
+    plain: bool,
+    include_chapter_13: bool,
+    delete_foreign: bool,
+    github_url: str | None,
+    gitlab_url: str | None,
+) -> None:
     """Undo chapters 14, 8 and 7: shows the plan, asks once, then removes in dependency order.
 
     Resumes where an interrupted clean-up stopped; running it again when all is gone changes nothing.
@@ -386,13 +529,30 @@ def clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], answer
 
         run_cleanup_tui(repo, sandbox, chapters, given, options, include_chapter_13, delete_foreign)
         return
-    _clean_up(repo, sandbox, chapters, given, options, include_chapter_13, delete_foreign,
-              typed=confirm_project if yes else None, interactive=not yes)
+    _clean_up(
+        repo,
+        sandbox,
+        chapters,
+        given,
+        options,
+        include_chapter_13,
+        delete_foreign,
+        typed=confirm_project if yes else None,
+        interactive=not yes,
+    )
 
 
-def _clean_up(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], given: dict[str, str],
-              options: dict[str, Any], include_chapter_13: bool, delete_foreign: bool, typed: str | None,
-              interactive: bool) -> None:
+def _clean_up(
+    repo: Path,
+    sandbox: Path | None,
+    chapters: tuple[int, ...],
+    given: dict[str, str],
+    options: dict[str, Any],
+    include_chapter_13: bool,
+    delete_foreign: bool,
+    typed: str | None,
+    interactive: bool,
+) -> None:
     from chapters.cleanup import STAYS, cleanup_chapter, left_alone
     from wizard import cleanup
     from wizard.engine.step import fmt
@@ -448,8 +608,13 @@ def sandbox() -> None:
 
 @sandbox.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--forge", type=click.Choice(["github", "gitlab"]), default="github", show_default=True,
-              help="Which forge the demo repository's origin is on.")
+@click.option(
+    "--forge",
+    type=click.Choice(["github", "gitlab"]),
+    default="github",
+    show_default=True,
+    help="Which forge the demo repository's origin is on.",
+)
 def sandbox_init(directory: Path, forge: str) -> None:
     """Create a sandbox world and a demo learner repository at DIRECTORY/learner-repo."""
     from wizard.sandbox.init import init_sandbox
@@ -469,8 +634,10 @@ def sandbox_serve(directory: Path) -> None:
 
     with Sandbox.start(directory) as running:
         e = running.endpoints
-        click.echo(f"Sandbox {running.root} is serving: gRPC {e.grpc_addr}, storage {e.storage_url}, "
-                   f"forge {e.forge_url}. Press Ctrl+C to stop.")
+        click.echo(
+            f"Sandbox {running.root} is serving: gRPC {e.grpc_addr}, storage {e.storage_url}, "
+            f"forge {e.forge_url}. Press Ctrl+C to stop."
+        )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
@@ -501,8 +668,13 @@ def sandbox_inspect(directory: Path, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Sandbox folder (default: in your user data directory). Running demo again resumes.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Sandbox folder (default: in your user data directory). Running demo again resumes.",
+)
 @click.option("--headless", is_flag=True, help="Run chapter 7 without the full screen and print what happens.")
 def demo(directory: Path | None, headless: bool) -> None:
     """Try the chapters on the embedded sandbox: no cloud account, nothing leaves this machine."""
@@ -513,15 +685,21 @@ def demo(directory: Path | None, headless: bool) -> None:
     if headless:
         directory, answers = prepare_demo(directory)  # generated answers: defaults, never over the learner's own
         _run_chapters([get_chapter(7)], directory / "learner-repo", directory, {}, ask=None, defaults=answers)
-        click.echo(f"\nThe demo's world is in {directory}. Look at it with "
-                   f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check.")
+        click.echo(
+            f"\nThe demo's world is in {directory}. Look at it with "
+            f"`mlops-wizard sandbox inspect {directory}`; run `demo` again to resume or re-check."
+        )
         return
     _need_terminal("use `mlops-wizard demo --headless`")
     from wizard.engine.chapter import load_chapters
     from wizard.tui.app import run_tui
 
-    farewell = run_tui(directory / "learner-repo", directory, list(load_chapters().values()),
-                       prepare=lambda: prepare_demo(directory)[1])
+    farewell = run_tui(
+        directory / "learner-repo",
+        directory,
+        list(load_chapters().values()),
+        prepare=lambda: prepare_demo(directory)[1],
+    )
     if farewell:
         click.echo(farewell.replace("{again}", _again()))
     click.echo(f"The demo's world is in {directory}; run `mlops-wizard demo` again to continue or look around.")
@@ -530,10 +708,18 @@ def demo(directory: Path | None, headless: bool) -> None:
 @main.command()
 @REPO
 @CHAPTER
-@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML answers file; answers already given to the wizard are used too.")
-@click.option("--clean-up", "clean_up_script", is_flag=True,
-              help="The clean-up's commands instead (chapters 14, 8 and 7 undone, in dependency order).")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML answers file; answers already given to the wizard are used too.",
+)
+@click.option(
+    "--clean-up",
+    "clean_up_script",
+    is_flag=True,
+    help="The clean-up's commands instead (chapters 14, 8 and 7 undone, in dependency order).",
+)
 def script(repo: Path, chapter: int, answers_file: Path | None, clean_up_script: bool) -> None:
     """Print the chapter as a shell script (gcloud, dvc, git) for your answers — to read, learn or run by hand."""
     from wizard.engine.chapter import get_chapter
@@ -546,8 +732,10 @@ def script(repo: Path, chapter: int, answers_file: Path | None, clean_up_script:
         from chapters.cleanup import cleanup_script
 
         workspace = Workspace.open(repo, need_dvc=False, need_origin=False)
-        answers = {**StateStore(workspace.git_dir).answers(),
-                   **(load_answers_file(answers_file) if answers_file else {})}
+        answers = {
+            **StateStore(workspace.git_dir).answers(),
+            **(load_answers_file(answers_file) if answers_file else {}),
+        }
         click.echo(cleanup_script(answers), nl=False)
         return
     spec = get_chapter(chapter)

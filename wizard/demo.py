@@ -29,11 +29,18 @@ def prepare_demo(directory: Path | None) -> tuple[Path, dict[str, str]]:
     answers_path = directory / ANSWERS
     if not answers_path.exists():
         project = f"mlops-demo-{secrets.randbelow(9000) + 1000}"
-        answers_path.write_text(tomli_w.dumps({"gcp": {
-            "project_id": project,
-            "bucket_name": f"{project}-data",
-            "bucket_location": "europe-west6",
-        }}), "utf-8")
+        answers_path.write_text(
+            tomli_w.dumps(
+                {
+                    "gcp": {
+                        "project_id": project,
+                        "bucket_name": f"{project}-data",
+                        "bucket_location": "europe-west6",
+                    }
+                }
+            ),
+            "utf-8",
+        )
     return directory, as_defaults(load_answers_file(answers_path))
 
 

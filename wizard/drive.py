@@ -24,8 +24,7 @@ Chooser = Callable[[Conflict], str]
 Shower = Callable[[str], None]
 
 
-def settle(ctx: Context, given: Mapping[str, str], choose: Chooser | None,
-           answers_file: Any = None) -> dict[str, str]:
+def settle(ctx: Context, given: Mapping[str, str], choose: Chooser | None, answers_file: Any = None) -> dict[str, str]:
     """The checkpoint's answers and the file's merged; each disagreement asked about (or an error)."""
     merged, conflicts = precedence(ctx.answers, given)
     if conflicts and choose is None:
@@ -68,8 +67,14 @@ def free_suggestions(step: Step | None, ctx: Context, key: str, rejected: str, c
 class ChapterDriver:
     """One chapter, start to end, asking (or not) through the given callbacks."""
 
-    def __init__(self, spec: Chapter, ctx: Context, ask: Asker | None, defaults: Mapping[str, str] | None = None,
-                 show: Shower | None = None) -> None:
+    def __init__(
+        self,
+        spec: Chapter,
+        ctx: Context,
+        ask: Asker | None,
+        defaults: Mapping[str, str] | None = None,
+        show: Shower | None = None,
+    ) -> None:
         self.spec = spec
         self.ctx = ctx
         self.runner = Runner(spec, ctx)
@@ -80,6 +85,7 @@ class ChapterDriver:
 
     def _explaining(self, ask: Asker) -> Asker:
         """Before the first question of a step, its text: why the answer matters."""
+
         def asking(question: Question, default: str | None, choices: list[tuple[str, str]]) -> str:
             step = self._owner(question.key)
             if self.show is not None and step is not None and step.id not in self._shown:
@@ -88,6 +94,7 @@ class ChapterDriver:
 
                 self.show(f"## {step.title}\n\n" + fmt(step.text, {**self.defaults, **self.ctx.answers}))
             return ask(question, default, choices)
+
         return asking
 
     def _owner(self, key: str) -> Step | None:

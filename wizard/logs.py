@@ -31,8 +31,15 @@ MEMORY_LINES = 2000
 REDACTED = "[redacted]"
 
 # Environment variables whose values are secrets wherever they appear.
-SECRET_ENV = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GITLAB_TOKEN",
-              "GITLAB_PRIVATE_TOKEN", "MLOPS_WIZARD_SANDBOX_TOKEN")
+SECRET_ENV = (
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "GITHUB_ENTERPRISE_TOKEN",
+    "GITLAB_TOKEN",
+    "GITLAB_PRIVATE_TOKEN",
+    "MLOPS_WIZARD_SANDBOX_TOKEN",
+)
 
 _PATTERNS = [
     # A PEM private key, with real or escaped (\n) line breaks; an unterminated one to the end of its line.
@@ -194,4 +201,3 @@ def unexpected_cause(error: BaseException) -> BaseException | None:
             return current
         current = current.__cause__
     return None
-

@@ -16,7 +16,8 @@ def bucket_from_dvc(ctx: Any) -> str | None:
     name = dvc_remote.default(config)
     urls = dvc_remote.remotes(config)
     split = dvc_remote.split_url(urls.get(name or "", "")) or next(
-        (s for s in (dvc_remote.split_url(url) for url in urls.values()) if s), None)
+        (s for s in (dvc_remote.split_url(url) for url in urls.values()) if s), None
+    )
     return split[0] if split else None
 
 

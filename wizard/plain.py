@@ -53,8 +53,10 @@ def choose(conflict: Conflict) -> str:
     print(f"\n{conflict.key}: your earlier answer and the answers file differ.")
     answer = questionary.select(
         f"Which {conflict.key} do you mean?",
-        choices=[questionary.Choice(title=earlier, value=conflict.earlier),
-                 questionary.Choice(title=in_file, value=conflict.in_file)],
+        choices=[
+            questionary.Choice(title=earlier, value=conflict.earlier),
+            questionary.Choice(title=in_file, value=conflict.in_file),
+        ],
     ).unsafe_ask()
     return str(answer)
 

@@ -15,7 +15,8 @@ def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:
     variables = {key: f"${QUESTIONS[key].env}" for key in keys if QUESTIONS[key].env}
     lines = [
         "#!/usr/bin/env bash",
-        f"# A guide to MLOps, chapter {chapter.number}: {chapter.title}" if chapter.number
+        f"# A guide to MLOps, chapter {chapter.number}: {chapter.title}"
+        if chapter.number
         else f"# A guide to MLOps: {chapter.title}",
         "# The commands mlops-wizard runs for you, for reading or running by hand.",
         "set -euo pipefail",
@@ -26,8 +27,9 @@ def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:
         if not env:
             continue
         value = answers.get(key) or QUESTIONS[key].default
-        lines.append(f"export {env}={shlex.quote(value)}" if value
-                     else f"export {env}=  # {QUESTIONS[key].prompt}: fill in")
+        lines.append(
+            f"export {env}={shlex.quote(value)}" if value else f"export {env}=  # {QUESTIONS[key].prompt}: fill in"
+        )
     for step in chapter.steps:
         # Shell variables in commands; real values inside files written with a quoted heredoc.
         shown = {**answers, **({} if getattr(step, "writes_files", False) else variables)}

@@ -18,8 +18,9 @@ from wizard.gcp.target import Target
 from wizard.workspace.repo import Workspace
 
 
-def detect_forge(workspace: Workspace, target: Target, github_url: str | None = None,
-                 gitlab_url: str | None = None) -> ForgeRef | None:
+def detect_forge(
+    workspace: Workspace, target: Target, github_url: str | None = None, gitlab_url: str | None = None
+) -> ForgeRef | None:
     """The forge behind `origin`; an environment with a forge of its own (the sandbox) says which kind it is."""
     if target.forge_url:
         github_url = github_url or (target.forge_url if target.forge_kind == "github" else None)
@@ -43,8 +44,13 @@ def _logged(reporter: Reporter) -> Reporter:
 
 
 @contextmanager
-def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: Reporter = null_reporter,
-                 lock: bool = True, options: dict | None = None) -> Iterator[Context]:
+def open_session(
+    repo: Path | str,
+    sandbox: Path | str | None = None,
+    reporter: Reporter = null_reporter,
+    lock: bool = True,
+    options: dict | None = None,
+) -> Iterator[Context]:
     reporter = _logged(reporter)
     workspace = Workspace.open(repo)
     if lock:  # a run that may change things: never with the wizard inside the environment chapter 7 freezes
@@ -71,10 +77,23 @@ def open_session(repo: Path | str, sandbox: Path | str | None = None, reporter: 
         answers = store.answers()
         if forge is not None:  # facts, not questions: steps and texts pick the forge's variant from them
             runs = f"{forge.web_url}/-/pipelines" if forge.kind == "gitlab" else f"{forge.web_url}/actions"
-            answers.update({"forge.kind": forge.kind, "forge.path": forge.path, "forge.web_url": forge.web_url,
-                            "forge.runs_url": runs})
-        yield Context(answers=answers, workspace=workspace, target=target, store=store, reporter=reporter,
-                      forge=forge, options=options)
+            answers.update(
+                {
+                    "forge.kind": forge.kind,
+                    "forge.path": forge.path,
+                    "forge.web_url": forge.web_url,
+                    "forge.runs_url": runs,
+                }
+            )
+        yield Context(
+            answers=answers,
+            workspace=workspace,
+            target=target,
+            store=store,
+            reporter=reporter,
+            forge=forge,
+            options=options,
+        )
     finally:
         store.unlock()
         target.close()

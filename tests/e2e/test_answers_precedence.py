@@ -32,8 +32,9 @@ def test_a_fresh_demo_takes_its_generated_names_and_the_bucket_follows_the_proje
     assert project.startswith("mlops-demo-") and list(world["buckets"]) == [f"{project}-data"]
 
 
-def test_an_answers_file_that_contradicts_earlier_answers_stops_under_yes_naming_both(sandbox: Path, answers: Path,
-                                                                                      tmp_path: Path):
+def test_an_answers_file_that_contradicts_earlier_answers_stops_under_yes_naming_both(
+    sandbox: Path, answers: Path, tmp_path: Path
+):
     assert run_chapter7(sandbox, answers).returncode == 0
     other = write_answers(tmp_path / "other.toml", project_id="someone-new-9999", bucket_name=BUCKET)
     calls = learner_world(sandbox)["calls"]["writes"]
@@ -49,8 +50,11 @@ def test_a_taken_name_under_yes_stops_and_is_not_kept_so_a_corrected_file_just_w
     taken = write_answers(tmp_path / "taken.toml", project_id=PROJECT, bucket_name="mlops-bucket")
     result = run_chapter7(sandbox, taken)
     assert result.returncode == 1 and "already taken" in result.stderr
-    assert "mlops-bucket" not in json.dumps(state_answers(sandbox)) if (
-        sandbox / "learner-repo" / ".git" / "mlops-wizard" / "state.json").exists() else True
+    assert (
+        "mlops-bucket" not in json.dumps(state_answers(sandbox))
+        if (sandbox / "learner-repo" / ".git" / "mlops-wizard" / "state.json").exists()
+        else True
+    )
     fixed = write_answers(tmp_path / "fixed.toml", project_id=PROJECT, bucket_name=BUCKET)
     result = run_chapter7(sandbox, fixed)
     assert result.returncode == 0, result.stderr

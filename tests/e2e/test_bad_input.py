@@ -12,8 +12,11 @@ from wizard.sandbox.world import World
 
 
 def repo_snapshot(repo: Path) -> tuple[str, str, str]:
-    return (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain"),
-            (repo / "requirements.txt").read_text() + (repo / ".dvc" / "config").read_text())
+    return (
+        git(repo, "rev-parse", "HEAD"),
+        git(repo, "status", "--porcelain"),
+        (repo / "requirements.txt").read_text() + (repo / ".dvc" / "config").read_text(),
+    )
 
 
 def assert_nothing_changed(sandbox: Path, before: tuple[str, str, str], allow_project: bool = False) -> None:
@@ -31,13 +34,22 @@ def assert_nothing_changed(sandbox: Path, before: tuple[str, str, str], allow_pr
         ({"project_id": "mlops-project", "bucket_name": BUCKET}, "'mlops-project' is already taken"),
         ({"project_id": PROJECT, "bucket_name": "-bad-"}, "bucket name"),
         ({"project_id": PROJECT, "bucket_name": "mlops-bucket"}, "'mlops-bucket' is already taken"),
-        ({"project_id": PROJECT, "bucket_name": BUCKET, "bucket_location": "mars-north1"},
-         "not a Cloud Storage location"),
+        (
+            {"project_id": PROJECT, "bucket_name": BUCKET, "bucket_location": "mars-north1"},
+            "not a Cloud Storage location",
+        ),
         ({"project_id": PROJECT, "bucket_name": BUCKET, "billing_account": "999999-999999-999999"}, "not one of yours"),
         ({"project_id": PROJECT}, "The answer 'gcp.bucket_name' is missing"),
     ],
-    ids=["invalid project", "taken project", "invalid bucket", "taken bucket", "unknown location",
-         "foreign billing account", "missing answer"],
+    ids=[
+        "invalid project",
+        "taken project",
+        "invalid bucket",
+        "taken bucket",
+        "unknown location",
+        "foreign billing account",
+        "missing answer",
+    ],
 )
 def test_bad_answers_are_explained_and_change_nothing(answers: dict, message: str, sandbox: Path, tmp_path: Path):
     before = repo_snapshot(sandbox / "learner-repo")

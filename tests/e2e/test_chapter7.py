@@ -37,8 +37,11 @@ def test_a_learner_runs_chapter_7_and_gets_what_the_guide_promises(sandbox: Path
     assert bucket["location"].lower() == "europe-west6"
     assert bucket["uniform_access"] is True
     assert bucket["public_access_prevention"] == "enforced"
-    cache = sorted(p.relative_to(repo / ".dvc" / "cache").as_posix()
-                   for p in (repo / ".dvc" / "cache" / "files" / "md5").rglob("*") if p.is_file())
+    cache = sorted(
+        p.relative_to(repo / ".dvc" / "cache").as_posix()
+        for p in (repo / ".dvc" / "cache" / "files" / "md5").rglob("*")
+        if p.is_file()
+    )
     assert cache, "the demo repository has a DVC cache"
     assert {f"dvcstore/{name}" for name in cache} <= set(bucket["objects"])
 
@@ -62,8 +65,9 @@ def test_a_learner_runs_chapter_7_and_gets_what_the_guide_promises(sandbox: Path
             env = target.tool_env()
         finally:
             target.close()
-        pulled = subprocess.run([sys.executable, "-m", "dvc", "pull"], cwd=clone, env=env,
-                                capture_output=True, text=True, timeout=180)
+        pulled = subprocess.run(
+            [sys.executable, "-m", "dvc", "pull"], cwd=clone, env=env, capture_output=True, text=True, timeout=180
+        )
         assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     original = sorted(p.relative_to(repo).as_posix() for p in (repo / "data" / "raw").rglob("*") if p.is_file())
     restored = sorted(p.relative_to(clone).as_posix() for p in (clone / "data" / "raw").rglob("*") if p.is_file())
@@ -98,10 +102,8 @@ def test_status_observes_the_world_live(sandbox: Path, answers: Path):
     assert [s["status"] for s in after["steps"]] == ["done"] * 10
 
     # Someone removes the remote by hand: status sees it, the checkpoint does not fool it.
-    subprocess.run([sys.executable, "-m", "dvc", "remote", "remove", "data"], cwd=repo, check=True,
-                   capture_output=True)
-    drifted = json.loads(wizard("status", "--repo", repo, "--sandbox", str(sandbox), "--chapter", "7",
-                                "--json").stdout)
+    subprocess.run([sys.executable, "-m", "dvc", "remote", "remove", "data"], cwd=repo, check=True, capture_output=True)
+    drifted = json.loads(wizard("status", "--repo", repo, "--sandbox", str(sandbox), "--chapter", "7", "--json").stdout)
     by_id = {s["id"]: s["status"] for s in drifted["steps"]}
     assert by_id["ch07.dvc-remote"] == "todo" and by_id["ch07.create-bucket"] == "done"
 
@@ -112,14 +114,23 @@ def test_sandbox_inspect_prints_the_world_a_learner_can_check(sandbox: Path, ans
     world = json.loads(result.stdout)
     assert world["projects"][PROJECT]["billing_account"]
     assert "storage.googleapis.com" in world["projects"][PROJECT]["services"]
-    assert set(world["buckets"][BUCKET]) >= {"project", "location", "uniform_access", "public_access_prevention",
-                                             "objects"}
+    assert set(world["buckets"][BUCKET]) >= {
+        "project",
+        "location",
+        "uniform_access",
+        "public_access_prevention",
+        "objects",
+    }
     assert world["calls"]["reads"] > 0 and world["calls"]["writes"] > 0
 
 
 def test_the_sandbox_can_be_served_apart_and_the_wizard_uses_it(sandbox: Path, answers: Path):
-    server = subprocess.Popen([sys.executable, "-m", "wizard", "sandbox", "serve", str(sandbox)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wizard", "sandbox", "serve", str(sandbox)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert "is serving" in server.stdout.readline()
         result = run_chapter7(sandbox, answers)

@@ -12,8 +12,10 @@ import pytest
 from chapters.templates import template_text
 from tests.support import PROJECT, ci_world, git, key_file, run_chapter
 
-WORKFLOW = {"github": (".github/workflows/mlops.yml", "github/mlops.yml"),
-            "gitlab": (".gitlab-ci.yml", "gitlab/gitlab-ci.yml")}
+WORKFLOW = {
+    "github": (".github/workflows/mlops.yml", "github/mlops.yml"),
+    "gitlab": (".gitlab-ci.yml", "gitlab/gitlab-ci.yml"),
+}
 EMAIL = f"dvc-service-account@{PROJECT}.iam.gserviceaccount.com"
 
 
@@ -67,7 +69,8 @@ def test_the_gitlab_variable_decodes_to_the_key_file(after_ch7: Path, forge: str
     from wizard.sandbox.world import World
 
     variable = World(after_ch7).read()["forges"]["gitlab"]["projects"]["learner/mlops-guide"]["variables"][
-        "DVC_GCP_SERVICE_ACCOUNT_KEY"]
+        "DVC_GCP_SERVICE_ACCOUNT_KEY"
+    ]
     assert "\n" not in variable["value"]
     assert base64.b64decode(variable["value"]) == key_file(after_ch7).read_bytes()
 
@@ -76,14 +79,20 @@ def test_status_covers_chapter_8(after_ch7: Path, forge: str, home: Path):
     from tests.support import wizard
 
     repo = str(after_ch7 / "learner-repo")
-    before = json.loads(wizard("status", "--repo", repo, "--sandbox", str(after_ch7), "--chapter", "8", "--json",
-                               env={"HOME": str(home)}).stdout)
+    before = json.loads(
+        wizard(
+            "status", "--repo", repo, "--sandbox", str(after_ch7), "--chapter", "8", "--json", env={"HOME": str(home)}
+        ).stdout
+    )
     by_id = {s["id"]: s["status"] for s in before["steps"]}
     assert by_id.pop("ch08.older-edition") == "done"  # no credential of the older edition here
     assert list(by_id.values())[1:] == ["todo"] * 7
     assert run_chapter(after_ch7, 8, home).returncode == 0
-    after = json.loads(wizard("status", "--repo", repo, "--sandbox", str(after_ch7), "--chapter", "8", "--json",
-                              env={"HOME": str(home)}).stdout)
+    after = json.loads(
+        wizard(
+            "status", "--repo", repo, "--sandbox", str(after_ch7), "--chapter", "8", "--json", env={"HOME": str(home)}
+        ).stdout
+    )
     assert [s["status"] for s in after["steps"]] == ["done"] * 9
 
 

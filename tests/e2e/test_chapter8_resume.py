@@ -14,10 +14,10 @@ POINTS = [
     "ch08.create-service-account:after-call",
     "ch08.grant-role:after-call",
     "ch08.create-key:before-call",
-    "ch08.create-key:after-call",        # the key exists in Google, nowhere else: an orphan to delete
+    "ch08.create-key:after-call",  # the key exists in Google, nowhere else: an orphan to delete
     "ch08.store-secret:after-call",
     "ch08.workflow:after-write",
-    "ch08.commit:after-commit",          # committed, not pushed
+    "ch08.commit:after-commit",  # committed, not pushed
 ]
 
 
@@ -47,8 +47,9 @@ def test_github_resume_after_a_kill(point: str, after_ch7: Path, forge: str, hom
 
 
 @pytest.mark.parametrize("forge", ["gitlab"], indirect=True)
-@pytest.mark.parametrize("point", ["ch08.create-key:after-call", "ch08.store-secret:after-call",
-                                   "ch08.commit:after-commit"])
+@pytest.mark.parametrize(
+    "point", ["ch08.create-key:after-call", "ch08.store-secret:after-call", "ch08.commit:after-commit"]
+)
 def test_gitlab_resume_after_a_kill(point: str, after_ch7: Path, forge: str, home: Path):
     killed = run_chapter(after_ch7, 8, home, env={"MLOPS_WIZARD_KILL_AT": point})
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
@@ -58,8 +59,9 @@ def test_gitlab_resume_after_a_kill(point: str, after_ch7: Path, forge: str, hom
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
 def test_without_a_key_file_a_key_lost_in_a_crash_is_replaced_not_duplicated(after_ch7: Path, forge: str, home: Path):
-    killed = run_chapter(after_ch7, 8, home, "--no-key-file",
-                         env={"MLOPS_WIZARD_KILL_AT": "ch08.create-key:after-call"})
+    killed = run_chapter(
+        after_ch7, 8, home, "--no-key-file", env={"MLOPS_WIZARD_KILL_AT": "ch08.create-key:after-call"}
+    )
     assert killed.returncode == -signal.SIGKILL
     assert len(ci_world(after_ch7)["account"]["keys"]) == 1  # the orphan, whose private key died with the process
     orphan = ci_world(after_ch7)["account"]["keys"][0]

@@ -15,8 +15,15 @@ SECRETS = ("DVC_GCP_SERVICE_ACCOUNT_KEY", "MLEM_GCP_SERVICE_ACCOUNT_KEY")
 
 
 def clean_up(sandbox: Path, *extra: str, env: dict[str, str] | None = None):
-    return wizard("clean-up", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), *extra,
-                  env={"HOME": str(sandbox.parent / "home"), **(env or {})})
+    return wizard(
+        "clean-up",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        *extra,
+        env={"HOME": str(sandbox.parent / "home"), **(env or {})},
+    )
 
 
 def cleaned(sandbox: Path, *extra: str, env: dict[str, str] | None = None):
@@ -40,8 +47,9 @@ def what_is_left(sandbox: Path) -> dict:
         "accounts": sorted(set(project["service_accounts"]) & set(ACCOUNTS)),
         "bindings": sorted(m for m in members if any(a in m for a in ACCOUNTS)),
         # The learner's own login (application default credentials) lives there too and stays.
-        "key_files": sorted(p.name for p in (sandbox / "gcloud").glob("*.json")
-                            if p.name != "application_default_credentials.json"),
+        "key_files": sorted(
+            p.name for p in (sandbox / "gcloud").glob("*.json") if p.name != "application_default_credentials.json"
+        ),
         "secrets": sorted(set(secrets) & set(SECRETS)),
         "writes": world["calls"]["writes"],
     }
@@ -55,8 +63,16 @@ def test_everything_the_chapters_made_is_removed_then_nothing_more(after_ch14: P
     result = cleaned(after_ch14)
     assert result.returncode == 0, result.stdout + result.stderr
     left = what_is_left(after_ch14)
-    assert left == {**left, "state": "DELETE_REQUESTED", "billing": None, "bucket": False, "accounts": [],
-                    "bindings": [], "key_files": [], "secrets": []}
+    assert left == {
+        **left,
+        "state": "DELETE_REQUESTED",
+        "billing": None,
+        "bucket": False,
+        "accounts": [],
+        "bindings": [],
+        "key_files": [],
+        "secrets": [],
+    }
     out = result.stdout
     assert "Will be removed, in this order:" in out
     assert "your repository, its commits and files" in out
@@ -71,8 +87,9 @@ def test_everything_the_chapters_made_is_removed_then_nothing_more(after_ch14: P
 
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
-@pytest.mark.parametrize("confirmation", [[], ["--confirm-project", "someone-elses-project"]],
-                         ids=["no-confirmation", "another-project"])
+@pytest.mark.parametrize(
+    "confirmation", [[], ["--confirm-project", "someone-elses-project"]], ids=["no-confirmation", "another-project"]
+)
 def test_yes_without_the_right_project_id_changes_nothing(after_ch14: Path, forge: str, confirmation: list[str]):
     before = what_is_left(after_ch14)
     result = clean_up(after_ch14, "--yes", *confirmation)

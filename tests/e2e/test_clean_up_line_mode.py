@@ -22,8 +22,9 @@ pytestmark = pytest.mark.parametrize("forge", ["github"], indirect=True)
 def plain_clean_up(sandbox: Path, keys_typed: str):
     with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
         keys.send_text(keys_typed)
-        return CliRunner().invoke(main, ["clean-up", "--plain", "--repo", str(sandbox / "learner-repo"),
-                                         "--sandbox", str(sandbox)])
+        return CliRunner().invoke(
+            main, ["clean-up", "--plain", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox)]
+        )
 
 
 def test_the_learner_types_the_project_id_in_line_mode(after_ch14: Path, forge: str):
@@ -61,13 +62,21 @@ def test_status_and_script_show_the_clean_up_without_changing_anything(after_ch1
     assert "Will be removed, in this order:" in status.stdout and "gs://" + BUCKET in status.stdout
     script = wizard("script", "--clean-up", "--repo", repo)
     assert script.returncode == 0, script.stderr
-    for command in ("gh secret delete MLEM_GCP_SERVICE_ACCOUNT_KEY", "gcloud storage rm --recursive gs://",
-                    "gcloud billing projects unlink $GCP_PROJECT_ID", "gcloud projects delete $GCP_PROJECT_ID",
-                    "# gcloud container clusters delete mlops-kubernetes"):
+    for command in (
+        "gh secret delete MLEM_GCP_SERVICE_ACCOUNT_KEY",
+        "gcloud storage rm --recursive gs://",
+        "gcloud billing projects unlink $GCP_PROJECT_ID",
+        "gcloud projects delete $GCP_PROJECT_ID",
+        "# gcloud container clusters delete mlops-kubernetes",
+    ):
         assert command in script.stdout
-    assert script.stdout.index("gh secret delete") < script.stdout.index("keys delete") \
-        < script.stdout.index("service-accounts delete") < script.stdout.index("storage rm") \
+    assert (
+        script.stdout.index("gh secret delete")
+        < script.stdout.index("keys delete")
+        < script.stdout.index("service-accounts delete")
+        < script.stdout.index("storage rm")
         < script.stdout.index("projects delete $")
+    )
     syntax = subprocess.run(["bash", "-n"], input=script.stdout, text=True, capture_output=True)
     assert syntax.returncode == 0, syntax.stderr
     assert what_is_left(after_ch14)["writes"] == before["writes"]

@@ -9,10 +9,26 @@ import pytest
 
 from tests.e2e.test_clean_up import cleaned, what_is_left
 
-GONE: dict[str, object] = {"state": "DELETE_REQUESTED", "billing": None, "bucket": False, "accounts": [],
-                           "bindings": [], "key_files": [], "secrets": []}
-STEPS = ["cleanup.ch14-secret", "cleanup.ch08-secret", "cleanup.ch14-keys", "cleanup.ch08-keys",
-         "cleanup.ch14-account", "cleanup.ch08-account", "cleanup.bucket", "cleanup.billing", "cleanup.project"]
+GONE: dict[str, object] = {
+    "state": "DELETE_REQUESTED",
+    "billing": None,
+    "bucket": False,
+    "accounts": [],
+    "bindings": [],
+    "key_files": [],
+    "secrets": [],
+}
+STEPS = [
+    "cleanup.ch14-secret",
+    "cleanup.ch08-secret",
+    "cleanup.ch14-keys",
+    "cleanup.ch08-keys",
+    "cleanup.ch14-account",
+    "cleanup.ch08-account",
+    "cleanup.bucket",
+    "cleanup.billing",
+    "cleanup.project",
+]
 
 
 def kill_then_resume(sandbox: Path, point: str) -> None:
@@ -34,7 +50,8 @@ def test_killed_inside_each_removal_then_resumed(after_ch14: Path, forge: str, s
 
 
 @pytest.mark.parametrize("forge", ["gitlab"], indirect=True)
-@pytest.mark.parametrize("point", ["cleanup.ch08-secret:after-call", "cleanup.bucket:before-bucket",
-                                   "cleanup.ch14-account:before-call"])
+@pytest.mark.parametrize(
+    "point", ["cleanup.ch08-secret:after-call", "cleanup.bucket:before-bucket", "cleanup.ch14-account:before-call"]
+)
 def test_killed_on_gitlab_then_resumed(after_ch14: Path, forge: str, point: str):
     kill_then_resume(after_ch14, point)

@@ -30,13 +30,17 @@ def assert_no_change(sandbox: Path, head: str) -> None:
     assert git(sandbox / "learner-repo", "rev-parse", "HEAD") == head
 
 
-@pytest.mark.parametrize("state, said", [
-    ("expired", "Your Google login has expired"),
-    ("revoked", "Your Google login is no longer valid"),
-    ("missing", "No Google Cloud credentials were found"),
-])
-def test_a_login_that_does_not_work_stops_chapter_7_before_any_change(sandbox: Path, answers: Path, state: str,
-                                                                       said: str) -> None:
+@pytest.mark.parametrize(
+    "state, said",
+    [
+        ("expired", "Your Google login has expired"),
+        ("revoked", "Your Google login is no longer valid"),
+        ("missing", "No Google Cloud credentials were found"),
+    ],
+)
+def test_a_login_that_does_not_work_stops_chapter_7_before_any_change(
+    sandbox: Path, answers: Path, state: str, said: str
+) -> None:
     head = git(sandbox / "learner-repo", "rev-parse", "HEAD")
     set_credentials(sandbox, state)
     result = run_chapter7(sandbox, answers)

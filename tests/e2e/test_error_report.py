@@ -27,7 +27,8 @@ def _log_path(stderr: str) -> Path:
 
 
 def test_a_bug_in_the_middle_of_chapter_7_is_explained_with_a_log_file_and_nothing_is_lost(
-        sandbox: Path, answers: Path, home: Path):
+    sandbox: Path, answers: Path, home: Path
+):
     failed = run_chapter7(sandbox, answers, env={"HOME": str(home), "MLOPS_WIZARD_FAIL_AT": POINT})
 
     assert failed.returncode == 1
@@ -50,9 +51,20 @@ def test_a_bug_in_the_middle_of_chapter_7_is_explained_with_a_log_file_and_nothi
 
 
 def test_debug_prints_the_details_too(sandbox: Path, answers: Path, home: Path):
-    result = wizard("--debug", "run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
-                    "--chapter", "7", "--answers", str(answers), "--yes",
-                    env={"HOME": str(home), "MLOPS_WIZARD_FAIL_AT": POINT})
+    result = wizard(
+        "--debug",
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--answers",
+        str(answers),
+        "--yes",
+        env={"HOME": str(home), "MLOPS_WIZARD_FAIL_AT": POINT},
+    )
 
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr

@@ -50,8 +50,7 @@ def remote_commits(sandbox: Path, full: str = "learner/mlops-guide") -> list[str
 
 # -- pushes refused ---------------------------------------------------------------------------------
 @GITHUB
-def test_git_credential_without_the_workflow_scope_is_found_before_any_change(after_ch7: Path, forge: str,
-                                                                               home: Path):
+def test_git_credential_without_the_workflow_scope_is_found_before_any_change(after_ch7: Path, forge: str, home: Path):
     """The API token is fine; the token git pushes with (from its credential helper) lacks `workflow`."""
     weak = mint_github_token(World(after_ch7), scopes=["repo"])
     git_pushes_with(after_ch7, weak)
@@ -87,8 +86,9 @@ def test_a_push_refused_for_the_workflow_scope_says_so_and_loses_nothing(after_c
 
 
 @GITHUB
-def test_a_push_to_a_protected_branch_is_explained_and_goes_through_once_allowed(after_ch7: Path, forge: str,
-                                                                                 home: Path):
+def test_a_push_to_a_protected_branch_is_explained_and_goes_through_once_allowed(
+    after_ch7: Path, forge: str, home: Path
+):
     with World(after_ch7).mutate() as data:
         protect_branch(data, "learner/mlops-guide", enforce_admins=True)
     result = run_chapter(after_ch7, 8, home)
@@ -110,7 +110,8 @@ def test_a_protected_branch_on_gitlab_is_found_before_any_change(after_ch7: Path
     """GitLab tells in advance: the branches API answers whether this user can push."""
     with World(after_ch7).mutate() as data:
         data["forges"]["gitlab"]["projects"]["learner/mlops-guide"]["protected_branches"] = {
-            "main": {"push_access_level": 0}}  # "Allowed to push: No one"
+            "main": {"push_access_level": 0}
+        }  # "Allowed to push: No one"
     result = run_chapter(after_ch7, 8, home)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "would be refused: nothing was changed" in result.stderr
@@ -120,8 +121,9 @@ def test_a_protected_branch_on_gitlab_is_found_before_any_change(after_ch7: Path
 
 # -- who may -------------------------------------------------------------------------------------------
 @GITHUB
-def test_an_organisation_repository_where_the_learner_collaborates_with_write_access(after_ch7: Path, forge: str,
-                                                                                    home: Path):
+def test_an_organisation_repository_where_the_learner_collaborates_with_write_access(
+    after_ch7: Path, forge: str, home: Path
+):
     full = "mlops-course/team-project"
     with World(after_ch7).mutate() as data:
         add_repo(data, full, private=True, collaborators={"learner": "write"}, organization=True)
@@ -143,10 +145,14 @@ def test_an_organisation_repository_where_the_learner_collaborates_with_write_ac
 
 
 @GITHUB
-def test_a_fine_grained_token_without_secrets_write_stops_before_any_change(after_ch7: Path, forge: str,
-                                                                            home: Path):
-    token = mint_github_token(World(after_ch7), scopes=None, repos={"learner/mlops-guide": {
-        "contents": "write", "workflows": "write", "secrets": "read", "actions": "read"}})
+def test_a_fine_grained_token_without_secrets_write_stops_before_any_change(after_ch7: Path, forge: str, home: Path):
+    token = mint_github_token(
+        World(after_ch7),
+        scopes=None,
+        repos={
+            "learner/mlops-guide": {"contents": "write", "workflows": "write", "secrets": "read", "actions": "read"}
+        },
+    )
     result = run_chapter(after_ch7, 8, home, env={"MLOPS_WIZARD_SANDBOX_TOKEN": token})
     assert result.returncode == 1
     assert 'lacks "Secrets: Read and write" on learner/mlops-guide' in result.stderr

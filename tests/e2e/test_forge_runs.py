@@ -14,8 +14,17 @@ from wizard.sandbox.world import World
 
 
 def status(sandbox: Path, chapter: int, home: Path) -> dict[str, str]:
-    out = wizard("status", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), "--chapter",
-                 str(chapter), "--json", env={"HOME": str(home)}).stdout
+    out = wizard(
+        "status",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        str(chapter),
+        "--json",
+        env={"HOME": str(home)},
+    ).stdout
     return {s["id"]: s["status"] for s in json.loads(out)["steps"]}
 
 
@@ -25,15 +34,15 @@ def test_chapter_14_does_not_count_chapter_8s_run(after_ch8: Path, forge: str, h
     assert status(after_ch8, 14, home)["ch14.watch-run"] == "todo"
 
 
-def test_a_failed_deployment_run_makes_chapter_14_fail_naming_the_deployment(after_ch8: Path, forge: str,
-                                                                             home: Path):
+def test_a_failed_deployment_run_makes_chapter_14_fail_naming_the_deployment(after_ch8: Path, forge: str, home: Path):
     with World(after_ch8).mutate() as data:
         data["faults"]["fail_runs"] = ["deploy"]  # the instructor rehearses a failed deployment
     result = run_chapter(after_ch8, 14, home)
     assert result.returncode == 1, result.stdout + result.stderr
     head = git(after_ch8 / "learner-repo", "rev-parse", "HEAD")[:7]
-    assert f"The deployment run (MLEM deployment service_classifier) for commit {head} ended with failure" \
-        in result.stderr
+    assert (
+        f"The deployment run (MLEM deployment service_classifier) for commit {head} ended with failure" in result.stderr
+    )
     if forge == "gitlab":  # the job's trace says why
         assert "fail_runs" in result.stderr
     assert status(after_ch8, 14, home)["ch14.watch-run"] == "todo"

@@ -55,35 +55,55 @@ def _ten_keys(sandbox: Path) -> None:
     with World(sandbox).mutate() as world:
         project = world["projects"][PROJECT]
         project["service_accounts"][DVC_ACCOUNT] = {
-            "unique_id": "104242424242424242424", "display_name": "DVC Service Account", "description": "",
-            "create_time": stamp, "ready_at": now - 3600, "disabled": False,
-            "keys": {f"{i:040x}": {"create_time": stamp, "valid_after": stamp,
-                                   "valid_before": "9999-12-31T23:59:59.000000Z",
-                                   "public_key_fingerprint": f"{i:064x}", "key_algorithm": "KEY_ALG_RSA_2048"}
-                     for i in range(1, 11)},
+            "unique_id": "104242424242424242424",
+            "display_name": "DVC Service Account",
+            "description": "",
+            "create_time": stamp,
+            "ready_at": now - 3600,
+            "disabled": False,
+            "keys": {
+                f"{i:040x}": {
+                    "create_time": stamp,
+                    "valid_after": stamp,
+                    "valid_before": "9999-12-31T23:59:59.000000Z",
+                    "public_key_fingerprint": f"{i:064x}",
+                    "key_algorithm": "KEY_ALG_RSA_2048",
+                }
+                for i in range(1, 11)
+            },
         }
 
 
 @GITHUB
 def test_an_account_with_ten_keys_is_counted_not_guessed(after_ch7: Path, forge: str, home: Path):
     _ten_keys(after_ch7)
-    text = explained(run_chapter(after_ch7, 8, home), "already has 10 keys", "Precondition check failed.",
-                     "keys list", "keys delete")
+    text = explained(
+        run_chapter(after_ch7, 8, home), "already has 10 keys", "Precondition check failed.", "keys list", "keys delete"
+    )
     assert "temporarily" not in text
     world = ci_world(after_ch7)
     assert len(world["account"]["keys"]) == 10 and world["secret"] is None
 
 
 @GITHUB
-@pytest.mark.parametrize("policy, constraint", [
-    (True, "constraints/iam.disableServiceAccountKeyCreation"),
-    ("managed", "constraints/iam.managed.disableServiceAccountKeyCreation"),
-])
+@pytest.mark.parametrize(
+    "policy, constraint",
+    [
+        (True, "constraints/iam.disableServiceAccountKeyCreation"),
+        ("managed", "constraints/iam.managed.disableServiceAccountKeyCreation"),
+    ],
+)
 def test_an_organisation_that_forbids_keys_names_its_constraint_and_who_can_lift_it(
-        after_ch7: Path, forge: str, home: Path, policy: object, constraint: str):
+    after_ch7: Path, forge: str, home: Path, policy: object, constraint: str
+):
     set_faults(after_ch7, disable_key_creation=policy)
-    text = explained(run_chapter(after_ch7, 8, home), "forbids creating keys", constraint,
-                     "organisation policy administrator", "gcloud ")
+    text = explained(
+        run_chapter(after_ch7, 8, home),
+        "forbids creating keys",
+        constraint,
+        "organisation policy administrator",
+        "gcloud ",
+    )
     command = "org-policies set-policy" if policy == "managed" else "org-policies disable-enforce"
     assert command in text
     assert ci_world(after_ch7)["account"]["keys"] == []
@@ -94,8 +114,7 @@ def test_a_bucket_refused_for_billing_is_not_called_taken(after_ch7: Path, forge
     """Billing was unlinked after chapter 7 (to stop the charges): Cloud Storage answers 403 on the bucket."""
     with World(after_ch7).mutate() as world:
         world["projects"][PROJECT]["billing_account"] = None
-    status = wizard("status", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7),
-                    "--chapter", "7")
+    status = wizard("status", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7), "--chapter", "7")
     assert "billing is not active" in status.stdout + status.stderr, status.stdout + status.stderr
     assert "already taken" not in status.stdout + status.stderr
 
@@ -145,7 +164,6 @@ def test_a_bucket_refused_because_its_api_was_disabled_says_so(after_ch7: Path, 
     with World(after_ch7).mutate() as world:
         services = world["projects"][PROJECT]["services"]
         services[:] = [s for s in services if s not in {"storage.googleapis.com", "storage-api.googleapis.com"}]
-    status = wizard("status", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7),
-                    "--chapter", "7")
+    status = wizard("status", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7), "--chapter", "7")
     assert "API is not enabled" in status.stdout + status.stderr, status.stdout + status.stderr
     assert "already taken" not in status.stdout + status.stderr

@@ -23,14 +23,24 @@ def _untouched(sandbox: Path, before: dict[str, str]) -> None:
     assert {name: (repo / name).read_text() for name in FROZEN_FILES} == before
 
 
-def test_a_learner_who_runs_the_wizard_from_the_project_venv_is_told_to_install_it_apart(sandbox: Path,
-                                                                                         answers: Path):
+def test_a_learner_who_runs_the_wizard_from_the_project_venv_is_told_to_install_it_apart(sandbox: Path, answers: Path):
     # The demo repository's .venv sees the wizard's packages, as if `pip install` had put them there:
     # running the wizard with that interpreter is running it inside the project's environment.
     repo = sandbox / "learner-repo"
     before = {name: (repo / name).read_text() for name in FROZEN_FILES}
-    result = wizard("run", "--repo", str(repo), "--sandbox", str(sandbox), "--chapter", "7",
-                    "--answers", str(answers), "--yes", python=str(repo / ".venv" / "bin" / "python"))
+    result = wizard(
+        "run",
+        "--repo",
+        str(repo),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--answers",
+        str(answers),
+        "--yes",
+        python=str(repo / ".venv" / "bin" / "python"),
+    )
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "running inside your project's environment" in result.stderr
@@ -40,8 +50,7 @@ def test_a_learner_who_runs_the_wizard_from_the_project_venv_is_told_to_install_
     _untouched(sandbox, before)
 
 
-def test_a_copy_left_in_the_project_venv_is_found_even_when_the_wizard_runs_from_its_own(sandbox: Path,
-                                                                                        answers: Path):
+def test_a_copy_left_in_the_project_venv_is_found_even_when_the_wizard_runs_from_its_own(sandbox: Path, answers: Path):
     repo = sandbox / "learner-repo"
     before = {name: (repo / name).read_text() for name in FROZEN_FILES}
     # What `.venv/bin/pip install mlops-wizard` leaves behind: its metadata in the venv's site-packages.
@@ -50,8 +59,12 @@ def test_a_copy_left_in_the_project_venv_is_found_even_when_the_wizard_runs_from
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mlops-wizard\nVersion: 0.1.0\n")
     (dist / "RECORD").write_text("")
-    freeze = subprocess.run([str(repo / ".venv" / "bin" / "python"), "-m", "pip", "freeze", "--local", "--all"],
-                            capture_output=True, text=True, check=True).stdout
+    freeze = subprocess.run(
+        [str(repo / ".venv" / "bin" / "python"), "-m", "pip", "freeze", "--local", "--all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "mlops-wizard==0.1.0" in freeze  # the harm is real: chapter 7's freeze would list it
 
     result = run_chapter7(sandbox, answers)

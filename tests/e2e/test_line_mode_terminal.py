@@ -24,9 +24,27 @@ CTRL_C = "\x03"
 def spawn_plain(sandbox: Path, *extra: str) -> pexpect.spawn:
     env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
     env.update({"TERM": "xterm-256color", "NO_COLOR": "1", "COLUMNS": "80", "LINES": "24"})
-    return pexpect.spawn(sys.executable, ["-m", "wizard", "run", "--plain", "--repo", str(sandbox / "learner-repo"),
-                                          "--sandbox", str(sandbox), "--chapter", "7", *extra],
-                         env=env, dimensions=(24, 80), encoding="utf-8", timeout=120, codec_errors="replace")
+    return pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "wizard",
+            "run",
+            "--plain",
+            "--repo",
+            str(sandbox / "learner-repo"),
+            "--sandbox",
+            str(sandbox),
+            "--chapter",
+            "7",
+            *extra,
+        ],
+        env=env,
+        dimensions=(24, 80),
+        encoding="utf-8",
+        timeout=120,
+        codec_errors="replace",
+    )
 
 
 def checkpoint_answers(sandbox: Path) -> dict[str, str]:
@@ -87,8 +105,17 @@ def test_ctrl_c_at_a_question_stops_with_130_and_says_how_to_continue(sandbox: P
 def test_without_a_terminal_run_stops_at_once_and_names_the_way_out(sandbox: Path):
     for mode in ([], ["--plain"]):
         started = time.monotonic()
-        result = wizard("run", *mode, "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
-                        "--chapter", "7", timeout=30)
+        result = wizard(
+            "run",
+            *mode,
+            "--repo",
+            str(sandbox / "learner-repo"),
+            "--sandbox",
+            str(sandbox),
+            "--chapter",
+            "7",
+            timeout=30,
+        )
         assert time.monotonic() - started < 15
         assert result.returncode == 1, result.stdout + result.stderr
         assert "No terminal to ask in: use --answers FILE --yes" in result.stderr

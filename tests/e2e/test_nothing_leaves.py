@@ -22,8 +22,16 @@ CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, any connecti
 @pytest.fixture
 def no_proxy_exceptions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A learner's shell that sets a proxy and no exception for loopback."""
-    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-                 "all_proxy"):
+    for name in (
+        "NO_PROXY",
+        "no_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -84,8 +92,12 @@ def _reports(tmp: Path, received: list[dict[str, Any]]) -> list[str]:
 
 
 def test_dvc_reports_no_analytics_for_the_commands_the_wizard_runs(
-        sandbox: Path, answers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        analytics_endpoint: tuple[str, list[dict[str, Any]]]):
+    sandbox: Path,
+    answers: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    analytics_endpoint: tuple[str, list[dict[str, Any]]],
+):
     url, received = analytics_endpoint
     # A learner who never turned DVC's analytics off (DVC_TEST would turn them off too).
     for name in ("DVC_NO_ANALYTICS", "DVC_TEST"):
@@ -93,8 +105,12 @@ def test_dvc_reports_no_analytics_for_the_commands_the_wizard_runs(
     home, tmp = tmp_path / "home", tmp_path / "tmp"
     home.mkdir()
     tmp.mkdir()
-    env = {"DVC_ANALYTICS_ENDPOINT": url, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "TMPDIR": str(tmp)}
+    env = {
+        "DVC_ANALYTICS_ENDPOINT": url,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "TMPDIR": str(tmp),
+    }
 
     result = run_chapter7(sandbox, answers, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -104,8 +120,13 @@ def test_dvc_reports_no_analytics_for_the_commands_the_wizard_runs(
 
     # The detector works: the same dvc, run by hand in the same environment, makes one.
     repo = sandbox / "learner-repo"
-    by_hand = subprocess.run([str(repo / ".venv" / "bin" / "dvc"), "config", "--list"], cwd=repo,
-                             env={**os.environ, **env}, capture_output=True, text=True)
+    by_hand = subprocess.run(
+        [str(repo / ".venv" / "bin" / "dvc"), "config", "--list"],
+        cwd=repo,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
     assert by_hand.returncode == 0, by_hand.stderr
     deadline = time.monotonic() + 30
     while not _reports(tmp, received) and time.monotonic() < deadline:

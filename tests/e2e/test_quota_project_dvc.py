@@ -25,7 +25,8 @@ pytestmark = pytest.mark.timeout(600)
 
 
 def test_a_teammate_whose_login_bills_someone_elses_project_still_pulls_with_the_wizards_environment(
-        chapter7_templates: Callable[[str], Path], tmp_path: Path) -> None:
+    chapter7_templates: Callable[[str], Path], tmp_path: Path
+) -> None:
     sandbox = trusted(copy_sandbox(chapter7_templates("github"), tmp_path / "sandbox"))
     repo = sandbox / "learner-repo"
     with Sandbox.start(sandbox) as running:
@@ -41,8 +42,9 @@ def test_a_teammate_whose_login_bills_someone_elses_project_still_pulls_with_the
                 env = target.tool_env()
             finally:
                 target.close()
-            return subprocess.run([sys.executable, "-m", "dvc", "pull"], cwd=into, env=env,
-                                  capture_output=True, text=True, timeout=180)
+            return subprocess.run(
+                [sys.executable, "-m", "dvc", "pull"], cwd=into, env=env, capture_output=True, text=True, timeout=180
+            )
 
         refused = pull(tmp_path / "as-logged-in", None)  # what dvc does on its own
         assert refused.returncode != 0

@@ -16,16 +16,16 @@ from tests.support import COMMIT_MESSAGE, fingerprint, learner_world, remote_mes
 from wizard.sandbox.world import World
 
 CRASH_POINTS = [
-    "ch07.create-project:after-call",   # the project's creation operation is still running
+    "ch07.create-project:after-call",  # the project's creation operation is still running
     "ch07.link-billing:after-call",
     "ch07.create-project:after-enable",  # the project's APIs are being enabled (storage and iam among the
-                                         # defaults or enabled with them: ch07.enable-apis has nothing left)
+    # defaults or enabled with them: ch07.enable-apis has nothing left)
     "ch07.create-bucket:after-call",
-    "ch07.dvc-gs:after-requirements",   # requirements.txt edited, nothing installed yet
-    "ch07.dvc-gs:after-install",        # installed, freeze not written yet
+    "ch07.dvc-gs:after-requirements",  # requirements.txt edited, nothing installed yet
+    "ch07.dvc-gs:after-install",  # installed, freeze not written yet
     "ch07.dvc-remote:after-call",
-    "ch07.dvc-push:during-push",        # dvc is uploading
-    "ch07.commit:after-commit",         # committed, not pushed
+    "ch07.dvc-push:during-push",  # dvc is uploading
+    "ch07.commit:after-commit",  # committed, not pushed
 ]
 
 

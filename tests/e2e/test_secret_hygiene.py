@@ -24,15 +24,30 @@ def test_no_key_and_no_token_leak_anywhere(after_ch7: Path, forge: str, home: Pa
     # A bug strikes while the key is in memory, about to be stored: the log is written then,
     # and with --debug (MLOPS_WIZARD_DEBUG) everything the log holds is printed as well.
     logs = home / ".local" / "state" / "mlops-wizard" / "log"
-    crashed = run_chapter(after_ch7, 8, home, env={"MLOPS_WIZARD_FAIL_AT": "ch08.store-secret:before-call",
-                                                   "MLOPS_WIZARD_DEBUG": "1",
-                                                   "XDG_STATE_HOME": str(home / ".local" / "state")})
+    crashed = run_chapter(
+        after_ch7,
+        8,
+        home,
+        env={
+            "MLOPS_WIZARD_FAIL_AT": "ch08.store-secret:before-call",
+            "MLOPS_WIZARD_DEBUG": "1",
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
+        },
+    )
     assert crashed.returncode == 1 and "Log: " in crashed.stderr, crashed.stdout + crashed.stderr
     first = run_chapter(after_ch7, 8, home)
     assert first.returncode == 0, first.stderr
     second = run_chapter(after_ch7, 8, home)
-    status = wizard("status", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7),
-                    "--chapter", "8", env={"HOME": str(home)})
+    status = wizard(
+        "status",
+        "--repo",
+        str(after_ch7 / "learner-repo"),
+        "--sandbox",
+        str(after_ch7),
+        "--chapter",
+        "8",
+        env={"HOME": str(home)},
+    )
     script = wizard("script", "--repo", str(after_ch7 / "learner-repo"), "--chapter", "8")
     inspect = wizard("sandbox", "inspect", str(after_ch7), "--json")
 
@@ -45,22 +60,31 @@ def test_no_key_and_no_token_leak_anywhere(after_ch7: Path, forge: str, home: Pa
     state_dir = repo / ".git" / "mlops-wizard"
     history = git(repo, "log", "-p", "--all")
     bare = after_ch7 / "forge" / "learner" / "mlops-guide.git"
-    remote_history = subprocess.run(["git", "--git-dir", str(bare), "log", "-p", "--all"], capture_output=True,
-                                    text=True, check=True).stdout
+    remote_history = subprocess.run(
+        ["git", "--git-dir", str(bare), "log", "-p", "--all"], capture_output=True, text=True, check=True
+    ).stdout
     log_files = list(logs.glob("error-*.log"))
     assert log_files, "the crash left no log to look into"
     places = {
-        "terminal output": crashed.stdout + crashed.stderr + first.stdout + first.stderr + second.stdout
-        + second.stderr + status.stdout + status.stderr,
+        "terminal output": crashed.stdout
+        + crashed.stderr
+        + first.stdout
+        + first.stderr
+        + second.stdout
+        + second.stderr
+        + status.stdout
+        + status.stderr,
         "log files": "".join(p.read_text() for p in log_files),
         "state and journal": "".join(p.read_text() for p in state_dir.iterdir() if p.is_file()),
         "git history": history,
         "the forge's git history": remote_history,
         "exported script": script.stdout,
         "sandbox inspect": inspect.stdout,
-        "files of the repository": "".join(p.read_text(errors="replace") for p in repo.rglob("*")
-                                           if p.is_file() and ".git" not in p.parts and ".venv" not in p.parts
-                                           and ".dvc" not in p.parts),
+        "files of the repository": "".join(
+            p.read_text(errors="replace")
+            for p in repo.rglob("*")
+            if p.is_file() and ".git" not in p.parts and ".venv" not in p.parts and ".dvc" not in p.parts
+        ),
     }
     for name, text in places.items():
         for fragment in secrets:

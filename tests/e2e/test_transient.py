@@ -30,9 +30,24 @@ def _seeds(text: str) -> list[int]:
 
 
 def run_three_chapters(sandbox: Path, home: Path, answers: Path):
-    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
-                  "--chapter", "7", "--chapter", "8", "--chapter", "14", "--answers", str(answers), "--yes",
-                  env={"HOME": str(home)}, timeout=900)
+    return wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--chapter",
+        "8",
+        "--chapter",
+        "14",
+        "--answers",
+        str(answers),
+        "--yes",
+        env={"HOME": str(home)},
+        timeout=900,
+    )
 
 
 def flaky(sandbox: Path, seed: int, rate: float = RATE) -> None:
@@ -42,8 +57,9 @@ def flaky(sandbox: Path, seed: int, rate: float = RATE) -> None:
 
 
 @pytest.mark.parametrize("seed", _seeds(_SEEDS))
-def test_three_chapters_complete_while_google_stumbles(sandbox_for_forge: Path, forge: str, home: Path,
-                                                        tmp_path: Path, seed: int):
+def test_three_chapters_complete_while_google_stumbles(
+    sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path, seed: int
+):
     flaky(sandbox_for_forge, seed)
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
     result = run_three_chapters(sandbox_for_forge, home, answers)
@@ -63,13 +79,14 @@ def test_three_chapters_complete_while_google_stumbles(sandbox_for_forge: Path, 
 
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
-def test_writes_whose_answers_were_lost_are_adopted_and_the_key_is_not_doubled(after_ch7: Path, forge: str,
-                                                                                home: Path):
+def test_writes_whose_answers_were_lost_are_adopted_and_the_key_is_not_doubled(after_ch7: Path, forge: str, home: Path):
     """Google did each write, but its answer never arrived: the wizard must neither fail nor duplicate."""
     with World(after_ch7).mutate() as world:
-        world["faults"]["fail_once"] = {"IAM.CreateServiceAccount": "DEADLINE_EXCEEDED",
-                                        "Projects.SetIamPolicy": "DEADLINE_EXCEEDED",
-                                        "IAM.CreateServiceAccountKey": "DEADLINE_EXCEEDED"}
+        world["faults"]["fail_once"] = {
+            "IAM.CreateServiceAccount": "DEADLINE_EXCEEDED",
+            "Projects.SetIamPolicy": "DEADLINE_EXCEEDED",
+            "IAM.CreateServiceAccountKey": "DEADLINE_EXCEEDED",
+        }
     result = run_chapter(after_ch7, 8, home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "checking that no key was made" in result.stdout + result.stderr
@@ -82,12 +99,24 @@ def test_writes_whose_answers_were_lost_are_adopted_and_the_key_is_not_doubled(a
 
 def test_a_project_created_although_the_answer_was_lost_is_adopted(sandbox: Path, tmp_path: Path):
     with World(sandbox).mutate() as world:
-        world["faults"]["fail_once"] = {"Projects.CreateProject": "DEADLINE_EXCEEDED",
-                                        "CloudBilling.UpdateProjectBillingInfo": "DEADLINE_EXCEEDED",
-                                        "ServiceUsage.BatchEnableServices": "DEADLINE_EXCEEDED"}
+        world["faults"]["fail_once"] = {
+            "Projects.CreateProject": "DEADLINE_EXCEEDED",
+            "CloudBilling.UpdateProjectBillingInfo": "DEADLINE_EXCEEDED",
+            "ServiceUsage.BatchEnableServices": "DEADLINE_EXCEEDED",
+        }
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
-    result = wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), "--chapter", "7",
-                    "--answers", str(answers), "--yes")
+    result = wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--answers",
+        str(answers),
+        "--yes",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "adopting it" in result.stdout + result.stderr
     assert World(sandbox).read()["faults"]["fail_once"] == {}

@@ -15,9 +15,23 @@ CI_MESSAGE = "A pipeline will run my experiment on each push"
 
 
 def run_all(sandbox: Path, home: Path, answers: Path, env: dict[str, str] | None = None):  # noqa: ANN201
-    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox),
-                  "--chapter", "7", "--chapter", "8", "--chapter", "14", "--answers", str(answers), "--yes",
-                  env={"HOME": str(home), **(env or {})})
+    return wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--chapter",
+        "8",
+        "--chapter",
+        "14",
+        "--answers",
+        str(answers),
+        "--yes",
+        env={"HOME": str(home), **(env or {})},
+    )
 
 
 def world_writes(sandbox: Path) -> int:
@@ -26,8 +40,9 @@ def world_writes(sandbox: Path) -> int:
     return inspect(sandbox)["calls"]["writes"]
 
 
-def test_the_same_command_again_after_chapters_7_8_and_14_writes_nothing(sandbox_for_forge: Path, forge: str,
-                                                                          home: Path, tmp_path: Path):
+def test_the_same_command_again_after_chapters_7_8_and_14_writes_nothing(
+    sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path
+):
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
     first = run_all(sandbox_for_forge, home, answers)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -44,7 +59,8 @@ def test_the_same_command_again_after_chapters_7_8_and_14_writes_nothing(sandbox
 
 
 def test_killed_right_after_chapter_14_edited_the_pipeline_then_the_same_command_resumes(
-        sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path):
+    sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path
+):
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
     killed = run_all(sandbox_for_forge, home, answers, env={"MLOPS_WIZARD_KILL_AT": "ch14.deploy-job:after-write"})
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
@@ -58,8 +74,9 @@ def test_killed_right_after_chapter_14_edited_the_pipeline_then_the_same_command
 
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
-def test_replacing_chapter_8s_pipeline_keeps_chapter_14s_deploy_job(sandbox_for_forge: Path, forge: str, home: Path,
-                                                                     tmp_path: Path):
+def test_replacing_chapter_8s_pipeline_keeps_chapter_14s_deploy_job(
+    sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path
+):
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
     assert run_all(sandbox_for_forge, home, answers).returncode == 0
     repo = sandbox_for_forge / "learner-repo"
@@ -73,8 +90,20 @@ def test_replacing_chapter_8s_pipeline_keeps_chapter_14s_deploy_job(sandbox_for_
     with Sandbox.start(sandbox_for_forge):
         git(repo, "push", "-q", "origin", "main")
 
-    replaced = wizard("run", "--repo", str(repo), "--sandbox", str(sandbox_for_forge), "--chapter", "8",
-                      "--chapter", "14", "--yes", "--overwrite-workflow", env={"HOME": str(home)})
+    replaced = wizard(
+        "run",
+        "--repo",
+        str(repo),
+        "--sandbox",
+        str(sandbox_for_forge),
+        "--chapter",
+        "8",
+        "--chapter",
+        "14",
+        "--yes",
+        "--overwrite-workflow",
+        env={"HOME": str(home)},
+    )
     assert replaced.returncode == 0, replaced.stdout + replaced.stderr
     assert path.read_text() == guides_with_job  # the guide's pipeline again, with chapter 14's job still in it
     assert "chapter 14's deploy job was kept" in replaced.stdout

@@ -25,8 +25,20 @@ def answers(tmp_path: Path) -> Path:
 
 
 def run7(sandbox: Path, home: Path, answers: Path, *extra: str, env: dict[str, str] | None = None):  # noqa: ANN201
-    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), "--chapter", "7",
-                  "--answers", str(answers), "--yes", *extra, env={"HOME": str(home), **(env or {})})
+    return wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--answers",
+        str(answers),
+        "--yes",
+        *extra,
+        env={"HOME": str(home), **(env or {})},
+    )
 
 
 def push_by_hand(sandbox: Path) -> None:
@@ -59,7 +71,8 @@ def test_chapter_7_committed_by_hand_with_another_message_is_done(sandbox: Path,
 
 
 def test_chapter_7_by_hand_with_a_remote_named_storage_and_a_bucket_left_with_its_defaults(
-        sandbox: Path, home: Path, answers: Path):
+    sandbox: Path, home: Path, answers: Path
+):
     killed = run7(sandbox, home, answers, env={"MLOPS_WIZARD_KILL_AT": "ch07.create-bucket:after-call"})
     assert killed.returncode == -signal.SIGKILL
     forget_the_wizard(sandbox)
@@ -71,8 +84,12 @@ def test_chapter_7_by_hand_with_a_remote_named_storage_and_a_bucket_left_with_it
     (repo / "requirements.txt").write_text(requirements.replace("dvc==", "dvc[gs,s3]==", 1))
     with (repo / "requirements-freeze.txt").open("a") as freeze:
         freeze.write("dvc-gs==3.0.1\ndvc-s3==3.2.0\n")
-    subprocess.run([str(repo / ".venv" / "bin" / "dvc"), "remote", "add", "-d", "storage", f"gs://{BUCKET}/dvcstore"],
-                   cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        [str(repo / ".venv" / "bin" / "dvc"), "remote", "add", "-d", "storage", f"gs://{BUCKET}/dvcstore"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     writes = inspect(sandbox)["calls"]["writes"]
 
     stopped = run7(sandbox, home, answers)
@@ -95,8 +112,9 @@ def test_chapter_7_by_hand_with_a_remote_named_storage_and_a_bucket_left_with_it
 
 
 @GITHUB
-def test_chapter_8_by_hand_with_the_key_file_present_is_adopted_without_a_write(after_ch7: Path, forge: str,
-                                                                                home: Path):
+def test_chapter_8_by_hand_with_the_key_file_present_is_adopted_without_a_write(
+    after_ch7: Path, forge: str, home: Path
+):
     killed = run_chapter(after_ch7, 8, home, env={"MLOPS_WIZARD_KILL_AT": "ch08.commit:after-commit"})
     assert killed.returncode == -signal.SIGKILL
     repo = after_ch7 / "learner-repo"

@@ -72,15 +72,17 @@ def older(sandbox: Path) -> dict:
     world = inspect(sandbox)
     project = world["projects"][PROJECT]
     secrets = world["forges"]["github"]["repos"]["learner/mlops-guide"]["secrets"]
-    return {"keys": (project["service_accounts"].get(OLD_ACCOUNT) or {}).get("keys"),
-            "viewer": f"serviceAccount:{OLD_ACCOUNT}" in project["iam_bindings"].get("roles/viewer", []),
-            "secret": "GCP_SERVICE_ACCOUNT_KEY" in secrets, "writes": world["calls"]["writes"],
-            "accounts": sorted(project["service_accounts"])}
+    return {
+        "keys": (project["service_accounts"].get(OLD_ACCOUNT) or {}).get("keys"),
+        "viewer": f"serviceAccount:{OLD_ACCOUNT}" in project["iam_bindings"].get("roles/viewer", []),
+        "secret": "GCP_SERVICE_ACCOUNT_KEY" in secrets,
+        "writes": world["calls"]["writes"],
+        "accounts": sorted(project["service_accounts"]),
+    }
 
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
-def test_the_older_edition_is_recognised_explained_and_removed_only_when_asked(after_ch7: Path, forge: str,
-                                                                               home: Path):
+def test_the_older_edition_is_recognised_explained_and_removed_only_when_asked(after_ch7: Path, forge: str, home: Path):
     follow_the_older_edition(after_ch7)
     before = older(after_ch7)
     assert before["keys"] and before["viewer"] and before["secret"]

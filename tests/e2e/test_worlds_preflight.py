@@ -14,8 +14,19 @@ GITHUB = pytest.mark.parametrize("forge", ["github"], indirect=True)
 
 def run(sandbox: Path, home: Path, answers: Path, *chapters: str, extra: tuple[str, ...] = ()):  # noqa: ANN201
     args = [arg for chapter in chapters for arg in ("--chapter", chapter)]
-    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), *args,
-                  "--answers", str(answers), "--yes", *extra, env={"HOME": str(home)})
+    return wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        *args,
+        "--answers",
+        str(answers),
+        "--yes",
+        *extra,
+        env={"HOME": str(home)},
+    )
 
 
 class Unchanged:
@@ -27,9 +38,14 @@ class Unchanged:
 
     def now(self) -> tuple:
         repo = self.sandbox / "learner-repo"
-        return (inspect(self.sandbox)["calls"]["writes"], git(repo, "rev-parse", "HEAD"),
-                git(repo, "status", "--porcelain"), sorted(p.name for p in (self.sandbox / "gcloud").glob("*.json"))
-                if (self.sandbox / "gcloud").exists() else [])
+        return (
+            inspect(self.sandbox)["calls"]["writes"],
+            git(repo, "rev-parse", "HEAD"),
+            git(repo, "status", "--porcelain"),
+            sorted(p.name for p in (self.sandbox / "gcloud").glob("*.json"))
+            if (self.sandbox / "gcloud").exists()
+            else [],
+        )
 
     def check(self) -> None:
         assert self.now() == self.before
@@ -65,8 +81,9 @@ def test_chapter_8_before_chapter_7_names_the_missing_project_not_the_login(sand
 
 
 @GITHUB
-def test_on_master_the_wizard_never_waits_for_a_run_that_cannot_start(after_ch7: Path, forge: str, home: Path,
-                                                                      answers: Path):
+def test_on_master_the_wizard_never_waits_for_a_run_that_cannot_start(
+    after_ch7: Path, forge: str, home: Path, answers: Path
+):
     git(after_ch7 / "learner-repo", "branch", "-m", "main", "master")
     world = Unchanged(after_ch7)
     result = run(after_ch7, home, answers, "8")
@@ -88,13 +105,17 @@ def ssh_origin(repo: Path) -> None:
     git(repo, "remote", "set-url", "origin", "ssh://git@127.0.0.1:9/learner/mlops-guide.git")
 
 
-@pytest.mark.parametrize("spoil, message", [
-    (detach, "not on a branch (detached HEAD)"),
-    (lock, "index.lock exists"),
-    (ssh_origin, "git cannot push to origin (ssh://git@127.0.0.1:9/learner/mlops-guide.git)"),
-])
-def test_repository_problems_are_caught_before_the_cloud_work(spoil, message: str, sandbox: Path, home: Path,
-                                                              answers: Path):
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (detach, "not on a branch (detached HEAD)"),
+        (lock, "index.lock exists"),
+        (ssh_origin, "git cannot push to origin (ssh://git@127.0.0.1:9/learner/mlops-guide.git)"),
+    ],
+)
+def test_repository_problems_are_caught_before_the_cloud_work(
+    spoil, message: str, sandbox: Path, home: Path, answers: Path
+):
     repo = sandbox / "learner-repo"
     spoil(repo)
     world = Unchanged(sandbox)
@@ -105,8 +126,9 @@ def test_repository_problems_are_caught_before_the_cloud_work(spoil, message: st
     world.check()
 
 
-def test_uncommitted_edits_in_requirements_are_never_swept_into_the_guides_commit(sandbox: Path, home: Path,
-                                                                                 answers: Path):
+def test_uncommitted_edits_in_requirements_are_never_swept_into_the_guides_commit(
+    sandbox: Path, home: Path, answers: Path
+):
     repo = sandbox / "learner-repo"
     with (repo / "requirements.txt").open("a") as file:
         file.write("# my own note: keep these versions for the course\n")
@@ -130,7 +152,10 @@ def test_a_changed_project_id_is_named_and_not_followed(after_ch7: Path, forge: 
     world = Unchanged(after_ch7)
     result = run(after_ch7, home, other, "7")
     assert result.returncode == 1
-    assert f"Your answers name project mlops-learner-9999, but this repository was set up with project {PROJECT}" \
-        in result.stderr and "--allow-changes" in result.stderr
+    assert (
+        f"Your answers name project mlops-learner-9999, but this repository was set up with project {PROJECT}"
+        in result.stderr
+        and "--allow-changes" in result.stderr
+    )
     assert "mlops-learner-9999" not in inspect(after_ch7)["projects"]
     world.check()

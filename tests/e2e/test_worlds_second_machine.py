@@ -10,15 +10,28 @@ from tests.support import BUCKET, PROJECT, git, wizard, write_answers
 from wizard.sandbox.server import inspect
 from wizard.sandbox.world import World
 
-ACCOUNTS = {"dvc-service-account": "DVC_GCP_SERVICE_ACCOUNT_KEY",
-            "mlem-service-account": "MLEM_GCP_SERVICE_ACCOUNT_KEY"}
+ACCOUNTS = {
+    "dvc-service-account": "DVC_GCP_SERVICE_ACCOUNT_KEY",
+    "mlem-service-account": "MLEM_GCP_SERVICE_ACCOUNT_KEY",
+}
 
 
-def run_all(sandbox: Path, repo: Path, home: Path, answers: Path, *chapters: str,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_all(
+    sandbox: Path, repo: Path, home: Path, answers: Path, *chapters: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     args = [arg for chapter in (chapters or ("7", "8", "14")) for arg in ("--chapter", chapter)]
-    return wizard("run", "--repo", str(repo), "--sandbox", str(sandbox), *args, "--answers", str(answers), "--yes",
-                  env={"HOME": str(home), **(env or {})})
+    return wizard(
+        "run",
+        "--repo",
+        str(repo),
+        "--sandbox",
+        str(sandbox),
+        *args,
+        "--answers",
+        str(answers),
+        "--yes",
+        env={"HOME": str(home), **(env or {})},
+    )
 
 
 def keys_and_secrets(sandbox: Path) -> dict[str, tuple[list[str], str | None]]:
@@ -55,7 +68,8 @@ def second_machine(sandbox: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_after_everything_was_done_on_the_first_laptop_the_second_keeps_what_works(
-        sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path):
+    sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path
+):
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
     first = run_all(sandbox_for_forge, sandbox_for_forge / "learner-repo", home, answers)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -69,15 +83,24 @@ def test_after_everything_was_done_on_the_first_laptop_the_second_keeps_what_wor
     assert inspect(sandbox_for_forge)["calls"]["writes"] == writes  # nothing rotated, nothing re-stored
     assert "not in this clone's cache" in result.stdout  # the data counts as pushed
     assert "this machine has no copy of it and needs none" in result.stdout
-    assert git(clone, "status", "--porcelain") == "" and git(clone, "log", "-1", "--format=%H") == \
-        git(sandbox_for_forge / "learner-repo", "log", "-1", "--format=%H")
+    assert git(clone, "status", "--porcelain") == "" and git(clone, "log", "-1", "--format=%H") == git(
+        sandbox_for_forge / "learner-repo", "log", "-1", "--format=%H"
+    )
 
 
 def test_chapter_8_interrupted_on_the_first_laptop_is_finished_on_the_second(
-        sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path):
+    sandbox_for_forge: Path, forge: str, home: Path, tmp_path: Path
+):
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
-    killed = run_all(sandbox_for_forge, sandbox_for_forge / "learner-repo", home, answers, "7", "8",
-                     env={"MLOPS_WIZARD_KILL_AT": "ch08.workflow:after-write"})
+    killed = run_all(
+        sandbox_for_forge,
+        sandbox_for_forge / "learner-repo",
+        home,
+        answers,
+        "7",
+        "8",
+        env={"MLOPS_WIZARD_KILL_AT": "ch08.workflow:after-write"},
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     ((first_key,), held) = keys_and_secrets(sandbox_for_forge)["dvc-service-account"]
     assert held == first_key

@@ -15,13 +15,15 @@ GITHUB = pytest.mark.parametrize("forge", ["github"], indirect=True)
 
 
 def status(sandbox: Path, home: Path, *extra: str):  # noqa: ANN201
-    return wizard("status", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), *extra,
-                  env={"HOME": str(home)})
+    return wizard(
+        "status", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), *extra, env={"HOME": str(home)}
+    )
 
 
 @GITHUB
-def test_status_on_a_repository_with_no_checkpoint_reads_the_answers_from_what_exists(after_ch7: Path, forge: str,
-                                                                                       home: Path):
+def test_status_on_a_repository_with_no_checkpoint_reads_the_answers_from_what_exists(
+    after_ch7: Path, forge: str, home: Path
+):
     state = after_ch7 / "learner-repo" / ".git" / "mlops-wizard"
     shutil.rmtree(state)  # as if chapter 7 had been done by hand: no trace of the wizard
     writes = inspect(after_ch7)["calls"]["writes"]
@@ -33,8 +35,9 @@ def test_status_on_a_repository_with_no_checkpoint_reads_the_answers_from_what_e
     assert shown["answers"]["gcp.bucket_name"] == BUCKET and shown["answers"]["gcp.project_id"] == PROJECT
     (seven, eight, fourteen) = shown["chapters"]
     assert {s["status"] for s in seven["steps"]} == {"done"}
-    assert {s["status"] for s in eight["steps"] if s["id"] not in {"ch08.forge-access", "ch08.older-edition"}} \
-        == {"todo"}
+    assert {s["status"] for s in eight["steps"] if s["id"] not in {"ch08.forge-access", "ch08.older-edition"}} == {
+        "todo"
+    }
 
     text = status(after_ch7, home)
     assert f"project {PROJECT} (owner of gs://{BUCKET})" in text.stdout and "Chapter 14" in text.stdout
@@ -54,8 +57,17 @@ def test_a_checkpoint_from_a_newer_wizard_is_named_and_left_where_it_is(after_ch
     assert "written by a newer mlops-wizard (schema_version 7; this one knows 1)" in result.stderr
     assert "done" in result.stdout  # observed from the world all the same
 
-    run = wizard("run", "--repo", str(after_ch7 / "learner-repo"), "--sandbox", str(after_ch7), "--chapter", "7",
-                 "--yes", env={"HOME": str(home)})
+    run = wizard(
+        "run",
+        "--repo",
+        str(after_ch7 / "learner-repo"),
+        "--sandbox",
+        str(after_ch7),
+        "--chapter",
+        "7",
+        "--yes",
+        env={"HOME": str(home)},
+    )
     assert run.returncode == 1 and "schema_version 7" in run.stderr and "Upgrade the wizard" in run.stderr
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith("state")) == ["state.json"]

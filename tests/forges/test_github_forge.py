@@ -35,8 +35,7 @@ class Lab:
     token: str
 
     def github(self, token: str | None = None, repo: str = REPO) -> GitHubForge:
-        return GitHubForge(self.forge.url + "/api/v3", token or self.token, repo, f"{self.forge.url}/{repo}",
-                           fast=True)
+        return GitHubForge(self.forge.url + "/api/v3", token or self.token, repo, f"{self.forge.url}/{repo}", fast=True)
 
     def repo(self, full: str = REPO) -> dict[str, Any]:
         return self.world.read()["forges"]["github"]["repos"][full]
@@ -86,8 +85,9 @@ def test_public_repo_scope_is_not_the_documented_repo_scope(lab: Lab) -> None:
 
 
 def test_a_fine_grained_token_without_secrets_write_is_named_and_nothing_changes(lab: Lab) -> None:
-    token = mint_github_token(lab.world, None, {REPO: {"contents": "write", "workflows": "write", "secrets": "read",
-                                                        "actions": "read"}})
+    token = mint_github_token(
+        lab.world, None, {REPO: {"contents": "write", "workflows": "write", "secrets": "read", "actions": "read"}}
+    )
     before = lab.repo()
     check = lab.github(token).check_token()
     assert check.scopes is None and not check.can_manage_secrets and check.can_push
@@ -115,8 +115,10 @@ def test_a_full_fine_grained_token_passes_even_on_a_protected_branch(lab: Lab) -
 
 
 def test_permission_names() -> None:
-    assert permission_names("contents=write,workflows=write") == ["Contents: Read and write",
-                                                                  "Workflows: Read and write"]
+    assert permission_names("contents=write,workflows=write") == [
+        "Contents: Read and write",
+        "Workflows: Read and write",
+    ]
     assert permission_names("secrets=read; actions=admin") == ["Secrets: Read-only"]
 
 

@@ -43,10 +43,15 @@ GITLAB_CI = template_text("gitlab/gitlab-ci.yml")  # the guide's file, as the wi
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_AUTHOR_NAME="Learner", GIT_AUTHOR_EMAIL=LEARNER,
-               GIT_COMMITTER_NAME="Learner", GIT_COMMITTER_EMAIL=LEARNER)
-    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
-                            check=False)
+    env = dict(
+        os.environ,
+        GIT_TERMINAL_PROMPT="0",
+        GIT_AUTHOR_NAME="Learner",
+        GIT_AUTHOR_EMAIL=LEARNER,
+        GIT_COMMITTER_NAME="Learner",
+        GIT_COMMITTER_EMAIL=LEARNER,
+    )
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, f"git {' '.join(args)} failed:\n{result.stderr}"
     return result.stdout
 
@@ -113,8 +118,7 @@ def wait_completed(forge: GitLabForge, sha: str, timeout: float = 10) -> tuple[R
 # -- the token ------------------------------------------------------------------------------------
 def test_check_token_ok(lab: Lab) -> None:
     forge: Forge = lab.gitlab()  # the protocol's shape, checked by mypy; and at run time:
-    for name in ("check_token", "get_secret", "put_secret", "delete_secret", "runs_for", "run_log_hint",
-                 "actions_url"):
+    for name in ("check_token", "get_secret", "put_secret", "delete_secret", "runs_for", "run_log_hint", "actions_url"):
         assert callable(getattr(forge, name))
     check = forge.check_token()
     assert check.login == "learner"
@@ -167,8 +171,13 @@ def test_put_secret_creates_then_updates_with_the_guides_settings(lab: Lab) -> N
     forge.put_secret(KEY, first)
     stored = lab.variable()
     assert stored is not None
-    assert (stored["value"], stored["masked"], stored["protected"], stored["raw"], stored["variable_type"]) == \
-        (first, True, False, True, "env_var")
+    assert (stored["value"], stored["masked"], stored["protected"], stored["raw"], stored["variable_type"]) == (
+        first,
+        True,
+        False,
+        True,
+        "env_var",
+    )
     secret = forge.get_secret(KEY)
     assert secret is not None
     assert (secret.name, secret.value, secret.masked, secret.protected, secret.raw) == (KEY, first, True, False, True)
@@ -216,8 +225,13 @@ def test_a_hidden_variable_is_replaced_the_way_gitlab_allows(lab: Lab) -> None:
     second = base64.b64encode(b'{"type": "service_account", "n": 2}').decode()
     forge.put_secret(KEY, second)
     stored = lab.variable()
-    assert (stored["value"], stored["hidden"], stored["masked"], stored["protected"], stored["raw"]) == \
-        (second, True, True, False, True)
+    assert (stored["value"], stored["hidden"], stored["masked"], stored["protected"], stored["raw"]) == (
+        second,
+        True,
+        True,
+        False,
+        True,
+    )
     after = forge.get_secret(KEY)
     assert after is not None and after.value is None and after.updated_at  # the wizard's stamp: its update time
     assert stored["description"].endswith(after.updated_at)
@@ -305,15 +319,17 @@ def test_pipeline_states() -> None:
 
 
 def test_trace_hint_on_a_real_runners_trace() -> None:
-    trace = ("\x1b[0KRunning with gitlab-runner 17.11.0\x1b[0;m\n"
-             "section_start:1700000000:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting \"step_script\"\x1b[0;m\n"
-             "\x1b[32;1m$ dvc repro --pull --allow-missing\x1b[0;m\n"
-             "\x1b[31mERROR\x1b[39m: failed to pull data from the cloud - 403 Forbidden\n"
-             "section_end:1700000010:step_script\r\x1b[0K"
-             "section_start:1700000010:cleanup_file_variables\r\x1b[0K\x1b[0K\x1b[36;1m"
-             "Cleaning up project directory and file based variables\x1b[0;m\n"
-             "section_end:1700000011:cleanup_file_variables\r\x1b[0K\x1b[31;1m"
-             "ERROR: Job failed: exit code 1\n\x1b[0;m\n")
+    trace = (
+        "\x1b[0KRunning with gitlab-runner 17.11.0\x1b[0;m\n"
+        'section_start:1700000000:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting "step_script"\x1b[0;m\n'
+        "\x1b[32;1m$ dvc repro --pull --allow-missing\x1b[0;m\n"
+        "\x1b[31mERROR\x1b[39m: failed to pull data from the cloud - 403 Forbidden\n"
+        "section_end:1700000010:step_script\r\x1b[0K"
+        "section_start:1700000010:cleanup_file_variables\r\x1b[0K\x1b[0K\x1b[36;1m"
+        "Cleaning up project directory and file based variables\x1b[0;m\n"
+        "section_end:1700000011:cleanup_file_variables\r\x1b[0K\x1b[31;1m"
+        "ERROR: Job failed: exit code 1\n\x1b[0;m\n"
+    )
     assert trace_hint(trace) == "ERROR: failed to pull data from the cloud - 403 Forbidden"
     assert trace_hint("Why: the key is wrong.\nERROR: Job failed: exit code 1\n") == "The key is wrong."
     assert trace_hint("ERROR: Job failed: exit code 1\n") == "ERROR: Job failed: exit code 1"
@@ -347,8 +363,15 @@ hosts:
     assert glab_config_token(config, "ports.example.org") == "with-port"
     for host in ("nothing.example.org", "empty.example.org", "elsewhere.org"):
         assert glab_config_token(config, host) is None
-    for text in ("", "hosts:\n", "hosts: [1, 2]\n", "just a string", "hosts:\n  gitlab.com: nope\n",
-                 "hosts: {gitlab.com: {token: null}}", ": : :\n  - ["):
+    for text in (
+        "",
+        "hosts:\n",
+        "hosts: [1, 2]\n",
+        "just a string",
+        "hosts:\n  gitlab.com: nope\n",
+        "hosts: {gitlab.com: {token: null}}",
+        ": : :\n  - [",
+    ):
         assert glab_config_token(text, "gitlab.com") is None
 
 

@@ -52,8 +52,16 @@ class Recorder:
     def __call__(self, request: ForgeRequest) -> ForgeResponse:
         response = self.app(request)
         content_type = next((v for k, v in response.headers if k.lower() == "content-type"), "")
-        self.exchanges.append(Exchange(request.method, request.path[len(request.prefix):], request.body,
-                                       response.status, content_type, response.body))
+        self.exchanges.append(
+            Exchange(
+                request.method,
+                request.path[len(request.prefix) :],
+                request.body,
+                response.status,
+                content_type,
+                response.body,
+            )
+        )
         return response
 
 
@@ -140,15 +148,23 @@ class Contract:
         return found
 
 
-_BASIC_ERROR = {"type": "object", "required": ["message", "documentation_url"],
-                "properties": {"message": {"type": "string"}, "documentation_url": {"type": "string"},
-                               "status": {"type": "string"}}}
+_BASIC_ERROR = {
+    "type": "object",
+    "required": ["message", "documentation_url"],
+    "properties": {
+        "message": {"type": "string"},
+        "documentation_url": {"type": "string"},
+        "status": {"type": "string"},
+    },
+}
 
 
 def _validate(schema: dict[str, Any], value: Any, where: str) -> list[str]:
     validator = Draft4Validator(_json_schema(schema))
-    return [f"{where}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}"
-            for e in sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))]
+    return [
+        f"{where}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}"
+        for e in sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+    ]
 
 
 @lru_cache(maxsize=1)

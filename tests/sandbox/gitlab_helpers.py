@@ -38,10 +38,15 @@ stages:
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_AUTHOR_NAME="Learner", GIT_AUTHOR_EMAIL=LEARNER,
-               GIT_COMMITTER_NAME="Learner", GIT_COMMITTER_EMAIL=LEARNER)
-    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
-                            check=False)
+    env = dict(
+        os.environ,
+        GIT_TERMINAL_PROMPT="0",
+        GIT_AUTHOR_NAME="Learner",
+        GIT_AUTHOR_EMAIL=LEARNER,
+        GIT_COMMITTER_NAME="Learner",
+        GIT_COMMITTER_EMAIL=LEARNER,
+    )
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
@@ -56,8 +61,12 @@ def commit_files(work: Path, files: dict[str, str], message: str) -> str:
     return git("rev-parse", "HEAD", cwd=work).strip()
 
 
-def google_project(world: World, *, storage_role: str | None = "roles/storage.objectViewer",
-                   material: key_material.KeyMaterial | None = None) -> bytes | None:
+def google_project(
+    world: World,
+    *,
+    storage_role: str | None = "roles/storage.objectViewer",
+    material: key_material.KeyMaterial | None = None,
+) -> bytes | None:
     """The learner's project, bucket and DVC service account; with `material`, a key file for it."""
     with world.mutate() as data:
         members = [f"serviceAccount:{ACCOUNT}"]
@@ -65,22 +74,41 @@ def google_project(world: World, *, storage_role: str | None = "roles/storage.ob
         if storage_role:
             bindings.append({"role": storage_role, "members": members})
         data["projects"][GCP_PROJECT] = {
-            "project_id": GCP_PROJECT, "number": "100000000777", "owner": LEARNER, "display_name": GCP_PROJECT,
-            "state": "ACTIVE", "ready_at": 0, "create_time": "2025-01-01T00:00:00.000Z",
-            "billing_account": None, "services": ["storage.googleapis.com", "iam.googleapis.com"],
+            "project_id": GCP_PROJECT,
+            "number": "100000000777",
+            "owner": LEARNER,
+            "display_name": GCP_PROJECT,
+            "state": "ACTIVE",
+            "ready_at": 0,
+            "create_time": "2025-01-01T00:00:00.000Z",
+            "billing_account": None,
+            "services": ["storage.googleapis.com", "iam.googleapis.com"],
             "iam_policy": {"version": 3, "etag": "BwAAAAAAAAE=", "bindings": bindings},
             "service_accounts": {},
         }
-        data["buckets"][BUCKET] = {"project": GCP_PROJECT, "owner": LEARNER, "location": "EUROPE-WEST6",
-                                   "uniform_access": True, "public_access_prevention": "enforced",
-                                   "create_time": "2025-01-01T00:00:00.000Z"}
+        data["buckets"][BUCKET] = {
+            "project": GCP_PROJECT,
+            "owner": LEARNER,
+            "location": "EUROPE-WEST6",
+            "uniform_access": True,
+            "public_access_prevention": "enforced",
+            "create_time": "2025-01-01T00:00:00.000Z",
+        }
         if material is None:
             return None
         data["projects"][GCP_PROJECT]["service_accounts"][ACCOUNT] = {
-            "unique_id": "100000000000000000001", "display_name": "DVC Service Account", "description": "",
-            "create_time": "2025-01-01T00:00:00.000Z", "ready_at": 0, "disabled": False,
-            "keys": {material.key_id: {"create_time": "2025-01-01T00:00:00.000Z",
-                                       "public_key_fingerprint": material.public_key_fingerprint}},
+            "unique_id": "100000000000000000001",
+            "display_name": "DVC Service Account",
+            "description": "",
+            "create_time": "2025-01-01T00:00:00.000Z",
+            "ready_at": 0,
+            "disabled": False,
+            "keys": {
+                material.key_id: {
+                    "create_time": "2025-01-01T00:00:00.000Z",
+                    "public_key_fingerprint": material.public_key_fingerprint,
+                }
+            },
         }
     return key_material.credentials_json(material, GCP_PROJECT, ACCOUNT, "100000000000000000001")
 

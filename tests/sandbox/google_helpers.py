@@ -54,9 +54,18 @@ def tool_credentials_file(world: World) -> Path:
     from wizard.fsutil import atomic_write_json
 
     path = Path(world.root) / "gcloud" / "tools" / "tests-adc.json"
-    atomic_write_json(path, {"type": "authorized_user", "token": learner_token(world), "refresh_token": "unused",
-                             "client_id": "unused", "client_secret": "unused",
-                             "expiry": "2999-01-01T00:00:00Z"}, mode=0o600)
+    atomic_write_json(
+        path,
+        {
+            "type": "authorized_user",
+            "token": learner_token(world),
+            "refresh_token": "unused",
+            "client_id": "unused",
+            "client_secret": "unused",
+            "expiry": "2999-01-01T00:00:00Z",
+        },
+        mode=0o600,
+    )
     json.loads(path.read_text())
     return path
 
@@ -77,8 +86,10 @@ def official_clients(root: Path, quota_project: str | None = None) -> dict[str, 
     from google.oauth2.credentials import Credentials
 
     endpoints = json.loads((root / "endpoints.json").read_text())
-    creds = Credentials.from_authorized_user_file(str(root / "gcloud" / "application_default_credentials.json"),
-                                                  scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    creds = Credentials.from_authorized_user_file(
+        str(root / "gcloud" / "application_default_credentials.json"),
+        scopes=["https://www.googleapis.com/auth/cloud-platform"],
+    )
     creds = creds.with_token_uri(endpoints["token_uri"])  # google-auth sends user refreshes to Google otherwise
     if quota_project:
         creds = creds.with_quota_project(quota_project)
@@ -90,12 +101,16 @@ def official_clients(root: Path, quota_project: str | None = None) -> dict[str, 
 
     return {
         "credentials": creds,
-        "projects": resourcemanager_v3.ProjectsClient(credentials=creds, client_options=grpc_options,
-                                                      transport=tls(ProjectsGrpcTransport)),
-        "billing": billing_v1.CloudBillingClient(credentials=creds, client_options=grpc_options,
-                                                 transport=tls(CloudBillingGrpcTransport)),
-        "services": service_usage_v1.ServiceUsageClient(credentials=creds, client_options=grpc_options,
-                                                         transport=tls(ServiceUsageGrpcTransport)),
-        "storage": storage.Client(project=quota_project or "unused", credentials=creds,
-                                  client_options={"api_endpoint": endpoints["storage"]}),
+        "projects": resourcemanager_v3.ProjectsClient(
+            credentials=creds, client_options=grpc_options, transport=tls(ProjectsGrpcTransport)
+        ),
+        "billing": billing_v1.CloudBillingClient(
+            credentials=creds, client_options=grpc_options, transport=tls(CloudBillingGrpcTransport)
+        ),
+        "services": service_usage_v1.ServiceUsageClient(
+            credentials=creds, client_options=grpc_options, transport=tls(ServiceUsageGrpcTransport)
+        ),
+        "storage": storage.Client(
+            project=quota_project or "unused", credentials=creds, client_options={"api_endpoint": endpoints["storage"]}
+        ),
     }

@@ -20,8 +20,14 @@ TAKEN_BUCKET = "mlops-bucket"  # someone else's
 TAKEN_PROJECT = "mlops-project"  # someone else's
 
 
-def learner_project(project_id: str, number: str, *, billing: str | None = ACCOUNT,
-                    services: tuple[str, ...] = ("storage.googleapis.com",), ready_at: float = 0) -> dict:
+def learner_project(
+    project_id: str,
+    number: str,
+    *,
+    billing: str | None = ACCOUNT,
+    services: tuple[str, ...] = ("storage.googleapis.com",),
+    ready_at: float = 0,
+) -> dict:
     return {
         "project_id": project_id,
         "number": number,
@@ -42,8 +48,7 @@ def seed_storage_world(world: World) -> None:
         data["projects"] = {
             PROJECT: learner_project(PROJECT, PROJECT_NUMBER),
             "no-billing-project": learner_project("no-billing-project", "100000000043", billing=None),
-            "closed-billing-project": learner_project("closed-billing-project", "100000000044",
-                                                      billing=CLOSED_ACCOUNT),
+            "closed-billing-project": learner_project("closed-billing-project", "100000000044", billing=CLOSED_ACCOUNT),
             "no-api-project": learner_project("no-api-project", "100000000045", services=()),
             TAKEN_PROJECT: {**learner_project(TAKEN_PROJECT, "100000000001"), "owner": SOMEONE_ELSE},
         }
@@ -72,31 +77,34 @@ def storage_client(server: Any, project: str = PROJECT, root: Path | None = None
 
     url, world = _endpoint(server, root)
     creds = token_credentials(world)
-    return storage.Client(project=project, client_options={"api_endpoint": url}, credentials=creds,
-                          _http=authorized_session(world, creds))
+    return storage.Client(
+        project=project, client_options={"api_endpoint": url}, credentials=creds, _http=authorized_session(world, creds)
+    )
 
 
 def dvc_env(server: Any, root: Path | None = None) -> dict[str, str]:
     url, world = _endpoint(server, root)
     ca = str(ensure_tls(world.root).ca)
     env = dict(os.environ)
-    env.update({
-        "STORAGE_EMULATOR_HOST": url,
-        "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
-        "DVC_NO_ANALYTICS": "1",
-        "GIT_TERMINAL_PROMPT": "0",
-        "GOOGLE_APPLICATION_CREDENTIALS": str(tool_credentials_file(world)),
-        "REQUESTS_CA_BUNDLE": ca,
-        "SSL_CERT_FILE": ca,
-        "NO_GCE_CHECK": "true",
-    })
+    env.update(
+        {
+            "STORAGE_EMULATOR_HOST": url,
+            "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
+            "DVC_NO_ANALYTICS": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GOOGLE_APPLICATION_CREDENTIALS": str(tool_credentials_file(world)),
+            "REQUESTS_CA_BUNDLE": ca,
+            "SSL_CERT_FILE": ca,
+            "NO_GCE_CHECK": "true",
+        }
+    )
     return env
 
 
-def dvc(args: list[str], cwd: Path, env: dict[str, str], python: str = sys.executable,
-        check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([python, "-m", "dvc", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=120)
+def dvc(
+    args: list[str], cwd: Path, env: dict[str, str], python: str = sys.executable, check: bool = True
+) -> subprocess.CompletedProcess:
+    result = subprocess.run([python, "-m", "dvc", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     if check and result.returncode != 0:
         raise AssertionError(f"dvc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result

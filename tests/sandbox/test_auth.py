@@ -69,7 +69,8 @@ def test_a_call_billed_to_a_project_without_the_api_is_refused_until_it_is_enabl
 
     # Service Usage is a default service: enabling the API can be billed to the project itself.
     operation = billed["services"].enable_service(
-        request={"name": f"projects/{PROJECT}/services/cloudresourcemanager.googleapis.com"})
+        request={"name": f"projects/{PROJECT}/services/cloudresourcemanager.googleapis.com"}
+    )
     operation.result(polling=FAST)
     found = billed["projects"].get_project(name=f"projects/{PROJECT}")
     assert found.name == f"projects/{number}"
@@ -98,10 +99,13 @@ def test_a_call_without_a_token_is_unauthenticated(running: Sandbox) -> None:
     assert "Request is missing required authentication credential" in refused.value.message
 
 
-@pytest.mark.parametrize("state, said", [
-    ("revoked", "invalid_grant: Token has been expired or revoked."),
-    ("expired", "Reauthentication is needed. Please run `gcloud auth application-default login`"),
-])
+@pytest.mark.parametrize(
+    "state, said",
+    [
+        ("revoked", "invalid_grant: Token has been expired or revoked."),
+        ("expired", "Reauthentication is needed. Please run `gcloud auth application-default login`"),
+    ],
+)
 def test_a_revoked_or_expired_login_cannot_get_a_token(running: Sandbox, state: str, said: str) -> None:
     from google.auth.transport.requests import Request
 
@@ -141,26 +145,32 @@ def test_storage_enforces_the_service_accounts_roles(running: Sandbox) -> None:
     from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 
     roots = grpc.ssl_channel_credentials((root / "ca.pem").read_bytes())
-    iam = iam_admin_v1.IAMClient(credentials=learner["credentials"], client_options={"api_endpoint": endpoints["grpc"]},
-                                 transport=partial(IAMGrpcTransport, ssl_channel_credentials=roots))
+    iam = iam_admin_v1.IAMClient(
+        credentials=learner["credentials"],
+        client_options={"api_endpoint": endpoints["grpc"]},
+        transport=partial(IAMGrpcTransport, ssl_channel_credentials=roots),
+    )
     account = iam.create_service_account(name=f"projects/{PROJECT}", account_id="dvc-service-account")
     key = iam.create_service_account_key(name=account.name)
     info = json.loads(key.private_key_data)
     assert info["token_uri"] == endpoints["token_uri"]
     sa_creds = service_account.Credentials.from_service_account_info(
-        info, scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        info, scopes=["https://www.googleapis.com/auth/cloud-platform"]
+    )
     as_ci = storage.Client(project=PROJECT, credentials=sa_creds, client_options={"api_endpoint": endpoints["storage"]})
 
     with pytest.raises(gexc.Forbidden) as no_role:
         as_ci.bucket(bucket.name).get_blob("dvcstore/files/md5/00/11")
     assert no_role.value.message.endswith(
         f"{account.email} does not have storage.objects.get access to the Google Cloud Storage object. "
-        "Permission 'storage.objects.get' denied on resource (or it may not exist).")
+        "Permission 'storage.objects.get' denied on resource (or it may not exist)."
+    )
 
     def grant(role: str) -> None:
         with World(root).mutate() as data:
             data["projects"][PROJECT]["iam_policy"]["bindings"].append(
-                {"role": role, "members": [f"serviceAccount:{account.email}"]})
+                {"role": role, "members": [f"serviceAccount:{account.email}"]}
+            )
 
     grant("roles/storage.objectViewer")
     assert as_ci.bucket(bucket.name).blob("dvcstore/files/md5/00/11").download_as_bytes() == b"data"
@@ -173,7 +183,8 @@ def test_storage_enforces_the_service_accounts_roles(running: Sandbox) -> None:
     # A deleted key can no longer be exchanged for a token (JWT-bearer grant).
     iam.delete_service_account_key(name=key.name)
     fresh = service_account.Credentials.from_service_account_info(
-        info, scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        info, scopes=["https://www.googleapis.com/auth/cloud-platform"]
+    )
     from google.auth.transport.requests import Request
 
     with pytest.raises(auth_exc.RefreshError, match="invalid_grant: Invalid JWT Signature"):

@@ -68,9 +68,7 @@ def seed(world: World) -> None:
         data["projects"][TAKEN] = project_record(data, TAKEN, owner=SOMEONE_ELSE)
 
 
-def project_record(
-    data: dict[str, Any], project_id: str, owner: str = LEARNER, **extra: Any
-) -> dict[str, Any]:
+def project_record(data: dict[str, Any], project_id: str, owner: str = LEARNER, **extra: Any) -> dict[str, Any]:
     number = str(data["next_number"])
     data["next_number"] += 1
     record = {
@@ -195,9 +193,7 @@ def test_create_project_waits_for_the_operation_then_reads_back(cloud: Cloud) ->
 
     found = list(cloud.projects.search_projects(query="id:mlops-learner-1"))
     assert [p.project_id for p in found] == ["mlops-learner-1"]
-    assert [p.project_id for p in cloud.projects.search_projects(query="")] == [
-        "mlops-learner-1"
-    ]  # not the taken one
+    assert [p.project_id for p in cloud.projects.search_projects(query="")] == ["mlops-learner-1"]  # not the taken one
 
     policy = cloud.projects.get_iam_policy(request={"resource": "projects/mlops-learner-1"})
     assert [(b.role, list(b.members)) for b in policy.bindings] == [("roles/owner", [f"user:{LEARNER}"])]
@@ -321,9 +317,9 @@ def test_enable_services_with_and_without_billing(cloud: Cloud) -> None:
     assert caught.value.reason == "SERVICE_CONFIG_NOT_FOUND_OR_PERMISSION_DENIED"
 
     link_billing(cloud, "mlops-services")
-    enabled = cloud.services.enable_service(
-        request={"name": f"{parent}/services/container.googleapis.com"}
-    ).result(polling=FAST)
+    enabled = cloud.services.enable_service(request={"name": f"{parent}/services/container.googleapis.com"}).result(
+        polling=FAST
+    )
     assert isinstance(enabled, service_usage_v1.EnableServiceResponse)
     number = cloud.world.read()["projects"]["mlops-services"]["number"]
     assert enabled.service.name == f"projects/{number}/services/container.googleapis.com"
@@ -332,8 +328,7 @@ def test_enable_services_with_and_without_billing(cloud: Cloud) -> None:
     assert again.done() and again.operation.name == "operations/noop.DONE_OPERATION"
 
     listed = [
-        s.config.name
-        for s in cloud.services.list_services(request={"parent": parent, "filter": "state:ENABLED"})
+        s.config.name for s in cloud.services.list_services(request={"parent": parent, "filter": "state:ENABLED"})
     ]
     assert listed == ["container.googleapis.com", "iam.googleapis.com", "storage.googleapis.com"]
     got = cloud.services.batch_get_services(
@@ -347,9 +342,9 @@ def test_enable_services_with_and_without_billing(cloud: Cloud) -> None:
         service_usage_v1.State.ENABLED,
     ]
 
-    disabled = cloud.services.disable_service(
-        request={"name": f"{parent}/services/container.googleapis.com"}
-    ).result(polling=FAST)
+    disabled = cloud.services.disable_service(request={"name": f"{parent}/services/container.googleapis.com"}).result(
+        polling=FAST
+    )
     assert disabled.service.state == service_usage_v1.State.DISABLED
     assert (
         cloud.services.get_service(request={"name": f"{parent}/services/container.googleapis.com"}).state
@@ -446,9 +441,7 @@ def test_key_creation_returns_a_google_style_key_file(cloud: Cloud) -> None:
     assert document["private_key_id"] == key_id and len(key_id) == 40
     assert document["client_email"] == email
     assert document["client_x509_cert_url"].endswith("ci-deployer%40mlops-keys.iam.gserviceaccount.com")
-    assert (
-        serialization.load_pem_private_key(document["private_key"].encode(), password=None).key_size == 2048
-    )
+    assert serialization.load_pem_private_key(document["private_key"].encode(), password=None).key_size == 2048
     assert service_account.Credentials.from_service_account_info(document).service_account_email == email
     assert key.key_type == KeyType.USER_MANAGED
 
@@ -469,9 +462,7 @@ def test_key_creation_returns_a_google_style_key_file(cloud: Cloud) -> None:
 def test_key_limits_and_org_policy(cloud: Cloud) -> None:
     account = _ready_account(cloud)
     set_faults(cloud.world, disable_key_creation=True)
-    with pytest.raises(
-        gexc.FailedPrecondition, match="Key creation is not allowed on this service account."
-    ) as caught:
+    with pytest.raises(gexc.FailedPrecondition, match="Key creation is not allowed on this service account.") as caught:
         cloud.iam.create_service_account_key(name=account)
     violation = detail(caught.value, error_details_pb2.PreconditionFailure).violations[0]
     assert violation.type == "constraints/iam.disableServiceAccountKeyCreation"
@@ -479,9 +470,9 @@ def test_key_limits_and_org_policy(cloud: Cloud) -> None:
 
     set_faults(cloud.world, disable_key_creation=False)
     with cloud.world.mutate() as data:
-        keys = data["projects"]["mlops-keys"]["service_accounts"][
-            "ci-deployer@mlops-keys.iam.gserviceaccount.com"
-        ]["keys"]
+        keys = data["projects"]["mlops-keys"]["service_accounts"]["ci-deployer@mlops-keys.iam.gserviceaccount.com"][
+            "keys"
+        ]
         for n in range(10):
             keys[f"{n:040x}"] = {
                 "create_time": "2025-01-01T00:00:00.000000Z",
@@ -523,9 +514,7 @@ def test_stale_policy_etag_is_aborted(cloud: Cloud) -> None:
         condition={"title": "until 2030", "expression": 'request.time < timestamp("2030-01-01T00:00:00Z")'},
     )
     cloud.projects.set_iam_policy(request={"resource": resource, "policy": conditional})
-    v3 = cloud.projects.get_iam_policy(
-        request={"resource": resource, "options": {"requested_policy_version": 3}}
-    )
+    v3 = cloud.projects.get_iam_policy(request={"resource": resource, "options": {"requested_policy_version": 3}})
     assert v3.version == 3 and any(b.condition.title == "until 2030" for b in v3.bindings)
     v1 = cloud.projects.get_iam_policy(request={"resource": resource})
     assert v1.version == 1 and any("_withcond_" in b.role for b in v1.bindings)
@@ -540,16 +529,12 @@ def test_every_rpc_counts_once(cloud: Cloud) -> None:
     link_billing(cloud, "mlops-count")
     with pytest.raises(gexc.PermissionDenied):
         cloud.projects.get_project(name=f"projects/{TAKEN}")  # a refused call still counts
-    op = cloud.services.enable_service(
-        request={"name": "projects/mlops-count/services/storage.googleapis.com"}
-    )
+    op = cloud.services.enable_service(request={"name": "projects/mlops-count/services/storage.googleapis.com"})
     op.result(polling=FAST)
     after = cloud.world.read()["calls"]
 
     def delta(service: str, kind: str) -> int:
-        return after["by_service"].get(service, {}).get(kind, 0) - before["by_service"].get(service, {}).get(
-            kind, 0
-        )
+        return after["by_service"].get(service, {}).get(kind, 0) - before["by_service"].get(service, {}).get(kind, 0)
 
     assert (delta("resourcemanager", "reads"), delta("resourcemanager", "writes")) == (2, 0)
     assert (delta("billing", "reads"), delta("billing", "writes")) == (1, 1)

@@ -44,15 +44,34 @@ from wizard.sandbox.world import LEARNER, SOMEONE_ELSE, World
 pytestmark = pytest.mark.timeout(60)
 
 EXPECTED_FILES = {
-    ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "data/.gitignore", "data/raw.dvc",
-    "dvc.lock", "dvc.yaml", "params.yaml", "requirements.txt", "requirements-freeze.txt",
-    "src/prepare.py", "src/train.py", "src/evaluate.py", "src/utils/seed.py",
-    ".mlem.yaml", "model.mlem", "service_classifier.mlem",
+    ".dvc/.gitignore",
+    ".dvc/config",
+    ".dvcignore",
+    ".gitignore",
+    "data/.gitignore",
+    "data/raw.dvc",
+    "dvc.lock",
+    "dvc.yaml",
+    "params.yaml",
+    "requirements.txt",
+    "requirements-freeze.txt",
+    "src/prepare.py",
+    "src/train.py",
+    "src/evaluate.py",
+    "src/utils/seed.py",
+    ".mlem.yaml",
+    "model.mlem",
+    "service_classifier.mlem",
 }
 # No proxy answers here: any attempt to reach the network fails at once.
-OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-           "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"}
+OFFLINE = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "PIP_RETRIES": "0",
+    "PIP_TIMEOUT": "2",
+}
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -77,8 +96,9 @@ def repo(sandbox) -> Path:
 def venv_run(repo: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, VIRTUAL_ENV=str(repo / ".venv"), DVC_NO_ANALYTICS="1", **(extra_env or {}))
     env["PATH"] = str(repo / ".venv" / "bin") + os.pathsep + env["PATH"]
-    return subprocess.run([str(repo / ".venv" / "bin" / "python"), *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(repo / ".venv" / "bin" / "python"), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 # -- init_sandbox -----------------------------------------------------------------------------
@@ -96,7 +116,11 @@ def test_the_world_is_seeded(sandbox):
     data = World(Path(sandbox["root"])).read()
     assert data["learner"] == LEARNER
     assert data["billing_accounts"][BILLING_ACCOUNT_ID] == {
-        "display_name": "My Billing Account", "open": True, "owner": LEARNER, "project_quota": 5}
+        "display_name": "My Billing Account",
+        "open": True,
+        "owner": LEARNER,
+        "project_quota": 5,
+    }
     for project_id in TAKEN_PROJECTS:
         project = data["projects"][project_id]
         assert project["owner"] == SOMEONE_ELSE and project["state"] == "ACTIVE"
@@ -239,8 +263,7 @@ def test_the_pipeline_ran_and_is_up_to_date(repo):
 
 
 def test_requirements_pin_what_the_interpreter_has(repo):
-    assert (repo / "requirements.txt").read_text() == (
-        f"pyyaml=={version('pyyaml')}\ndvc=={version('dvc')}\n")
+    assert (repo / "requirements.txt").read_text() == (f"pyyaml=={version('pyyaml')}\ndvc=={version('dvc')}\n")
     freeze = (repo / "requirements-freeze.txt").read_text().splitlines()
     assert f"dvc=={version('dvc')}" in freeze
     assert f"PyYAML=={version('pyyaml')}" in freeze or f"pyyaml=={version('pyyaml')}" in freeze
@@ -284,8 +307,12 @@ def test_chapter_7_pip_install_is_offline_and_quick(repo, tmp_path):
 
 
 def test_the_venv_has_dvc_and_pip_commands(repo):
-    result = subprocess.run([str(repo / ".venv" / "bin" / "dvc"), "--version"], capture_output=True, text=True,
-                            env=dict(os.environ, DVC_NO_ANALYTICS="1"))
+    result = subprocess.run(
+        [str(repo / ".venv" / "bin" / "dvc"), "--version"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, DVC_NO_ANALYTICS="1"),
+    )
     assert result.stdout.strip() == version("dvc")
     result = subprocess.run([str(repo / ".venv" / "bin" / "pip"), "--version"], capture_output=True, text=True)
     assert result.returncode == 0
@@ -300,12 +327,13 @@ def test_uninstalling_in_the_venv_never_touches_the_source(tmp_path):
     dist_info.mkdir()
     (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: fakepkg\nVersion: 1.0\n")
     (dist_info / "INSTALLER").write_text("pip\n")
-    (dist_info / "RECORD").write_text("fakepkg/__init__.py,,\nfakepkg-1.0.dist-info/METADATA,,\n"
-                                      "fakepkg-1.0.dist-info/INSTALLER,,\nfakepkg-1.0.dist-info/RECORD,,\n")
+    (dist_info / "RECORD").write_text(
+        "fakepkg/__init__.py,,\nfakepkg-1.0.dist-info/METADATA,,\n"
+        "fakepkg-1.0.dist-info/INSTALLER,,\nfakepkg-1.0.dist-info/RECORD,,\n"
+    )
     import sysconfig
 
-    info = {"site_dirs": [str(source), sysconfig.get_path("purelib")], "dist_infos": [str(dist_info)],
-            "scripts": {}}
+    info = {"site_dirs": [str(source), sysconfig.get_path("purelib")], "dist_infos": [str(dist_info)], "scripts": {}}
     python = make_venv(tmp_path / "venv", sys.executable, info)
     run = lambda *a: subprocess.run([str(python), *a], capture_output=True, text=True)  # noqa: E731
     assert run("-m", "pip", "freeze", "--local", "--all").stdout == "fakepkg==1.0\n"
@@ -328,10 +356,15 @@ def test_chapter_7_dvc_push_from_the_demo_repo(repo, tmp_path):
     shutil.copytree(repo, work, symlinks=True)  # leave the module's repo as it is
     world = World(tmp_path / "world")
     with world.mutate() as data:
-        data["billing_accounts"] = {BILLING_ACCOUNT_ID: {"display_name": "My Billing Account", "open": True,
-                                                         "owner": LEARNER, "project_quota": 5}}
-        data["projects"]["learner-mlops"] = learner_project("learner-mlops", "100000000077",
-                                                            billing=BILLING_ACCOUNT_ID)
+        data["billing_accounts"] = {
+            BILLING_ACCOUNT_ID: {
+                "display_name": "My Billing Account",
+                "open": True,
+                "owner": LEARNER,
+                "project_quota": 5,
+            }
+        }
+        data["projects"]["learner-mlops"] = learner_project("learner-mlops", "100000000077", billing=BILLING_ACCOUNT_ID)
     with start_storage(world, tmp_path / "storage") as server:
         storage_client(server, "learner-mlops").create_bucket("learner-mlops-bucket", location="europe-west6")
         env = dvc_env(server)

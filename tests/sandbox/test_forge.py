@@ -18,8 +18,14 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def git(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_AUTHOR_NAME="Learner", GIT_AUTHOR_EMAIL="learner@example.com",
-               GIT_COMMITTER_NAME="Learner", GIT_COMMITTER_EMAIL="learner@example.com")
+    env = dict(
+        os.environ,
+        GIT_TERMINAL_PROMPT="0",
+        GIT_AUTHOR_NAME="Learner",
+        GIT_AUTHOR_EMAIL="learner@example.com",
+        GIT_COMMITTER_NAME="Learner",
+        GIT_COMMITTER_EMAIL="learner@example.com",
+    )
     result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed:\n{result.stderr}")
@@ -143,8 +149,11 @@ def test_mounted_apps_get_their_prefix_and_git_keeps_the_rest(forge, world, tmp_
 
     def github(request: ForgeRequest) -> ForgeResponse:
         seen.append(request)
-        return ForgeResponse.json({"path": request.path, "base": request.base_url, "query": request.query,
-                                   "body": request.json()}, 201, headers=[("X-OAuth-Scopes", "repo, workflow")])
+        return ForgeResponse.json(
+            {"path": request.path, "base": request.base_url, "query": request.query, "body": request.json()},
+            201,
+            headers=[("X-OAuth-Scopes", "repo, workflow")],
+        )
 
     def gitlab(request: ForgeRequest) -> ForgeResponse:
         return ForgeResponse.json({"prefix": request.prefix, "raw_path": request.path})
@@ -154,8 +163,12 @@ def test_mounted_apps_get_their_prefix_and_git_keeps_the_rest(forge, world, tmp_
     answer = requests.post(f"{forge.url}/api/v3/repos/learner/mlops-guide/things?x=1", json={"a": 1}, timeout=10)
     assert answer.status_code == 201
     assert answer.headers["X-OAuth-Scopes"] == "repo, workflow"
-    assert answer.json() == {"path": "/api/v3/repos/learner/mlops-guide/things", "base": forge.url,
-                             "query": {"x": ["1"]}, "body": {"a": 1}}
+    assert answer.json() == {
+        "path": "/api/v3/repos/learner/mlops-guide/things",
+        "base": forge.url,
+        "query": {"x": ["1"]},
+        "body": {"a": 1},
+    }
     assert seen[0].prefix == "/api/v3" and seen[0].world is world
 
     # GitLab's "group%2Fname" arrives undecoded, as python-gitlab needs it matched.

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.timeout(60)
 
 def ls_remote(url: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"GIT_SSL_CAINFO", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}}
-    return subprocess.run(["git", "ls-remote", url], capture_output=True, text=True, timeout=30,
-                          env={**clean, "GIT_TERMINAL_PROMPT": "0", **env})
+    return subprocess.run(
+        ["git", "ls-remote", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**clean, "GIT_TERMINAL_PROMPT": "0", **env},
+    )
 
 
 def test_git_reaches_the_forge_over_https_only_when_it_trusts_the_sandboxs_ca(tmp_path: Path) -> None:
@@ -54,14 +59,19 @@ def test_a_sandbox_made_when_its_forge_spoke_plain_http_gets_an_https_origin(tmp
     upgrade_demo_origin(root)  # once is enough; again changes nothing
     new = "https://127.0.0.1:40123/learner/mlops-guide.git"
     assert world.read()["sandbox"]["demo_repo"]["origin"] == new
-    assert subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo, capture_output=True,
-                          text=True).stdout.strip() == new
+    assert (
+        subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo, capture_output=True, text=True).stdout.strip()
+        == new
+    )
 
 
 def test_every_sandbox_http_server_has_the_same_lifecycle_and_tls() -> None:
     """Storage and the forge are served by serving.py alone: one server class, thread and stop, TLS included."""
     sandbox = Path(__file__).resolve().parents[2] / "wizard" / "sandbox"
-    own = [p.name for p in sorted(sandbox.rglob("*.py"))
-           if p.name != "serving.py" and ("ThreadingHTTPServer" in p.read_text("utf-8")
-                                          or "serve_forever" in p.read_text("utf-8"))]
+    own = [
+        p.name
+        for p in sorted(sandbox.rglob("*.py"))
+        if p.name != "serving.py"
+        and ("ThreadingHTTPServer" in p.read_text("utf-8") or "serve_forever" in p.read_text("utf-8"))
+    ]
     assert own == []

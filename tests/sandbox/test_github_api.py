@@ -100,8 +100,15 @@ DVC_CONFIG = f"""\
 
 # -- git ----------------------------------------------------------------------------------------
 def git(*args: str, cwd: Path | None = None) -> str:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_AUTHOR_NAME="Learner", GIT_AUTHOR_EMAIL=LEARNER,
-               GIT_COMMITTER_NAME="Learner", GIT_COMMITTER_EMAIL=LEARNER, GIT_CONFIG_NOSYSTEM="1")
+    env = dict(
+        os.environ,
+        GIT_TERMINAL_PROMPT="0",
+        GIT_AUTHOR_NAME="Learner",
+        GIT_AUTHOR_EMAIL=LEARNER,
+        GIT_COMMITTER_NAME="Learner",
+        GIT_COMMITTER_EMAIL=LEARNER,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
     result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed:\n{result.stderr}")
@@ -229,7 +236,8 @@ class Cloud:
     def grant(self, role: str) -> None:
         with self.world.mutate() as data:
             data["projects"][GCP_PROJECT]["iam_policy"]["bindings"].append(
-                {"role": role, "members": [f"serviceAccount:{SA_EMAIL}"]})
+                {"role": role, "members": [f"serviceAccount:{SA_EMAIL}"]}
+            )
 
 
 @pytest.fixture
@@ -238,21 +246,38 @@ def cloud(sandbox: Sandbox) -> Iterator[Cloud]:
     with world.mutate() as data:
         data["faults"]["service_account_visibility_seconds"] = 0
         data["projects"][GCP_PROJECT] = {
-            "project_id": GCP_PROJECT, "number": "123456789012", "owner": LEARNER, "display_name": GCP_PROJECT,
-            "state": "ACTIVE", "create_time": "2025-01-01T00:00:00.000000Z", "ready_at": 0.0,
-            "billing_account": "012345-6789AB-CDEF01", "services": ["iam.googleapis.com", "storage.googleapis.com"],
+            "project_id": GCP_PROJECT,
+            "number": "123456789012",
+            "owner": LEARNER,
+            "display_name": GCP_PROJECT,
+            "state": "ACTIVE",
+            "create_time": "2025-01-01T00:00:00.000000Z",
+            "ready_at": 0.0,
+            "billing_account": "012345-6789AB-CDEF01",
+            "services": ["iam.googleapis.com", "storage.googleapis.com"],
             "service_accounts": {},
-            "iam_policy": {"version": 3, "etag": "BwAAAAAAAAA=",
-                           "bindings": [{"role": "roles/owner", "members": [f"user:{LEARNER}"]}]},
+            "iam_policy": {
+                "version": 3,
+                "etag": "BwAAAAAAAAA=",
+                "bindings": [{"role": "roles/owner", "members": [f"user:{LEARNER}"]}],
+            },
         }
-        data["buckets"][BUCKET] = {"project": GCP_PROJECT, "owner": LEARNER, "location": "EUROPE-WEST6",
-                                   "uniform_access": True, "public_access_prevention": "enforced",
-                                   "create_time": "2025-01-01T00:00:00.000Z"}
+        data["buckets"][BUCKET] = {
+            "project": GCP_PROJECT,
+            "owner": LEARNER,
+            "location": "EUROPE-WEST6",
+            "uniform_access": True,
+            "public_access_prevention": "enforced",
+            "create_time": "2025-01-01T00:00:00.000Z",
+        }
     server, port = start_control_plane(world)
     channel = sandbox_channel(world, port)
     iam = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
-    iam.create_service_account(name=f"projects/{GCP_PROJECT}", account_id="dvc-service-account",
-                               service_account=iam_admin_v1.ServiceAccount(display_name="DVC Service Account"))
+    iam.create_service_account(
+        name=f"projects/{GCP_PROJECT}",
+        account_id="dvc-service-account",
+        service_account=iam_admin_v1.ServiceAccount(display_name="DVC Service Account"),
+    )
     try:
         yield Cloud(world, iam)
     finally:
@@ -400,10 +425,14 @@ def test_badly_encrypted_secrets_are_422_like_github(sandbox):
     sealed = base64.b64encode(SealedBox(PublicKey(base64.b64decode(key["key"]))).encrypt(b"value")).decode()
     path = f"/repos/{REPO}/actions/secrets/{SECRET}"
     cases = [
-        ({"encrypted_value": sealed, "key_id": "123"},
-         "Bad request - validation failed due to an improperly encrypted secret"),
-        ({"encrypted_value": base64.b64encode(b"x" * 64).decode(), "key_id": key["key_id"]},
-         "Bad request - validation failed due to an improperly encrypted secret"),
+        (
+            {"encrypted_value": sealed, "key_id": "123"},
+            "Bad request - validation failed due to an improperly encrypted secret",
+        ),
+        (
+            {"encrypted_value": base64.b64encode(b"x" * 64).decode(), "key_id": key["key_id"]},
+            "Bad request - validation failed due to an improperly encrypted secret",
+        ),
         ({"encrypted_value": "not base64!", "key_id": key["key_id"]}, "Invalid request.\n\nnot base64! does not match"),
         ({"encrypted_value": sealed}, 'Invalid request.\n\n"key_id" wasn\'t supplied.'),
     ]
@@ -438,12 +467,18 @@ def test_contents_create_read_update_stale_sha_and_delete(sandbox):
     with pytest.raises(GithubException) as stale:
         repo.update_file("docs/README.md", "Stale", "# Stale\n", content.sha)
     assert stale.value.status == 409 and "does not match" in stale.value.data["message"]
-    no_sha = sandbox.raw("PUT", f"/repos/{REPO}/contents/docs/README.md",
-                         json={"message": "m", "content": base64.b64encode(b"x").decode()})
+    no_sha = sandbox.raw(
+        "PUT",
+        f"/repos/{REPO}/contents/docs/README.md",
+        json={"message": "m", "content": base64.b64encode(b"x").decode()},
+    )
     assert no_sha.status_code == 422 and no_sha.json()["message"] == 'Invalid request.\n\n"sha" wasn\'t supplied.'
 
-    under_a_file = sandbox.raw("PUT", f"/repos/{REPO}/contents/docs/README.md/inner.txt",
-                               json={"message": "m", "content": base64.b64encode(b"x").decode()})
+    under_a_file = sandbox.raw(
+        "PUT",
+        f"/repos/{REPO}/contents/docs/README.md/inner.txt",
+        json={"message": "m", "content": base64.b64encode(b"x").decode()},
+    )
     assert under_a_file.status_code == 422
     with pytest.raises(UnknownObjectException):
         repo.get_contents("missing.txt")
@@ -476,11 +511,14 @@ def test_contents_of_a_pushed_repository_and_a_commit(sandbox):
 def test_push_of_the_guide_workflow_with_a_working_key_runs_green(sandbox, cloud):
     cloud.grant_storage_viewer()
     sandbox.repo().create_secret(SECRET, cloud.create_key())
-    sha = sandbox.commit_and_push({".dvc/config": DVC_CONFIG, ".github/workflows/mlops.yml": MLOPS_YML},
-                                  "A pipeline will run my experiment on each push")
+    sha = sandbox.commit_and_push(
+        {".dvc/config": DVC_CONFIG, ".github/workflows/mlops.yml": MLOPS_YML},
+        "A pipeline will run my experiment on each push",
+    )
     first = sandbox.runs(sha)
     assert [(r.name, r.event, r.head_branch, r.path) for r in first] == [
-        ("MLOps", "push", "main", ".github/workflows/mlops.yml")]
+        ("MLOps", "push", "main", ".github/workflows/mlops.yml")
+    ]
     assert first[0].status in ("queued", "in_progress") and first[0].conclusion is None
     assert first[0].display_title == "A pipeline will run my experiment on each push"
     (run,) = sandbox.finished_runs(sha)
@@ -545,8 +583,14 @@ def test_status_moves_on_by_itself_and_survives_a_restart(sandbox):
 def test_reusable_workflows_have_their_secrets_checked_and_never_run_on_push(sandbox, cloud):
     cloud.grant_storage_viewer()
     sandbox.repo().create_secret(SECRET, cloud.create_key())
-    sha = sandbox.commit_and_push({".dvc/config": DVC_CONFIG, ".github/workflows/mlops.yml": MLOPS_YML + DEPLOY_JOB,
-                                   ".github/workflows/deploy.yml": DEPLOY_YML}, "Deploy on main")
+    sha = sandbox.commit_and_push(
+        {
+            ".dvc/config": DVC_CONFIG,
+            ".github/workflows/mlops.yml": MLOPS_YML + DEPLOY_JOB,
+            ".github/workflows/deploy.yml": DEPLOY_YML,
+        },
+        "Deploy on main",
+    )
     (run,) = sandbox.finished_runs(sha)  # deploy.yml only runs when called
     assert run.path == ".github/workflows/mlops.yml" and run.conclusion == "failure"
     log = sandbox.world_repo()["runs"][-1]["log"]
@@ -582,8 +626,9 @@ def test_contents_put_of_a_workflow_starts_a_run(sandbox):
 
 
 def test_dispatch_creates_a_workflow_dispatch_run(sandbox):
-    sandbox.commit_and_push({".github/workflows/mlops.yml": MLOPS_YML, ".github/workflows/deploy.yml": DEPLOY_YML},
-                            "Pipelines")
+    sandbox.commit_and_push(
+        {".github/workflows/mlops.yml": MLOPS_YML, ".github/workflows/deploy.yml": DEPLOY_YML}, "Pipelines"
+    )
     workflow = sandbox.repo().get_workflow("mlops.yml")
     assert workflow.create_dispatch("main") is True
     runs = list(workflow.get_runs(event="workflow_dispatch"))
@@ -701,7 +746,11 @@ def test_triggers_and_filters_read_like_github_actions():
     assert triggered_by_push(paths, "main", ["src/a/b.py"]) and not triggered_by_push(paths, "main", ["README.md"])
     patterns = ["main", "releases/**", "!releases/**-alpha"]
     assert [matches(patterns, b) for b in ("main", "releases/v1/x", "releases/v1-alpha", "feature/main")] == [
-        True, True, False, False]
+        True,
+        True,
+        False,
+        False,
+    ]
     assert matches("feature/*", "feature/a") and not matches("feature/*", "feature/a/b")
     assert dvc_bucket(DVC_CONFIG.encode()) == BUCKET
     assert dvc_bucket(b"[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://b/x\n") is None
@@ -745,12 +794,14 @@ def test_public_repo_scope_is_not_enough_for_secrets(sandbox):
 
 
 def test_a_fine_grained_token_without_secrets_write_is_told_which_permission(sandbox):
-    token = mint_github_token(sandbox.world, None, {REPO: {"contents": "write", "workflows": "write",
-                                                          "secrets": "read", "actions": "read"}})
+    token = mint_github_token(
+        sandbox.world, None, {REPO: {"contents": "write", "workflows": "write", "secrets": "read", "actions": "read"}}
+    )
     repo = sandbox.repo(token)
     assert repo.get_public_key().key_id  # reading the public key proves read access only
-    answer = sandbox.raw("PUT", f"/repos/{REPO}/actions/secrets/{SECRET}", token,
-                         json={"encrypted_value": "AAAA", "key_id": "1"})
+    answer = sandbox.raw(
+        "PUT", f"/repos/{REPO}/actions/secrets/{SECRET}", token, json={"encrypted_value": "AAAA", "key_id": "1"}
+    )
     assert answer.status_code == 403
     assert answer.json()["message"] == "Resource not accessible by personal access token"
     assert answer.headers["X-Accepted-GitHub-Permissions"] == "secrets=write"
@@ -794,16 +845,24 @@ def push_as(sandbox, token: str, files: dict[str, str]) -> subprocess.CompletedP
     with sandbox.world.mutate() as data:
         data["faults"]["git_auth"] = True  # git sends its credential after GitHub's 401, as with github.com
     url = sandbox.forge.repo_url(OWNER, NAME).replace("https://", f"https://x-access-token:{token}@")
-    return subprocess.run(["git", "push", url, "main"], cwd=work, capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
+    return subprocess.run(
+        ["git", "push", url, "main"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, GIT_TERMINAL_PROMPT="0"),
+    )
 
 
 def test_a_push_of_a_workflow_without_the_workflow_scope_is_refused_with_githubs_words(sandbox):
     token = mint_github_token(sandbox.world, ["repo"])
     refused = push_as(sandbox, token, {".github/workflows/mlops.yml": MLOPS_YML})
     assert refused.returncode != 0
-    assert ("refusing to allow a Personal Access Token to create or update workflow `.github/workflows/mlops.yml` "
-            "without `workflow` scope") in refused.stderr
+    assert (
+        "refusing to allow a Personal Access Token to create or update workflow `.github/workflows/mlops.yml` "
+        "without `workflow` scope"
+    ) in refused.stderr
     assert token not in refused.stderr
     assert push_as(sandbox, token, {"README.md": "# Changed\n"}).returncode != 0  # the refused commit is still in it
     git("reset", "--quiet", "--hard", "origin/main", cwd=sandbox.clone_dir)

@@ -74,8 +74,12 @@ class Lab:
             git("checkout", "--quiet", "-B", "main", cwd=work)
         return work
 
-    def push(self, files: dict[str, str], message: str = "A pipeline will run my experiment on each push",
-             branch: str = "main") -> str:
+    def push(
+        self,
+        files: dict[str, str],
+        message: str = "A pipeline will run my experiment on each push",
+        branch: str = "main",
+    ) -> str:
         work = self.clone()
         sha = commit_files(work, files, message)
         git("push", "--quiet", "origin", f"HEAD:{branch}", cwd=work)
@@ -113,8 +117,9 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         token = seed_gitlab(data, REPO)["token"]
         data["faults"]["run_seconds"] = 0.0
     forge = start(world, tmp_path)
-    yield Lab(world, forge, token, gitlab.Gitlab(forge.url, private_token=token, retry_transient_errors=False),
-              tmp_path)
+    yield Lab(
+        world, forge, token, gitlab.Gitlab(forge.url, private_token=token, retry_transient_errors=False), tmp_path
+    )
     forge.stop()
 
 
@@ -126,8 +131,10 @@ def material() -> key_material.KeyMaterial:
 def seeded_repo(lab: Lab, material: key_material.KeyMaterial | None, **google: Any) -> bytes | None:
     """The learner's repository as chapter 7 leaves it, and the Google side of chapter 8."""
     key = google_project(lab.world, material=material, **google)
-    lab.push({".dvc/config": DVC_CONFIG, "dvc.yaml": DVC_YAML, "README.md": "# My ML experiment\n"},
-             "My ML experiment data is shared with DVC")
+    lab.push(
+        {".dvc/config": DVC_CONFIG, "dvc.yaml": DVC_YAML, "README.md": "# My ML experiment\n"},
+        "My ML experiment data is shared with DVC",
+    )
     return key
 
 
@@ -188,16 +195,18 @@ def test_project_by_path_by_id_and_unknown(lab: Lab) -> None:
         with pytest.raises(gitlab.GitlabGetError) as caught:
             lab.gl.projects.get(unknown)
         assert caught.value.response_code == 404 and caught.value.error_message == "404 Project Not Found"
-    unquoted = requests.get(f"{lab.forge.url}/api/v4/projects/learner/mlops-guide",
-                            headers={"PRIVATE-TOKEN": lab.token}, timeout=5)
+    unquoted = requests.get(
+        f"{lab.forge.url}/api/v4/projects/learner/mlops-guide", headers={"PRIVATE-TOKEN": lab.token}, timeout=5
+    )
     assert unquoted.status_code == 404 and unquoted.json() == {"error": "404 Not Found"}  # no such route
 
 
 # -- CI/CD variables ----------------------------------------------------------------------------------
 def test_variables_create_duplicate_update_delete(lab: Lab) -> None:
     project = lab.project
-    created = project.variables.create({"key": KEY, "value": "Zmlyc3QtdmFsdWU=", "masked": True,
-                                        "protected": False, "raw": True})
+    created = project.variables.create(
+        {"key": KEY, "value": "Zmlyc3QtdmFsdWU=", "masked": True, "protected": False, "raw": True}
+    )
     assert (created.key, created.masked, created.protected, created.raw) == (KEY, True, False, True)
     assert created.variable_type == "env_var" and created.environment_scope == "*"
 
@@ -246,8 +255,10 @@ def test_masking_rules_with_a_real_key_file(lab: Lab, material: key_material.Key
     assert refused(value="has|pipe-chars", masked=True) == {"value": ["is invalid"]}
     assert refused(key="BAD-NAME", value="x") == {"key": ["can contain only letters, digits and '_'."]}
     assert refused(key="K" * 256, value="x") == {"key": ["is too long (maximum is 255 characters)"]}
-    for fields, error in (({"variable_type": "secret"}, "variable_type does not have a valid value"),
-                          ({"masked": "maybe"}, "masked is invalid")):
+    for fields, error in (
+        ({"variable_type": "secret"}, "variable_type does not have a valid value"),
+        ({"masked": "maybe"}, "masked is invalid"),
+    ):
         with pytest.raises(gitlab.GitlabCreateError) as caught:
             project.variables.create({"key": "TRY", "value": "x" * 10, **fields})
         assert json.loads(caught.value.response_body) == {"error": error}
@@ -273,20 +284,27 @@ def test_files_and_commits_are_real_commits(lab: Lab) -> None:
     readme = project.files.get("README.md", ref="main")
     assert readme.decode() == b"# My ML experiment\n" and readme.last_commit_id == first
     assert project.files.get("src/train.py", ref=first).decode() == b"print('train')\n"
-    for path, ref, expected in (("nope.txt", "main", "404 File Not Found"),
-                                ("README.md", "no-branch", "404 Commit Not Found")):
+    for path, ref, expected in (
+        ("nope.txt", "main", "404 File Not Found"),
+        ("README.md", "no-branch", "404 Commit Not Found"),
+    ):
         with pytest.raises(gitlab.GitlabGetError) as caught:
             project.files.get(path, ref=ref)
         assert caught.value.response_code == 404 and caught.value.error_message == expected
-    no_ref = requests.get(f"{lab.forge.url}/api/v4/projects/{project.id}/repository/files/README.md",
-                          headers={"PRIVATE-TOKEN": lab.token}, timeout=5)
+    no_ref = requests.get(
+        f"{lab.forge.url}/api/v4/projects/{project.id}/repository/files/README.md",
+        headers={"PRIVATE-TOKEN": lab.token},
+        timeout=5,
+    )
     assert no_ref.status_code == 400 and no_ref.json() == {"error": "ref is missing"}
 
-    project.files.create({"file_path": "docs/notes.md", "branch": "main", "content": "notes\n",
-                          "commit_message": "Add notes"})
+    project.files.create(
+        {"file_path": "docs/notes.md", "branch": "main", "content": "notes\n", "commit_message": "Add notes"}
+    )
     with pytest.raises(gitlab.GitlabCreateError) as caught:
-        project.files.create({"file_path": "docs/notes.md", "branch": "main", "content": "again\n",
-                              "commit_message": "Add notes again"})
+        project.files.create(
+            {"file_path": "docs/notes.md", "branch": "main", "content": "again\n", "commit_message": "Add notes again"}
+        )
     assert caught.value.response_code == 400
     assert caught.value.error_message == "A file with this name already exists"
     notes = project.files.get("docs/notes.md", ref="main")
@@ -294,20 +312,40 @@ def test_files_and_commits_are_real_commits(lab: Lab) -> None:
     notes.save(branch="main", commit_message="Better notes")
     assert project.files.raw("docs/notes.md", ref="main") == b"better notes\n"
 
-    commit = project.commits.create({"branch": "main", "commit_message": "Several changes at once", "actions": [
-        {"action": "create", "file_path": ".gitlab-ci.yml", "content": SEED_GITLAB_CI},
-        {"action": "update", "file_path": "README.md", "content": base64.b64encode(b"# Updated\n").decode(),
-         "encoding": "base64"},
-        {"action": "delete", "file_path": "src/train.py"},
-    ]})
+    commit = project.commits.create(
+        {
+            "branch": "main",
+            "commit_message": "Several changes at once",
+            "actions": [
+                {"action": "create", "file_path": ".gitlab-ci.yml", "content": SEED_GITLAB_CI},
+                {
+                    "action": "update",
+                    "file_path": "README.md",
+                    "content": base64.b64encode(b"# Updated\n").decode(),
+                    "encoding": "base64",
+                },
+                {"action": "delete", "file_path": "src/train.py"},
+            ],
+        }
+    )
     assert commit.title == "Several changes at once" and commit.author_email == "learner@example.com"
     with pytest.raises(gitlab.GitlabCreateError) as caught:
-        project.commits.create({"branch": "main", "commit_message": "x", "actions": [
-            {"action": "create", "file_path": "README.md", "content": "dup"}]})
+        project.commits.create(
+            {
+                "branch": "main",
+                "commit_message": "x",
+                "actions": [{"action": "create", "file_path": "README.md", "content": "dup"}],
+            }
+        )
     assert caught.value.error_message == "A file with this name already exists"
     with pytest.raises(gitlab.GitlabCreateError) as caught:
-        project.commits.create({"branch": "main", "commit_message": "x", "actions": [
-            {"action": "update", "file_path": "missing.txt", "content": "x"}]})
+        project.commits.create(
+            {
+                "branch": "main",
+                "commit_message": "x",
+                "actions": [{"action": "update", "file_path": "missing.txt", "content": "x"}],
+            }
+        )
     assert caught.value.error_message == "A file with this name doesn't exist"
 
     fetched = project.commits.get(commit.id)
@@ -327,8 +365,9 @@ def test_files_and_commits_are_real_commits(lab: Lab) -> None:
 # -- pipelines -----------------------------------------------------------------------------------------
 def test_a_push_runs_a_pipeline_that_succeeds_with_a_valid_key(lab: Lab, material) -> None:
     key_file = seeded_repo(lab, material)
-    lab.project.variables.create({"key": KEY, "value": base64.b64encode(key_file).decode(),
-                                  "masked": True, "protected": False, "raw": True})
+    lab.project.variables.create(
+        {"key": KEY, "value": base64.b64encode(key_file).decode(), "masked": True, "protected": False, "raw": True}
+    )
     lab.set_faults(run_seconds=1.0)
     sha = lab.push({".gitlab-ci.yml": SEED_GITLAB_CI})
     runs = lab.pipelines(sha)
@@ -360,8 +399,9 @@ def test_a_push_runs_a_pipeline_that_succeeds_with_a_valid_key(lab: Lab, materia
     assert [(p["sha"], p["status"]) for p in record] == [(sha, "success")]
 
 
-@pytest.mark.parametrize("case", ["missing", "bad_base64", "not_a_key", "deleted_key", "no_storage_role",
-                                  "protected_elsewhere", "file_type"])
+@pytest.mark.parametrize(
+    "case", ["missing", "bad_base64", "not_a_key", "deleted_key", "no_storage_role", "protected_elsewhere", "file_type"]
+)
 def test_pipelines_fail_for_the_reasons_a_runner_would(lab: Lab, material, case: str) -> None:
     role = None if case == "no_storage_role" else "roles/storage.objectViewer"
     key_file = seeded_repo(lab, material, storage_role=role)
@@ -412,13 +452,23 @@ def test_a_key_made_by_the_iam_client_then_deleted(lab: Lab) -> None:
     channel = sandbox_channel(lab.world, port)
     try:
         iam = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
-        account = iam.create_service_account(name=f"projects/{GCP_PROJECT}", account_id="dvc-service-account",
-                                             service_account={"display_name": "DVC Service Account"})
+        account = iam.create_service_account(
+            name=f"projects/{GCP_PROJECT}",
+            account_id="dvc-service-account",
+            service_account={"display_name": "DVC Service Account"},
+        )
         assert account.email == ACCOUNT
         key = iam.create_service_account_key(name=account.name)
         lab.push({".dvc/config": DVC_CONFIG, "dvc.yaml": DVC_YAML}, "My ML experiment data is shared with DVC")
-        lab.project.variables.create({"key": KEY, "value": base64.b64encode(key.private_key_data).decode(),
-                                      "masked": True, "protected": False, "raw": True})
+        lab.project.variables.create(
+            {
+                "key": KEY,
+                "value": base64.b64encode(key.private_key_data).decode(),
+                "masked": True,
+                "protected": False,
+                "raw": True,
+            }
+        )
         sha = lab.push({".gitlab-ci.yml": SEED_GITLAB_CI})
         assert lab.finished(sha).status == "success"
 
@@ -472,11 +522,20 @@ def test_pagination_headers_as_gitlab_sends_them(lab: Lab) -> None:
         warnings.simplefilter("always")
         assert len(project.variables.list()) == 20
     assert any("get_all=True" in str(w.message) for w in caught)
-    page = requests.get(f"{lab.forge.url}/api/v4/projects/{project.id}/variables?per_page=10&page=2",
-                        headers={"PRIVATE-TOKEN": lab.token}, timeout=5)
+    page = requests.get(
+        f"{lab.forge.url}/api/v4/projects/{project.id}/variables?per_page=10&page=2",
+        headers={"PRIVATE-TOKEN": lab.token},
+        timeout=5,
+    )
     headers = page.headers
-    assert (headers["X-Total"], headers["X-Total-Pages"], headers["X-Page"], headers["X-Per-Page"],
-            headers["X-Next-Page"], headers["X-Prev-Page"]) == ("25", "3", "2", "10", "3", "1")
+    assert (
+        headers["X-Total"],
+        headers["X-Total-Pages"],
+        headers["X-Page"],
+        headers["X-Per-Page"],
+        headers["X-Next-Page"],
+        headers["X-Prev-Page"],
+    ) == ("25", "3", "2", "10", "3", "1")
     assert page.links["next"]["url"].startswith(f"{lab.forge.url}/api/v4/projects/{project.id}/variables?")
     assert [v["key"] for v in page.json()] == [f"VAR_{i:02d}" for i in range(10, 20)]
 
@@ -503,8 +562,9 @@ def test_injected_failures_and_request_counts(lab: Lab, material) -> None:
 
 def test_statuses_are_computed_lazily_across_a_restart(lab: Lab, material) -> None:
     key_file = seeded_repo(lab, material)
-    lab.project.variables.create({"key": KEY, "value": base64.b64encode(key_file).decode(), "masked": True,
-                                  "raw": True})
+    lab.project.variables.create(
+        {"key": KEY, "value": base64.b64encode(key_file).decode(), "masked": True, "raw": True}
+    )
     lab.set_faults(run_seconds=0.8)
     sha = lab.push({".gitlab-ci.yml": SEED_GITLAB_CI})
     assert lab.pipelines(sha)[0].status in ("created", "pending")
@@ -525,18 +585,19 @@ def test_rules_expressions_and_script_reading() -> None:
     main = {"CI_COMMIT_BRANCH": "main", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_REF_NAME": "main"}
     assert ci.evaluate('$CI_COMMIT_BRANCH == "main"', main)
     assert not ci.evaluate('$CI_PIPELINE_SOURCE == "merge_request_event"', main)
-    assert ci.evaluate('$CI_COMMIT_BRANCH =~ /^ma/ && ($UNSET == null || $X)', main)
+    assert ci.evaluate("$CI_COMMIT_BRANCH =~ /^ma/ && ($UNSET == null || $X)", main)
     assert ci.evaluate('$CI_COMMIT_TAG || $CI_COMMIT_BRANCH != "dev"', main)
     assert not ci.evaluate("$CI_COMMIT_TAG", main)
     with pytest.raises(ci.CiError):
-        ci.evaluate('$A == ', main)
+        ci.evaluate("$A == ", main)
     plan = ci.plan(SEED_GITLAB_CI, main)
     assert [(j.name, j.stage, j.image) for j in plan.jobs] == [("train", "train", "python:3.10")]
     assert ci.plan(SEED_GITLAB_CI, {**main, "CI_COMMIT_BRANCH": "dev", "CI_COMMIT_REF_NAME": "dev"}).jobs == []
     with pytest.raises(ci.CiError, match="chosen stage deploy does not exist"):
         ci.plan("stages: [train]\njob:\n  stage: deploy\n  script: [echo]\n", main)
-    assert ci.decoded_variables('echo "${DVC_GCP_SERVICE_ACCOUNT_KEY}" | base64 -d > $GOOGLE_APPLICATION_CREDENTIALS') \
-        == ["DVC_GCP_SERVICE_ACCOUNT_KEY"]
+    assert ci.decoded_variables(
+        'echo "${DVC_GCP_SERVICE_ACCOUNT_KEY}" | base64 -d > $GOOGLE_APPLICATION_CREDENTIALS'
+    ) == ["DVC_GCP_SERVICE_ACCOUNT_KEY"]
     assert ci.decoded_variables("base64 --decode <<< $MLEM_KEY > key.json") == ["MLEM_KEY"]
     assert ci.decoded_variables('echo "$KEY" > file') == []
     assert ci.uses_credentials("dvc repro --pull --allow-missing") and not ci.uses_credentials("pip install dvc")
@@ -595,8 +656,14 @@ def test_a_developer_push_to_a_protected_branch_is_refused_as_gitlab_words_it(la
     with lab.world.mutate() as data:
         data["faults"]["git_auth"] = True
     learner = url.replace("https://", f"https://oauth2:{lab.token}@")
-    result = subprocess.run(["git", "push", learner, "main"], cwd=work, capture_output=True, text=True,
-                            env=dict(os.environ, GIT_TERMINAL_PROMPT="0"), timeout=60)
+    result = subprocess.run(
+        ["git", "push", learner, "main"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, GIT_TERMINAL_PROMPT="0"),
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "GitLab: You are not allowed to push code to protected branches on this project." in result.stderr
     assert "(pre-receive hook declined)" in result.stderr

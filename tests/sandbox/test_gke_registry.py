@@ -72,9 +72,7 @@ def connect(root: Path) -> Cloud:
         channel=channel,
         projects=resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=channel)),
         gke=container_v1.ClusterManagerClient(transport=ClusterManagerGrpcTransport(channel=channel)),
-        registry=artifactregistry_v1.ArtifactRegistryClient(
-            transport=ArtifactRegistryGrpcTransport(channel=channel)
-        ),
+        registry=artifactregistry_v1.ArtifactRegistryClient(transport=ArtifactRegistryGrpcTransport(channel=channel)),
     )
 
 
@@ -258,9 +256,7 @@ def test_a_disabled_api_is_service_disabled(cloud: Cloud, service: str, title: s
     with pytest.raises(gexc.PermissionDenied) as caught:
         calls[service]()
     assert caught.value.reason == "SERVICE_DISABLED"
-    assert caught.value.message.startswith(
-        f"{title} has not been used in project {PROJECT} before or it is disabled."
-    )
+    assert caught.value.message.startswith(f"{title} has not been used in project {PROJECT} before or it is disabled.")
     info = next(d for d in caught.value.details if hasattr(d, "reason"))
     assert info.metadata["service"] == service
     other = next(s for s in calls if s != service)
@@ -272,9 +268,7 @@ def test_a_project_that_is_not_the_learners_is_permission_denied(cloud: Cloud, p
     requests = [
         lambda: cloud.gke.get_cluster(name=f"projects/{project}/locations/{ZONE}/clusters/{CLUSTER}"),
         lambda: cloud.gke.list_clusters(parent=f"projects/{project}/locations/-"),
-        lambda: cloud.registry.get_repository(
-            name=f"projects/{project}/locations/{REGION}/repositories/{REGISTRY}"
-        ),
+        lambda: cloud.registry.get_repository(name=f"projects/{project}/locations/{REGION}/repositories/{REGISTRY}"),
         lambda: list(cloud.registry.list_repositories(parent=f"projects/{project}/locations/{REGION}")),
     ]
     for request in requests:
@@ -284,8 +278,7 @@ def test_a_project_that_is_not_the_learners_is_permission_denied(cloud: Cloud, p
     with pytest.raises(gexc.PermissionDenied) as caught:
         requests[0]()
     assert caught.value.message == (
-        f'Required "container.clusters.get" permission(s) for '
-        f'"projects/{project}/locations/{ZONE}/clusters/{CLUSTER}".'
+        f'Required "container.clusters.get" permission(s) for "projects/{project}/locations/{ZONE}/clusters/{CLUSTER}".'
     )
 
 
@@ -308,8 +301,12 @@ def test_reads_are_counted_and_injected_failures_honoured(cloud: Cloud) -> None:
 
 
 def test_the_targets_clients_reach_the_sandbox(cloud: Cloud) -> None:
-    target = Target(kind="sandbox", grpc_addr=f"127.0.0.1:{cloud.port}", ca_file=str(cloud.world.root / "ca.pem"),
-                    env={"GOOGLE_APPLICATION_CREDENTIALS": str(tool_credentials_file(cloud.world))})
+    target = Target(
+        kind="sandbox",
+        grpc_addr=f"127.0.0.1:{cloud.port}",
+        ca_file=str(cloud.world.root / "ca.pem"),
+        env={"GOOGLE_APPLICATION_CREDENTIALS": str(tool_credentials_file(cloud.world))},
+    )
     try:
         assert target.container() is target.container()
         assert target.container().get_cluster(name=CLUSTER_NAME).name == CLUSTER

@@ -37,7 +37,8 @@ def running(sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]
 def create_project(root: Path, project_id: str) -> str:
     """Created billed to the OAuth client's own project, as gcloud does before the project exists."""
     operation = official_clients(root)["projects"].create_project(
-        project=resourcemanager_v3.Project(project_id=project_id))
+        project=resourcemanager_v3.Project(project_id=project_id)
+    )
     return operation.result(polling=FAST).name.split("/")[1]
 
 
@@ -47,17 +48,20 @@ def set_services(root: Path, project_id: str, *, enable: tuple[str, ...] = (), d
         services.disable_service(request={"name": f"projects/{project_id}/services/{service}"}).result(polling=FAST)
     if enable:
         services.batch_enable_services(
-            request={"parent": f"projects/{project_id}", "service_ids": list(enable)}).result(polling=FAST)
+            request={"parent": f"projects/{project_id}", "service_ids": list(enable)}
+        ).result(polling=FAST)
 
 
 def test_a_storage_call_billed_to_a_project_without_cloud_storage_is_refused_until_it_is_enabled(
-        running: Sandbox) -> None:
+    running: Sandbox,
+) -> None:
     root = running.root
     create_project(root, DATA_PROJECT)
     plain = official_clients(root)
     plain["billing"].update_project_billing_info(
         name=f"projects/{DATA_PROJECT}",
-        project_billing_info={"billing_account_name": f"billingAccounts/{BILLING_ACCOUNT_ID}"})
+        project_billing_info={"billing_account_name": f"billingAccounts/{BILLING_ACCOUNT_ID}"},
+    )
     bucket = plain["storage"].create_bucket(f"{DATA_PROJECT}-store", project=DATA_PROJECT)
     bucket.blob("dvcstore/files/md5/ab/cdef").upload_from_string(b"tracked data")
 
@@ -79,7 +83,9 @@ def test_a_storage_call_billed_to_a_project_without_cloud_storage_is_refused_unt
     assert billed.blob("dvcstore/files/md5/ab/cdef").download_as_bytes() == b"tracked data"
     billed.blob("dvcstore/files/md5/12/3456").upload_from_string(b"new")
     assert sorted(b.name for b in billed.list_blobs(prefix="dvcstore/")) == [
-        "dvcstore/files/md5/12/3456", "dvcstore/files/md5/ab/cdef"]
+        "dvcstore/files/md5/12/3456",
+        "dvcstore/files/md5/ab/cdef",
+    ]
 
 
 def test_a_storage_call_billed_to_someone_elses_or_an_unknown_project_is_refused(running: Sandbox) -> None:
@@ -88,7 +94,8 @@ def test_a_storage_call_billed_to_someone_elses_or_an_unknown_project_is_refused
     plain = official_clients(root)
     plain["billing"].update_project_billing_info(
         name=f"projects/{DATA_PROJECT}",
-        project_billing_info={"billing_account_name": f"billingAccounts/{BILLING_ACCOUNT_ID}"})
+        project_billing_info={"billing_account_name": f"billingAccounts/{BILLING_ACCOUNT_ID}"},
+    )
     name = plain["storage"].create_bucket(f"{DATA_PROJECT}-store", project=DATA_PROJECT).name
 
     someone_elses = official_clients(root, quota_project="mlops-project")["storage"]
@@ -107,7 +114,8 @@ def test_reading_an_operation_is_billed_like_a_call_to_the_api_that_started_it(r
     root = running.root
     create_project(root, PAYER)  # Cloud Resource Manager is not a default service
     started = official_clients(root)["projects"].create_project(
-        project=resourcemanager_v3.Project(project_id=DATA_PROJECT))
+        project=resourcemanager_v3.Project(project_id=DATA_PROJECT)
+    )
     name = started.operation.name
 
     billed = official_clients(root, quota_project=PAYER)["projects"]
@@ -118,7 +126,8 @@ def test_reading_an_operation_is_billed_like_a_call_to_the_api_that_started_it(r
 
     with pytest.raises(gexc.PermissionDenied) as not_yours:
         official_clients(root, quota_project="mlops-project")["projects"].get_operation(
-            request={"name": name}, retry=None)
+            request={"name": name}, retry=None
+        )
     assert not_yours.value.reason == "USER_PROJECT_DENIED"
 
     set_services(root, PAYER, enable=("cloudresourcemanager.googleapis.com",))
@@ -127,5 +136,6 @@ def test_reading_an_operation_is_billed_like_a_call_to_the_api_that_started_it(r
 
     # An operation of Service Usage is read through Service Usage, a default service of the payer.
     enabling = official_clients(root, quota_project=PAYER)["services"].enable_service(
-        request={"name": f"projects/{PAYER}/services/iam.googleapis.com"})
+        request={"name": f"projects/{PAYER}/services/iam.googleapis.com"}
+    )
     assert enabling.result(polling=FAST).service.state.name == "ENABLED"

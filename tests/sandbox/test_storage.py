@@ -34,8 +34,10 @@ from wizard.sandbox.world import LEARNER, SOMEONE_ELSE, World
 
 pytestmark = pytest.mark.timeout(60)
 
-TAKEN_MESSAGE = ("The requested bucket name is not available. The bucket namespace is shared by all users "
-                 "of the system. Please select a different name and try again.")
+TAKEN_MESSAGE = (
+    "The requested bucket name is not available. The bucket namespace is shared by all users "
+    "of the system. Please select a different name and try again."
+)
 OWNED_MESSAGE = "Your previous request to create the named bucket succeeded and you already own it."
 
 
@@ -63,8 +65,9 @@ def said(err: gexc.GoogleAPICallError) -> str:
     return err.response.json()["error"]["message"]
 
 
-def new_bucket(client, name: str, location: str = "europe-west6", uniform: bool = True,
-               prevention: str | None = "enforced"):
+def new_bucket(
+    client, name: str, location: str = "europe-west6", uniform: bool = True, prevention: str | None = "enforced"
+):
     """What the wizard sends: `gcloud storage buckets create --uniform-bucket-level-access
     --public-access-prevention --location=...`."""
     bucket = client.bucket(name)
@@ -104,15 +107,31 @@ def test_create_bucket_defaults_are_googles(client, world):
     assert world.read()["buckets"]["learner-plain-bucket"]["public_access_prevention"] == "inherited"
 
 
-@pytest.mark.parametrize("name", [
-    "ab", "a" * 64, "Learner-Bucket", "-learner", "learner-", "goog-learner", "my-google-bucket",
-    "192.168.5.4", "learner bucket", "learner/bucket", "learner..bucket",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ab",
+        "a" * 64,
+        "Learner-Bucket",
+        "-learner",
+        "learner-",
+        "goog-learner",
+        "my-google-bucket",
+        "192.168.5.4",
+        "learner bucket",
+        "learner/bucket",
+        "learner..bucket",
+    ],
+)
 def test_invalid_bucket_names_are_refused(server, world, name):
     # Raw JSON API requests: google-cloud-storage refuses some of these names before sending.
     session = authorized_session(world, token_credentials(world))
-    answer = session.post(f"{server.url}/storage/v1/b", params={"project": PROJECT},
-                           json={"name": name, "location": "europe-west6"}, timeout=10)
+    answer = session.post(
+        f"{server.url}/storage/v1/b",
+        params={"project": PROJECT},
+        json={"name": name, "location": "europe-west6"},
+        timeout=10,
+    )
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error["message"] == f"Invalid bucket name: '{name}'"
@@ -152,7 +171,8 @@ def test_create_in_a_project_that_is_not_the_learners_is_denied(server, world, p
         new_bucket(storage_client(server, project), "learner-dvc-bucket")
     assert said(caught.value) == (
         f"{LEARNER} does not have storage.buckets.create access to the Google Cloud project. "
-        "Permission 'storage.buckets.create' denied on resource (or it may not exist).")
+        "Permission 'storage.buckets.create' denied on resource (or it may not exist)."
+    )
     assert "learner-dvc-bucket" not in world.read()["buckets"]
 
 
@@ -181,7 +201,8 @@ def test_create_with_the_api_disabled_says_service_disabled(server, world):
     err = caught.value
     assert err.reason == "SERVICE_DISABLED"  # from the ErrorInfo detail, as google.api_core reads it
     assert said(err).startswith(
-        "Cloud Storage JSON API has not been used in project 100000000045 before or it is disabled.")
+        "Cloud Storage JSON API has not been used in project 100000000045 before or it is disabled."
+    )
     assert err.errors[0]["reason"] == "accessNotConfigured"
     assert err.domain == "googleapis.com"
 
@@ -201,7 +222,8 @@ def test_someone_elses_bucket_is_forbidden_and_unknown_is_not_found(client):
         client.get_bucket(TAKEN_BUCKET, retry=None)
     assert said(caught.value) == (
         "learner@example.com does not have storage.buckets.get access to the Google Cloud Storage bucket. "
-        "Permission 'storage.buckets.get' denied on resource (or it may not exist).")
+        "Permission 'storage.buckets.get' denied on resource (or it may not exist)."
+    )
     with pytest.raises(gexc.Forbidden):
         client.bucket(TAKEN_BUCKET).delete(retry=None)
     with pytest.raises(gexc.Forbidden):
@@ -218,13 +240,15 @@ def test_list_buckets_shows_only_the_projects_buckets(server, world, client):
     new_bucket(client, "learner-dvc-bucket")
     new_bucket(client, "learner-other-bucket", location="us")
     with world.mutate() as data:  # a second learner project with a bucket of its own
-        data["projects"]["second-project"] = {**data["projects"][PROJECT], "project_id": "second-project",
-                                              "number": "100000000046"}
+        data["projects"]["second-project"] = {
+            **data["projects"][PROJECT],
+            "project_id": "second-project",
+            "number": "100000000046",
+        }
     new_bucket(storage_client(server, "second-project"), "learner-second-bucket")
 
     assert sorted(b.name for b in client.list_buckets()) == ["learner-dvc-bucket", "learner-other-bucket"]
-    assert [b.name for b in storage_client(server, "second-project").list_buckets()] == [
-        "learner-second-bucket"]
+    assert [b.name for b in storage_client(server, "second-project").list_buckets()] == ["learner-second-bucket"]
     listed = {b.name: b for b in client.list_buckets()}
     assert listed["learner-dvc-bucket"].location == "EUROPE-WEST6"
     with pytest.raises(gexc.Forbidden):
@@ -275,16 +299,20 @@ def test_objects_round_trip_in_the_learners_bucket(client, server):
     bucket = new_bucket(client, "learner-dvc-bucket")
     bucket.blob("dvcstore/files/md5/00/11").upload_from_string(b"hello")
     assert bucket.blob("dvcstore/files/md5/00/11").download_as_bytes() == b"hello"
-    assert [b.name for b in client.list_blobs("learner-dvc-bucket", prefix="dvcstore/")] == [
-        "dvcstore/files/md5/00/11"]
+    assert [b.name for b in client.list_blobs("learner-dvc-bucket", prefix="dvcstore/")] == ["dvcstore/files/md5/00/11"]
     with pytest.raises(gexc.NotFound) as caught:
         bucket.blob("missing").download_as_bytes()
     assert "No such object: learner-dvc-bucket/missing" in str(caught.value)
     assert object_names(server.data_dir, "learner-dvc-bucket") == ["dvcstore/files/md5/00/11"]
 
 
-BINARY = {"crlf": b"a\r\nb\r\n", "ends-with-cr": b"P5 8 8 255\n\x00\x01\r\n\x07\r", "all-bytes": bytes(range(256)) * 3,
-          "ends-with-blank-line": b"x\n\n", "empty": b""}
+BINARY = {
+    "crlf": b"a\r\nb\r\n",
+    "ends-with-cr": b"P5 8 8 255\n\x00\x01\r\n\x07\r",
+    "all-bytes": bytes(range(256)) * 3,
+    "ends-with-blank-line": b"x\n\n",
+    "empty": b"",
+}
 
 
 GCSFS_ROUND_TRIP = """
@@ -310,8 +338,13 @@ def test_binary_objects_keep_every_byte(client, server):
         bucket.blob(f"client/{name}").upload_from_string(content)
         assert bucket.blob(f"client/{name}").download_as_bytes() == content, name
     payload = json.dumps({name: content.hex() for name, content in BINARY.items()})
-    result = subprocess.run([sys.executable, "-c", GCSFS_ROUND_TRIP, server.url, payload],
-                            env=dvc_env(server), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", GCSFS_ROUND_TRIP, server.url, payload],
+        env=dvc_env(server),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert f"round trips: {len(BINARY)}" in result.stdout
     for name, content in BINARY.items():
@@ -393,8 +426,9 @@ time.sleep(120)
 
 def test_objects_survive_sigkill(world, tmp_path):
     data_dir = tmp_path / "sandbox" / "storage"
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(world.root), str(data_dir)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(world.root), str(data_dir)], stdout=subprocess.PIPE, text=True
+    )
     try:
         url = proc.stdout.readline().strip()
         client = storage_client(url, root=world.root)

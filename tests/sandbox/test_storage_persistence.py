@@ -50,8 +50,7 @@ def test_parallel_uploads_all_land_byte_for_byte_and_survive_a_restart(tmp_path:
 
 def _index(root: Path, epoch: int, objects: dict[str, dict]) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    (root / META_FILE).write_text(json.dumps({"buckets": {BUCKET: {}}, "objects": {BUCKET: objects},
-                                              EPOCH_KEY: epoch}))
+    (root / META_FILE).write_text(json.dumps({"buckets": {BUCKET: {}}, "objects": {BUCKET: objects}, EPOCH_KEY: epoch}))
 
 
 def _journal(root: Path, epoch: int, *lines: str) -> None:

@@ -29,8 +29,16 @@ def validate_greeting(value: str) -> str | None:
     return None
 
 
-register(Question(KEY, "Toy greeting", "A few lowercase words the toy chapter writes to GREETING.txt.",
-                  validate_greeting, normalize=lambda v: v.strip().lower(), env="TOY_GREETING"))
+register(
+    Question(
+        KEY,
+        "Toy greeting",
+        "A few lowercase words the toy chapter writes to GREETING.txt.",
+        validate_greeting,
+        normalize=lambda v: v.strip().lower(),
+        env="TOY_GREETING",
+    )
+)
 
 
 @dataclass

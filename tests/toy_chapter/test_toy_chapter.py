@@ -33,8 +33,20 @@ def greeting(sandbox: Path) -> str | None:
 
 
 def run_toy(sandbox: Path, answers: Path, *extra: str):
-    return wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), "--chapter", "99",
-                  "--answers", str(answers), "--yes", *extra, env=toy_env())
+    return wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "99",
+        "--answers",
+        str(answers),
+        "--yes",
+        *extra,
+        env=toy_env(),
+    )
 
 
 def test_a_chapter_from_outside_runs_headless_from_its_own_answers(sandbox: Path, tmp_path: Path):
@@ -61,8 +73,19 @@ def test_the_toy_questions_rule_refuses_a_bad_answer_before_anything_is_written(
 def test_without_the_chapter_named_its_key_is_unknown(sandbox: Path, tmp_path: Path):
     answers = tmp_path / "answers.toml"
     answers.write_text(f'[toy]\ngreeting = "{GREETING}"\n')
-    result = wizard("run", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), "--chapter", "7",
-                    "--answers", str(answers), "--yes", env={"MLOPS_WIZARD_CHAPTERS": ""})
+    result = wizard(
+        "run",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        "--chapter",
+        "7",
+        "--answers",
+        str(answers),
+        "--yes",
+        env={"MLOPS_WIZARD_CHAPTERS": ""},
+    )
     assert result.returncode == 1
     assert "unknown key 'toy.greeting'" in result.stdout + result.stderr
 
@@ -70,9 +93,26 @@ def test_without_the_chapter_named_its_key_is_unknown(sandbox: Path, tmp_path: P
 def test_a_chapter_from_outside_asks_its_question_in_line_mode(sandbox: Path):
     env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
     env.update({**toy_env(), "TERM": "xterm-256color", "NO_COLOR": "1", "COLUMNS": "80", "LINES": "24"})
-    child = pexpect.spawn(sys.executable, ["-m", "wizard", "run", "--plain", "--repo", str(sandbox / "learner-repo"),
-                                           "--sandbox", str(sandbox), "--chapter", "99"],
-                          env=env, dimensions=(24, 80), encoding="utf-8", timeout=120, codec_errors="replace")
+    child = pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "wizard",
+            "run",
+            "--plain",
+            "--repo",
+            str(sandbox / "learner-repo"),
+            "--sandbox",
+            str(sandbox),
+            "--chapter",
+            "99",
+        ],
+        env=env,
+        dimensions=(24, 80),
+        encoding="utf-8",
+        timeout=120,
+        codec_errors="replace",
+    )
     try:
         child.expect("Toy greeting")
         assert "writes your greeting to GREETING.txt" in child.before  # the step's text, before its question

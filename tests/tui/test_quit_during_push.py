@@ -57,9 +57,27 @@ def test_quitting_during_dvc_push_stops_it_and_its_children_within_3_seconds(san
     wrapper = slow_dvc(repo, marks)
     env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
     env.update({"TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"})
-    child = pexpect.spawn(sys.executable, ["-m", "wizard", "run", "--repo", str(repo), "--sandbox", str(sandbox),
-                                           "--chapter", "7", "--answers", str(answers)],
-                          env=env, dimensions=(24, 80), encoding="utf-8", codec_errors="replace", timeout=240)
+    child = pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "wizard",
+            "run",
+            "--repo",
+            str(repo),
+            "--sandbox",
+            str(sandbox),
+            "--chapter",
+            "7",
+            "--answers",
+            str(answers),
+        ],
+        env=env,
+        dimensions=(24, 80),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=240,
+    )
     try:
         child.expect(r"Start \(enter\)")  # the chapter's introduction
         time.sleep(0.5)

@@ -28,7 +28,7 @@ async def test_the_learner_types_the_project_id_and_everything_goes(after_ch14: 
         remove = app.screen.query_one("#remove")
         await pilot.press(*"mlops-learner")
         assert remove.disabled  # half an ID confirms nothing
-        await pilot.press(*PROJECT[len("mlops-learner"):])
+        await pilot.press(*PROJECT[len("mlops-learner") :])
         assert not remove.disabled
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.finished, timeout=120, what="the removals")

@@ -23,7 +23,8 @@ def _text(screen: ErrorScreen, selector: str) -> str:
 
 
 async def test_a_bug_in_a_step_opens_the_error_panel_with_the_log_file_that_holds_its_traceback(
-        sandbox: Path, monkeypatch: pytest.MonkeyPatch, _log_folder: Path):
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch, _log_folder: Path
+):
     monkeypatch.setenv("MLOPS_WIZARD_FAIL_AT", POINT)  # the wizard's own crash point: it stands for a bug
     secret = "a-token-found-at-run-time-0123456789"
     remember_secret(secret)  # as the forge login does with a token: it must never reach the log
@@ -73,7 +74,8 @@ async def test_an_explained_failure_in_the_tui_writes_no_log(sandbox: Path, _log
 
 
 async def test_a_bug_in_a_key_handler_stops_the_app_without_printing_its_locals(
-        sandbox: Path, monkeypatch: pytest.MonkeyPatch):
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch
+):
     # Textual would print the traceback with every frame's locals (a token may be among them); the
     # wizard stops and hands the error to the command line, which explains it and writes the log.
     app = WizardApp(sandbox / "learner-repo", sandbox, [get_chapter(7)])

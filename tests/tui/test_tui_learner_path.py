@@ -37,16 +37,20 @@ async def test_after_a_step_runs_the_next_one_says_what_is_true_now(sandbox: Pat
         assert "no billing account is linked" in status_line(app)
 
 
-async def test_focus_is_on_the_answer_to_give_and_tab_visits_only_what_can_be_used(sandbox: Path,
-                                                                                    monkeypatch: pytest.MonkeyPatch):
+async def test_focus_is_on_the_answer_to_give_and_tab_visits_only_what_can_be_used(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("MLOPS_WIZARD_RETRY_BUDGET", "1")  # a long outage, told after 1 s of retries
     with World(sandbox).mutate() as world:
         world["faults"]["fail"] = {"Projects.CreateProject": "UNAVAILABLE"}
     app = WizardApp(sandbox / "learner-repo", sandbox, [get_chapter(7)])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
-        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "answer-gcp-project_id",
-                         what="the project ID field to have the focus")
+        await wait_until(
+            pilot,
+            lambda: app.focused is not None and app.focused.id == "answer-gcp-project_id",
+            what="the project ID field to have the focus",
+        )
         visited = []
         for _ in range(8):
             await pilot.press("tab")
@@ -61,8 +65,11 @@ async def test_focus_is_on_the_answer_to_give_and_tab_visits_only_what_can_be_us
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="the error panel")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "answer-gcp-project_id",
-                         what="the focus back on the answer after the panel closed")
+        await wait_until(
+            pilot,
+            lambda: app.focused is not None and app.focused.id == "answer-gcp-project_id",
+            what="the focus back on the answer after the panel closed",
+        )
 
 
 async def test_no_keystroke_is_lost_while_the_step_is_observed_again(sandbox: Path):
@@ -81,8 +88,12 @@ async def test_no_keystroke_is_lost_while_the_step_is_observed_again(sandbox: Pa
 
 
 async def test_an_answers_file_that_disagrees_with_earlier_answers_is_asked_about(after_ch7: Path):
-    app = WizardApp(after_ch7 / "learner-repo", after_ch7, [get_chapter(7)],
-                    given={"gcp.project_id": "someone-new-9999", "gcp.bucket_name": BUCKET})
+    app = WizardApp(
+        after_ch7 / "learner-repo",
+        after_ch7,
+        [get_chapter(7)],
+        given={"gcp.project_id": "someone-new-9999", "gcp.bucket_name": BUCKET},
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
         assert "someone-new-9999" in str(app.screen.query_one("#other", Button).label)
@@ -109,8 +120,7 @@ async def test_the_demos_names_are_defaults_and_the_bucket_follows_the_learners_
 
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
-async def test_welcome_back_lists_each_step_once_and_keeps_its_buttons_on_an_80x24_screen(after_ch8: Path,
-                                                                                          forge: str):
+async def test_welcome_back_lists_each_step_once_and_keeps_its_buttons_on_an_80x24_screen(after_ch8: Path, forge: str):
     app = WizardApp(after_ch8 / "learner-repo", after_ch8, list(load_chapters().values()))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ResumeScreen), timeout=120, what="the resume offer")
@@ -135,5 +145,8 @@ async def test_a_fresh_start_opens_with_the_chapters_introduction(sandbox: Path)
         assert isinstance(app.screen, IntroScreen)
         assert "Chapter 7" in app.screen.markdown
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "answer-gcp-project_id",
-                         what="the focus on the first answer")
+        await wait_until(
+            pilot,
+            lambda: app.focused is not None and app.focused.id == "answer-gcp-project_id",
+            what="the focus on the first answer",
+        )

@@ -26,10 +26,15 @@ def test_a_remote_into_the_bucket_is_the_chapters_remote_whatever_its_name():
 
 def test_only_the_chapters_own_changes_are_its_own():
     remote = DvcRemote("r", "r")
-    assert remote.own_change(ANSWERS, ".dvc/config", "[core]\n    autostage = true\n",
-                             "[core]\n    autostage = true\n    remote = data\n['remote \"data\"']\n    url = gs://b/d\n")
-    assert not remote.own_change(ANSWERS, ".dvc/config", "[core]\n    autostage = true\n",
-                                 "[core]\n    remote = data\n")
+    assert remote.own_change(
+        ANSWERS,
+        ".dvc/config",
+        "[core]\n    autostage = true\n",
+        "[core]\n    autostage = true\n    remote = data\n['remote \"data\"']\n    url = gs://b/d\n",
+    )
+    assert not remote.own_change(
+        ANSWERS, ".dvc/config", "[core]\n    autostage = true\n", "[core]\n    remote = data\n"
+    )
 
     extra = AddRequirementExtra("x", "x")
     head = "pandas==2.0\ndvc==3.0\n"

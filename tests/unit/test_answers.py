@@ -95,8 +95,10 @@ from wizard.engine.questions import Conflict, conflict_error, default_for, prece
 
 
 def test_what_the_learner_typed_earlier_wins_and_a_different_file_value_is_a_conflict():
-    merged, conflicts = precedence({"gcp.project_id": "mine-1234", "forge.kind": "github"},
-                                   {"gcp.project_id": "other-5678", "gcp.bucket_location": "us-east1"})
+    merged, conflicts = precedence(
+        {"gcp.project_id": "mine-1234", "forge.kind": "github"},
+        {"gcp.project_id": "other-5678", "gcp.bucket_location": "us-east1"},
+    )
     assert merged == {"gcp.project_id": "mine-1234", "forge.kind": "github", "gcp.bucket_location": "us-east1"}
     assert conflicts == [Conflict("gcp.project_id", "mine-1234", "other-5678")]
 

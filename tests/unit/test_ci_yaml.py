@@ -26,8 +26,11 @@ from wizard.workspace.ci_yaml import (
     training_job,
 )
 
-ANSWERS = {"gke.cluster_name": "mlops-kubernetes", "gke.cluster_zone": "europe-west6-a",
-           "gcp.project_id": "my-mlops-1234"}
+ANSWERS = {
+    "gke.cluster_name": "mlops-kubernetes",
+    "gke.cluster_zone": "europe-west6-a",
+    "gcp.project_id": "my-mlops-1234",
+}
 GUIDE_MLOPS = template_text("github/mlops.yml")
 GITHUB_JOB = template_text("github/mlops-deploy-job.yml")
 GUIDE_GITLAB = template_text("gitlab/gitlab-ci.yml")
@@ -198,7 +201,7 @@ def test_the_same_job_written_differently_is_the_same_job():
     """`needs: [train]`, other key order, other quotes, other comments: the same data."""
     mine = GUIDE_MLOPS + (
         "  deploy:\n"
-        "    uses: \"./.github/workflows/deploy.yml\"\n"
+        '    uses: "./.github/workflows/deploy.yml"\n'
         "    needs: [train]  # after training\n"
         "    secrets: inherit\n"
         "    if: \"github.ref == 'refs/heads/main'\"\n"
@@ -209,11 +212,7 @@ def test_the_same_job_written_differently_is_the_same_job():
 
 def test_a_different_deploy_job_is_a_conflict():
     mine = GUIDE_MLOPS + (
-        "  deploy:\n"
-        "    needs: train\n"
-        "    runs-on: ubuntu-latest\n"
-        "    steps:\n"
-        "      - run: ./deploy.sh\n"
+        "  deploy:\n    needs: train\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy.sh\n"
     )
     assert not has_github_deploy_job(mine, GITHUB_JOB)
     with pytest.raises(ConflictingJob) as caught:
@@ -229,7 +228,8 @@ def test_a_different_deploy_job_is_a_conflict():
         "    needs: lint\n"
         "    if: github.ref == 'refs/heads/main'\n"
         "    uses: ./.github/workflows/deploy.yml\n"
-        "    secrets: inherit\n")
+        "    secrets: inherit\n"
+    )
     with pytest.raises(ConflictingJob, match=r"`needs` is \[lint\] \(the guide has \[train-and-report\]\)"):
         add_github_deploy_job(after_lint, GITHUB_JOB)
 
@@ -339,8 +339,11 @@ def test_a_learners_gitlab_file_keeps_every_line():
     added = inserted_only(LEARNER_GITLAB, text)
     job = GITLAB_JOB.replace("    - train\n", "    - train-and-report\n")
     assert sorted(added) == sorted(["  - deploy\n", "\n", *job.splitlines(keepends=True)])
-    assert text == (LEARNER_GITLAB.replace("  - report\n", "  - deploy\n  - report\n", 1)
-                    .replace("\n\n# workflow settings", "\n\n" + job + "\n# workflow settings"))
+    assert text == (
+        LEARNER_GITLAB.replace("  - report\n", "  - deploy\n  - report\n", 1).replace(
+            "\n\n# workflow settings", "\n\n" + job + "\n# workflow settings"
+        )
+    )
     # deploy comes right after the training stage, the job after the last job.
     assert "  - train   # reproduce the experiment\n  - deploy\n  - report\n" in text
     assert text.index("\nreport:") < text.index("\ndeploy:") < text.index("# workflow settings")

@@ -18,13 +18,24 @@ def test_clean_up_is_not_a_chapter_of_the_walk_through():
 
 def test_removals_go_in_dependency_order():
     ids = [step.id for step in cleanup_chapter().steps]
-    assert ids == ["cleanup.ch14-secret", "cleanup.ch08-secret", "cleanup.ch14-keys", "cleanup.ch08-keys",
-                   "cleanup.ch14-account", "cleanup.ch08-account", "cleanup.bucket", "cleanup.billing",
-                   "cleanup.project"]
+    assert ids == [
+        "cleanup.ch14-secret",
+        "cleanup.ch08-secret",
+        "cleanup.ch14-keys",
+        "cleanup.ch08-keys",
+        "cleanup.ch14-account",
+        "cleanup.ch08-account",
+        "cleanup.bucket",
+        "cleanup.billing",
+        "cleanup.project",
+    ]
     with_13 = [step.id for step in cleanup_chapter(include_chapter13=True).steps]
     assert with_13.index("cleanup.ch13-cluster") < with_13.index("cleanup.bucket")
-    assert [step.id for step in cleanup_chapter([8]).steps] == ["cleanup.ch08-secret", "cleanup.ch08-keys",
-                                                                "cleanup.ch08-account"]
+    assert [step.id for step in cleanup_chapter([8]).steps] == [
+        "cleanup.ch08-secret",
+        "cleanup.ch08-keys",
+        "cleanup.ch08-account",
+    ]
 
 
 def test_an_unknown_chapter_is_refused():
@@ -35,11 +46,16 @@ def test_an_unknown_chapter_is_refused():
 def _plan() -> Plan:
     spec = cleanup_chapter([7])
     bucket, billing, project = spec.steps
-    return Plan("mlops-jane-2024", [
-        StepReport(bucket, Observation(Status.TODO, "gs://b with 2 object(s)", {"difference": "gs://b holds x.txt"})),
-        StepReport(billing, Observation(Status.DONE, "no billing account is linked")),
-        StepReport(project, Observation(Status.TODO, "project mlops-jane-2024 is active")),
-    ])
+    return Plan(
+        "mlops-jane-2024",
+        [
+            StepReport(
+                bucket, Observation(Status.TODO, "gs://b with 2 object(s)", {"difference": "gs://b holds x.txt"})
+            ),
+            StepReport(billing, Observation(Status.DONE, "no billing account is linked")),
+            StepReport(project, Observation(Status.TODO, "project mlops-jane-2024 is active")),
+        ],
+    )
 
 
 def test_the_plan_says_what_goes_what_is_gone_and_what_stays():

@@ -32,8 +32,9 @@ def test_enterprise_and_self_managed_hosts_are_named_by_flags():
     assert parse_origin("http://127.0.0.1:8080/a/b.git", github_url="http://127.0.0.1:8080").kind == "github"
 
 
-@pytest.mark.parametrize("url", ["", "not a url", "file:///tmp/repo.git", "https://github.com/onlyowner",
-                                 "https://github.com/a/b/c"])
+@pytest.mark.parametrize(
+    "url", ["", "not a url", "file:///tmp/repo.git", "https://github.com/onlyowner", "https://github.com/a/b/c"]
+)
 def test_what_is_not_a_forge_repository_is_refused(url):
     assert parse_origin(url) is None
 

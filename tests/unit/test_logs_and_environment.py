@@ -17,21 +17,24 @@ from wizard.workspace.proc import quiet_environment, without_proxy_for_loopback
 
 @pytest.fixture(scope="module")
 def key_json() -> bytes:
-    return credentials_json(generate(2048), "mlops-learner-4242", "dvc@mlops-learner-4242.iam.gserviceaccount.com",
-                            "123456789")
+    return credentials_json(
+        generate(2048), "mlops-learner-4242", "dvc@mlops-learner-4242.iam.gserviceaccount.com", "123456789"
+    )
 
 
 def test_a_key_in_any_shape_is_redacted_but_commit_ids_and_paths_stay(key_json: bytes):
     key = json.loads(key_json)
     pem_line = key["private_key"].splitlines()[2]
     encoded = base64.b64encode(key_json).decode()
-    text = "\n".join([
-        f"the file: {key_json.decode()}",
-        f"the dict: {key!r}",
-        f"GitLab's variable: {encoded}",
-        "commit 3f2a9c1d4e5b6a7980c1d2e3f4a5b6c7d8e9f0a1 on main",
-        "  File \"/home/learner/.local/share/pipx/venvs/mlops-wizard/lib/python3.12/site-packages/wizard/cli.py\"",
-    ])
+    text = "\n".join(
+        [
+            f"the file: {key_json.decode()}",
+            f"the dict: {key!r}",
+            f"GitLab's variable: {encoded}",
+            "commit 3f2a9c1d4e5b6a7980c1d2e3f4a5b6c7d8e9f0a1 on main",
+            '  File "/home/learner/.local/share/pipx/venvs/mlops-wizard/lib/python3.12/site-packages/wizard/cli.py"',
+        ]
+    )
     clean = logs.redact(text)
     assert pem_line not in clean and "BEGIN PRIVATE KEY" not in clean and encoded[200:260] not in clean
     assert "3f2a9c1d4e5b6a7980c1d2e3f4a5b6c7d8e9f0a1" in clean
@@ -41,12 +44,20 @@ def test_a_key_in_any_shape_is_redacted_but_commit_ids_and_paths_stay(key_json: 
 def test_tokens_are_redacted_by_value_and_by_shape(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GITLAB_TOKEN", "an-odd-token-from-the-environment")
     logs.remember_secret("sandbox-token-0123456789abcdef")
-    text = ("GET https://jane:hunter2secret@gitlab.example.org/api/v4/user Authorization: Bearer abc.def "
-            "ghp_0123456789abcdefghijABCDEFGHIJ012345 glpat-0123456789abcdefABCD "
-            "an-odd-token-from-the-environment sandbox-token-0123456789abcdef")
+    text = (
+        "GET https://jane:hunter2secret@gitlab.example.org/api/v4/user Authorization: Bearer abc.def "
+        "ghp_0123456789abcdefghijABCDEFGHIJ012345 glpat-0123456789abcdefABCD "
+        "an-odd-token-from-the-environment sandbox-token-0123456789abcdef"
+    )
     clean = logs.redact(text)
-    for secret in ("hunter2secret", "abc.def", "ghp_0123456789", "glpat-0123456789", "an-odd-token",
-                   "sandbox-token-0123456789abcdef"):
+    for secret in (
+        "hunter2secret",
+        "abc.def",
+        "ghp_0123456789",
+        "glpat-0123456789",
+        "an-odd-token",
+        "sandbox-token-0123456789abcdef",
+    ):
         assert secret not in clean
     assert "gitlab.example.org/api/v4/user" in clean
 

@@ -21,15 +21,20 @@ def _sources(*parts: str) -> list[Path]:
 
 
 def test_nothing_outside_the_sandbox_builds_anonymous_credentials_or_insecure_channels() -> None:
-    offenders = [f"{path.relative_to(WIZARD)}:{number}: {line.strip()}"
-                 for path in sorted(WIZARD.rglob("*.py")) if "sandbox" not in path.relative_to(WIZARD).parts
-                 for number, line in enumerate(path.read_text("utf-8").splitlines(), 1) if FORBIDDEN.search(line)]
+    offenders = [
+        f"{path.relative_to(WIZARD)}:{number}: {line.strip()}"
+        for path in sorted(WIZARD.rglob("*.py"))
+        if "sandbox" not in path.relative_to(WIZARD).parts
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if FORBIDDEN.search(line)
+    ]
     assert offenders == []
 
 
 def test_the_sandbox_serves_google_only_over_tls() -> None:
-    offenders = [str(path.relative_to(WIZARD)) for path in _sources("sandbox")
-                 if FORBIDDEN.search(path.read_text("utf-8"))]
+    offenders = [
+        str(path.relative_to(WIZARD)) for path in _sources("sandbox") if FORBIDDEN.search(path.read_text("utf-8"))
+    ]
     assert offenders == []
 
 
@@ -37,10 +42,17 @@ def test_nothing_outside_the_sandbox_and_the_seam_asks_whether_the_target_is_the
     """Steps, clients, forges, the session and the front ends use what the seam knows (endpoints, the
     forge's URL and name, polling), never which environment it is."""
     asking = re.compile(r"is_sandbox|\.kind\s*[=!]=\s*[\"']sandbox[\"']")
-    sources = [p for p in sorted([*WIZARD.rglob("*.py"), *(ROOT / "chapters").rglob("*.py")])
-               if "sandbox" not in p.relative_to(ROOT).parts[1:2] and p != SEAM]
-    offenders = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}" for path in sources
-                 for number, line in enumerate(path.read_text("utf-8").splitlines(), 1) if asking.search(line)]
+    sources = [
+        p
+        for p in sorted([*WIZARD.rglob("*.py"), *(ROOT / "chapters").rglob("*.py")])
+        if "sandbox" not in p.relative_to(ROOT).parts[1:2] and p != SEAM
+    ]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if asking.search(line)
+    ]
     assert sources and offenders == []
 
 
@@ -51,11 +63,17 @@ def test_the_seam_itself_keeps_no_sandbox_question() -> None:
 
 def test_every_google_client_is_built_by_the_seam() -> None:
     """Only wizard/gcp/target.py constructs google-cloud clients; steps ask it for them."""
-    builders = re.compile(r"\b(ProjectsClient|CloudBillingClient|ServiceUsageClient|IAMClient|ClusterManagerClient|"
-                          r"ArtifactRegistryClient|storage\.Client)\(")
-    offenders = [str(path.relative_to(WIZARD)) for path in sorted(WIZARD.rglob("*.py"))
-                 if "sandbox" not in path.relative_to(WIZARD).parts and path.name != "target.py"
-                 and builders.search(path.read_text("utf-8"))]
+    builders = re.compile(
+        r"\b(ProjectsClient|CloudBillingClient|ServiceUsageClient|IAMClient|ClusterManagerClient|"
+        r"ArtifactRegistryClient|storage\.Client)\("
+    )
+    offenders = [
+        str(path.relative_to(WIZARD))
+        for path in sorted(WIZARD.rglob("*.py"))
+        if "sandbox" not in path.relative_to(WIZARD).parts
+        and path.name != "target.py"
+        and builders.search(path.read_text("utf-8"))
+    ]
     assert offenders == []
 
 

@@ -14,8 +14,14 @@ from wizard.gcp.naming import validate_bucket_name, validate_project_id
 
 def test_googles_questions_are_registered_by_the_steps_that_need_them():
     known = catalogue()
-    assert {"gcp.project_id", "gcp.billing_account", "gcp.bucket_name", "gcp.bucket_location",
-            "gke.cluster_name", "gke.cluster_zone"} <= set(known)
+    assert {
+        "gcp.project_id",
+        "gcp.billing_account",
+        "gcp.bucket_name",
+        "gcp.bucket_location",
+        "gke.cluster_name",
+        "gke.cluster_zone",
+    } <= set(known)
     needed = {key for chapter in load_chapters().values() for key in chapter.needs()}
     assert needed <= set(known)  # every answer a chapter's steps need has its question
 
@@ -48,7 +54,8 @@ def test_the_bucket_suggestion_follows_the_project():
 
 
 def test_a_chapter_named_in_the_environment_brings_its_question_to_the_answers_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     answers = tmp_path / "answers.toml"
     answers.write_text('[toy]\ngreeting = "hello"\n')
     monkeypatch.setenv("MLOPS_WIZARD_CHAPTERS", "tests.toy_chapter")

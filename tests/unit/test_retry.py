@@ -9,21 +9,30 @@ from wizard.sandbox.faults import grpc_fault, http_fault
 
 
 def test_googles_passing_faults_are_retried():
-    for exc in (exceptions.ServiceUnavailable("The service is currently unavailable."),
-                exceptions.DeadlineExceeded("Deadline exceeded"), exceptions.InternalServerError("Internal error"),
-                exceptions.TooManyRequests("Quota exceeded for quota metric 'Requests' per minute"),
-                exceptions.BadGateway("bad gateway"), exceptions.GatewayTimeout("timeout")):
+    for exc in (
+        exceptions.ServiceUnavailable("The service is currently unavailable."),
+        exceptions.DeadlineExceeded("Deadline exceeded"),
+        exceptions.InternalServerError("Internal error"),
+        exceptions.TooManyRequests("Quota exceeded for quota metric 'Requests' per minute"),
+        exceptions.BadGateway("bad gateway"),
+        exceptions.GatewayTimeout("timeout"),
+    ):
         assert is_transient(exc), exc
 
 
 def test_what_waiting_cannot_fix_is_not_retried():
-    for exc in (exceptions.PermissionDenied("The caller does not have permission"), exceptions.NotFound("x"),
-                exceptions.Conflict("Requested entity already exists"), exceptions.FailedPrecondition("Precondition"),
-                exceptions.ResourceExhausted("The project cannot be created because you have exceeded your "
-                                             "allotted project quota."),
-                exceptions.ServiceUnavailable("Getting metadata from plugin failed with error: ('invalid_grant')"),
-                exceptions.ServiceUnavailable("failed to connect to all addresses; DNS resolution failed"),
-                ValueError("not a Google error")):
+    for exc in (
+        exceptions.PermissionDenied("The caller does not have permission"),
+        exceptions.NotFound("x"),
+        exceptions.Conflict("Requested entity already exists"),
+        exceptions.FailedPrecondition("Precondition"),
+        exceptions.ResourceExhausted(
+            "The project cannot be created because you have exceeded your allotted project quota."
+        ),
+        exceptions.ServiceUnavailable("Getting metadata from plugin failed with error: ('invalid_grant')"),
+        exceptions.ServiceUnavailable("failed to connect to all addresses; DNS resolution failed"),
+        ValueError("not a Google error"),
+    ):
         assert not is_transient(exc), exc
 
 

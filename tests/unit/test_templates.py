@@ -49,8 +49,10 @@ def ordered(node):
 
 def seed_text(chapter: int) -> str:
     if not SEEDS.is_dir():
-        pytest.skip(f"the guide's seeds are not beside the project ({SEEDS} is missing); "
-                    "the copies in tests/unit/data are compared instead")
+        pytest.skip(
+            f"the guide's seeds are not beside the project ({SEEDS} is missing); "
+            "the copies in tests/unit/data are compared instead"
+        )
     for path in sorted(SEEDS.glob("*.txt")):
         text = path.read_text("utf-8")
         if text.startswith(f"# Chapter {chapter}:"):
@@ -69,9 +71,11 @@ def yaml_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def seed_block(chapter: int, title: str | None = None, first_line: str | None = None) -> str:
-    found = [body for info, body in yaml_blocks(seed_text(chapter))
-             if (title is None or f'title="{title}"' in info)
-             and (first_line is None or body.startswith(first_line + "\n"))]
+    found = [
+        body
+        for info, body in yaml_blocks(seed_text(chapter))
+        if (title is None or f'title="{title}"' in info) and (first_line is None or body.startswith(first_line + "\n"))
+    ]
     assert len(found) == 1, f"expected one YAML block titled {title!r} in the chapter {chapter} seed"
     return found[0]
 
@@ -79,11 +83,14 @@ def seed_block(chapter: int, title: str | None = None, first_line: str | None = 
 # --- the test data is the seeds' text --------------------------------------------------
 
 
-@pytest.mark.parametrize("copy, chapter, title, first_line", [
-    (CH08_GITHUB, 8, ".github/workflows/mlops.yml", None),
-    (CH08_GITLAB, 8, ".gitlab-ci.yml", None),
-    (CH14_GITHUB_DEPLOY, 14, None, "name: Deploy"),
-])
+@pytest.mark.parametrize(
+    "copy, chapter, title, first_line",
+    [
+        (CH08_GITHUB, 8, ".github/workflows/mlops.yml", None),
+        (CH08_GITLAB, 8, ".gitlab-ci.yml", None),
+        (CH14_GITHUB_DEPLOY, 14, None, "name: Deploy"),
+    ],
+)
 def test_data_copies_are_the_seed_blocks(copy, chapter, title, first_line):
     assert copy.read_text("utf-8") == seed_block(chapter, title, first_line)
 
@@ -91,10 +98,13 @@ def test_data_copies_are_the_seed_blocks(copy, chapter, title, first_line):
 # --- chapter 8 ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("github/mlops.yml", CH08_GITHUB),
-    ("gitlab/gitlab-ci.yml", CH08_GITLAB),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("github/mlops.yml", CH08_GITHUB),
+        ("gitlab/gitlab-ci.yml", CH08_GITLAB),
+    ],
+)
 def test_chapter8_templates_parse_to_the_guides_data(name, expected):
     ours = yaml.safe_load(template_text(name))
     theirs = yaml.safe_load(expected.read_text("utf-8"))
@@ -102,10 +112,13 @@ def test_chapter8_templates_parse_to_the_guides_data(name, expected):
     assert ordered(ours) == ordered(theirs)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("github/mlops.yml", CH08_GITHUB),
-    ("gitlab/gitlab-ci.yml", CH08_GITLAB),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("github/mlops.yml", CH08_GITHUB),
+        ("gitlab/gitlab-ci.yml", CH08_GITLAB),
+    ],
+)
 def test_chapter8_templates_are_the_guides_text_with_its_comments(name, expected):
     assert template_text(name) == ANNOTATION.sub("", expected.read_text("utf-8"))
     assert "(1)!" not in template_text(name)
@@ -144,8 +157,11 @@ def test_deploy_workflow_filled_with_the_guides_values_is_the_guides_file():
 def test_deploy_workflow_filled_with_other_answers_differs_only_there():
     filled = yaml.safe_load(fmt(template_text("github/deploy.yml"), ANSWERS))
     expected = yaml.safe_load(CH14_GITHUB_DEPLOY.read_text("utf-8"))
-    gke = next(step for step in expected["jobs"]["deploy"]["steps"]
-               if step.get("uses") == "google-github-actions/get-gke-credentials@v1")
+    gke = next(
+        step
+        for step in expected["jobs"]["deploy"]["steps"]
+        if step.get("uses") == "google-github-actions/get-gke-credentials@v1"
+    )
     gke["with"] = {"cluster_name": "team-cluster", "location": "us-central1-b"}
     assert ordered(filled) == ordered(expected)
     assert not PLACEHOLDER.search(fmt(template_text("github/deploy.yml"), ANSWERS))
@@ -158,12 +174,17 @@ def test_deploy_workflow_filled_equals_the_seeds_block():
 
 def test_deploy_job_calls_the_deploy_workflow_on_main_after_training():
     job = yaml.safe_load(template_text("github/mlops-deploy-job.yml"))
-    assert ordered(job) == [("deploy", [
-        ("needs", "train"),
-        ("if", "github.ref == 'refs/heads/main'"),
-        ("uses", "./.github/workflows/deploy.yml"),
-        ("secrets", "inherit"),
-    ])]
+    assert ordered(job) == [
+        (
+            "deploy",
+            [
+                ("needs", "train"),
+                ("if", "github.ref == 'refs/heads/main'"),
+                ("uses", "./.github/workflows/deploy.yml"),
+                ("secrets", "inherit"),
+            ],
+        )
+    ]
 
 
 def test_deploy_job_appended_to_mlops_yml_lands_under_jobs():
@@ -189,7 +210,10 @@ def test_gitlab_deploy_job_parses_with_and_without_answers():
     raw = yaml.safe_load(template_text("gitlab/deploy-job.yml"))
     assert list(raw) == ["deploy"]
     assert set(PLACEHOLDER.findall(template_text("gitlab/deploy-job.yml"))) == {
-        "{gke.cluster_name}", "{gke.cluster_zone}", "{gcp.project_id}"}
+        "{gke.cluster_name}",
+        "{gke.cluster_zone}",
+        "{gcp.project_id}",
+    }
     assert not PLACEHOLDER.search(fmt(template_text("gitlab/deploy-job.yml"), ANSWERS))
 
 
@@ -225,8 +249,9 @@ def test_gitlab_deploy_job_does_what_the_guide_asks():
     decode = [line for line in lines if "MLEM_GCP_SERVICE_ACCOUNT_KEY" in line]
     assert len(decode) == 1 and "base64 -d >" in decode[0] and "GOOGLE_APPLICATION_CREDENTIALS" in decode[0]
     activate = lines.index('gcloud auth activate-service-account --key-file="${GOOGLE_APPLICATION_CREDENTIALS}"')
-    credentials = lines.index("gcloud container clusters get-credentials team-cluster "
-                              "--zone us-central1-b --project my-mlops-1234")
+    credentials = lines.index(
+        "gcloud container clusters get-credentials team-cluster --zone us-central1-b --project my-mlops-1234"
+    )
     install = lines.index("pip install --requirement requirements-freeze.txt")
     deploy = lines.index("mlem deployment run --load service_classifier --model model")
     assert lines.index(decode[0]) < activate < credentials < deploy and install < deploy

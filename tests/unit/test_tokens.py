@@ -13,9 +13,19 @@ from wizard.gcp.target import Target
 from wizard.session import detect_forge
 from wizard.workspace.repo import Workspace
 
-TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GITLAB_TOKEN",
-                   "GITLAB_ACCESS_TOKEN", "GITLAB_PRIVATE_TOKEN", "GH_HOST", "GITLAB_HOST", "GL_HOST",
-                   "MLOPS_WIZARD_SANDBOX_TOKEN")
+TOKEN_VARIABLES = (
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "GITHUB_ENTERPRISE_TOKEN",
+    "GITLAB_TOKEN",
+    "GITLAB_ACCESS_TOKEN",
+    "GITLAB_PRIVATE_TOKEN",
+    "GH_HOST",
+    "GITLAB_HOST",
+    "GL_HOST",
+    "MLOPS_WIZARD_SANDBOX_TOKEN",
+)
 SELF_MANAGED = ForgeRef("gitlab", "gitlab.example.org", "team/mlops", "https")
 
 
@@ -33,8 +43,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def install_glab(bin_dir: Path, host: str, token: str) -> None:
     """A glab that, like the real one, answers `glab config get token --host HOST` (keyring included)."""
     script = bin_dir / "glab"
-    script.write_text(f'#!/bin/sh\nif [ "$*" = "config get token --host {host}" ]; then echo {token}; exit 0; fi\n'
-                      'exit 1\n')
+    script.write_text(
+        f'#!/bin/sh\nif [ "$*" = "config get token --host {host}" ]; then echo {token}; exit 0; fi\nexit 1\n'
+    )
     script.chmod(0o755)
 
 
@@ -70,8 +81,9 @@ def _repo_with_origin(path: Path, origin: str) -> Workspace:
     return Workspace(path, path / ".git")
 
 
-def test_gh_host_and_gitlab_host_name_the_forge_of_a_self_hosted_origin(clean_env: Path, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch):
+def test_gh_host_and_gitlab_host_name_the_forge_of_a_self_hosted_origin(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     enterprise = _repo_with_origin(tmp_path / "a", "https://ghe.corp.example/data-team/mlops.git")
     managed = _repo_with_origin(tmp_path / "b", "git@code.corp.example:data-team/ml/mlops.git")
     google = Target(kind="google")

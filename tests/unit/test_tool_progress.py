@@ -25,7 +25,7 @@ def test_lines_that_are_not_bars_are_left_to_the_log():
 
 
 def test_sizes_read_like_a_person_would_say_them():
-    assert human(75) == "75 B" and human(1792) == "1.8 KiB" and human(5 * 1024 ** 2) == "5.0 MiB"
+    assert human(75) == "75 B" and human(1792) == "1.8 KiB" and human(5 * 1024**2) == "5.0 MiB"
 
 
 def test_pip_says_which_package_it_is_at():

@@ -71,8 +71,9 @@ def _explain_one(exc: BaseException, doing: str, auth_exc: Any) -> WizardError |
             fix=f"Run `{LOGIN}` to sign in again, then run the wizard again.",
         )
     if isinstance(exc, auth_exc.TransportError) or (
-        "metadata from plugin failed" in lowered and ("connection" in lowered or "timed out" in lowered
-                                                      or "max retries" in lowered)):
+        "metadata from plugin failed" in lowered
+        and ("connection" in lowered or "timed out" in lowered or "max retries" in lowered)
+    ):
         return WizardError(
             what=f"Google could not be reached ({doing}): you seem to be offline.",
             why="Getting an access token from Google's sign-in server failed: " + text.splitlines()[0][:300],

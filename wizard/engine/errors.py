@@ -75,7 +75,7 @@ def translate(exc: BaseException, doing: str) -> WizardError:
         return _translate_google(exc, doing, gexc)
     if isinstance(exc, subprocess.CalledProcessError):
         cmd = exc.cmd if isinstance(exc.cmd, str) else " ".join(str(c) for c in exc.cmd)
-        output = (exc.stderr or exc.output or "")
+        output = exc.stderr or exc.output or ""
         if isinstance(output, bytes):
             output = output.decode("utf-8", "replace")
         tail = "\n".join(output.strip().splitlines()[-6:])
@@ -138,8 +138,17 @@ def _translate_google(exc: BaseException, doing: str, gexc: Any) -> WizardError:
             fix="This is an allowance, not a passing fault: free some of it (or ask Google for more: "
             "https://console.cloud.google.com/iam-admin/quotas), then run the wizard again.",
         )
-    if isinstance(exc, (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,
-                        gexc.TooManyRequests, gexc.Aborted, gexc.GatewayTimeout)):
+    if isinstance(
+        exc,
+        (
+            gexc.ServiceUnavailable,
+            gexc.DeadlineExceeded,
+            gexc.InternalServerError,
+            gexc.TooManyRequests,
+            gexc.Aborted,
+            gexc.GatewayTimeout,
+        ),
+    ):
         return WizardError(
             what=f"Failed while {doing}: Google Cloud is temporarily unavailable.",
             why=message,

@@ -26,8 +26,9 @@ class Prerequisite:
     for_preflight: bool = True
 
 
-def unmet(number: int, prerequisites: Sequence[Prerequisite], ctx: Context, earlier: Sequence[int],
-          later: Sequence[int] = ()) -> WizardError | None:
+def unmet(
+    number: int, prerequisites: Sequence[Prerequisite], ctx: Context, earlier: Sequence[int], later: Sequence[int] = ()
+) -> WizardError | None:
     """The error for the first prerequisite of chapter `number` that is neither met nor made earlier in this run."""
     for prerequisite in prerequisites:
         if prerequisite.made_by in earlier:
@@ -36,11 +37,15 @@ def unmet(number: int, prerequisites: Sequence[Prerequisite], ctx: Context, earl
         if missing is None:
             continue
         if prerequisite.made_by in later:
-            fix = (f"Ask for chapter {prerequisite.made_by} before chapter {number}: "
-                   f"`mlops-wizard run --chapter {prerequisite.made_by} --chapter {number}`.")
+            fix = (
+                f"Ask for chapter {prerequisite.made_by} before chapter {number}: "
+                f"`mlops-wizard run --chapter {prerequisite.made_by} --chapter {number}`."
+            )
         else:
-            fix = (f"Do chapter {prerequisite.made_by} first (`mlops-wizard run --chapter {prerequisite.made_by}`), "
-                   f"or ask for both: `--chapter {prerequisite.made_by} --chapter {number}`.")
+            fix = (
+                f"Do chapter {prerequisite.made_by} first (`mlops-wizard run --chapter {prerequisite.made_by}`), "
+                f"or ask for both: `--chapter {prerequisite.made_by} --chapter {number}`."
+            )
         return WizardError(
             what=f"Chapter {number} needs {prerequisite.what}: {missing}.",
             why=f"Chapter {prerequisite.made_by} of the guide makes it; nothing was changed.",

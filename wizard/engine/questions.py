@@ -178,8 +178,10 @@ def precedence(earlier: Mapping[str, str], given: Mapping[str, str]) -> tuple[di
 def conflict_error(conflicts: list[Conflict], answers_file: Path | str | None = None) -> WizardError:
     """Under --yes nothing can be asked: stop before any change, naming both values of each key."""
     where = f"the answers file {answers_file}" if answers_file else "the answers file"
-    lines = [f"{c.key}: you answered '{c.earlier}' earlier (kept in the checkpoint); {where} says '{c.in_file}'."
-             for c in conflicts]
+    lines = [
+        f"{c.key}: you answered '{c.earlier}' earlier (kept in the checkpoint); {where} says '{c.in_file}'."
+        for c in conflicts
+    ]
     return WizardError(
         what="Your earlier answers and " + where + " differ: which one is meant is not clear.",
         why="\n".join(lines),

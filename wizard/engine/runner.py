@@ -50,8 +50,13 @@ class Runner:
         self.ctx = ctx
 
     # -- answers -------------------------------------------------------------------------
-    def resolve_answers(self, given: Mapping[str, str], ask: Asker | None = None,
-                        defaults: Mapping[str, str] | None = None, save: bool = True) -> dict[str, str]:
+    def resolve_answers(
+        self,
+        given: Mapping[str, str],
+        ask: Asker | None = None,
+        defaults: Mapping[str, str] | None = None,
+        save: bool = True,
+    ) -> dict[str, str]:
         """Validate what was given, fill defaults, ask for the rest (or fail naming it).
 
         `defaults` are generated values (the demo's) that only fill what nobody answered;
@@ -77,7 +82,7 @@ class Runner:
                         what=f"The answer '{key}' is missing.",
                         why=f"{question.prompt}: {question.help}",
                         fix=f"Add it to the answers file under [{key.split('.')[0]}] as "
-                        f"{key.split('.', 1)[1]} = \"...\", or run without --yes to be asked.",
+                        f'{key.split(".", 1)[1]} = "...", or run without --yes to be asked.',
                     )
                 answers[key] = default
                 continue
@@ -245,7 +250,7 @@ def preflight_run(chapters: Sequence[Chapter], ctx: Context, steps: bool = True)
     numbers = [chapter.number for chapter in chapters]
     for index, chapter in enumerate(chapters):
         runner = Runner(chapter, ctx)
-        earlier, later = numbers[:index], numbers[index + 1:]
+        earlier, later = numbers[:index], numbers[index + 1 :]
         runner.check_prerequisites(earlier, later)
         runner.check_repository()
         if steps and not any(p.made_by in earlier and p.for_preflight for p in chapter.prerequisites):
@@ -266,8 +271,10 @@ def check_changed_answers(ctx: Context, given: Mapping[str, str]) -> None:
             continue
         label = QUESTIONS[key].names
         question = f"Switch from {label} {old} to {label} {new}?"
-        detail = (f"This repository was set up with {key} = {old} (the wizard's checkpoint remembers it); "
-                  f"your answers now say {new}. Going on creates or uses {new} and points this repository at it.")
+        detail = (
+            f"This repository was set up with {key} = {old} (the wizard's checkpoint remembers it); "
+            f"your answers now say {new}. Going on creates or uses {new} and points this repository at it."
+        )
         if ctx.options.get("allow_changes") or (ctx.confirm is not None and ctx.confirm(question, detail)):
             ctx.reporter(Notice(f"Switching {key} from {old} to {new}, as you asked", level="warning"))
             continue
@@ -275,6 +282,6 @@ def check_changed_answers(ctx: Context, given: Mapping[str, str]) -> None:
             what=f"Your answers name {label} {new}, but this repository was set up with {label} {old}; "
             "nothing was changed.",
             why=detail,
-            fix=f"To go on with {old}, answer {key.split('.', 1)[1]} = \"{old}\" (or leave it out: the checkpoint "
+            fix=f'To go on with {old}, answer {key.split(".", 1)[1]} = "{old}" (or leave it out: the checkpoint '
             f"remembers it). To move to {new} on purpose, run again and agree when asked, or with --allow-changes.",
         )

@@ -54,11 +54,16 @@ class StateStore:
             data = json.loads(self.path.read_text("utf-8"))
             newer = data.get("schema_version") if isinstance(data, dict) else None
             if isinstance(newer, int) and newer > SCHEMA_VERSION:
-                message = (f"The checkpoint {self.path} was written by a newer mlops-wizard (schema_version {newer}; "
-                           f"this one knows {SCHEMA_VERSION}). It was left as it is.")
+                message = (
+                    f"The checkpoint {self.path} was written by a newer mlops-wizard (schema_version {newer}; "
+                    f"this one knows {SCHEMA_VERSION}). It was left as it is."
+                )
                 if not self.read_only:
-                    raise WizardError(what=message, why="This older wizard could misread it and lose your answers.",
-                                      fix="Upgrade the wizard (`pip install --upgrade mlops-wizard`) and run again.")
+                    raise WizardError(
+                        what=message,
+                        why="This older wizard could misread it and lose your answers.",
+                        fix="Upgrade the wizard (`pip install --upgrade mlops-wizard`) and run again.",
+                    )
                 self.notices.append(message + " Status observes the world without it.")
                 return empty_state()
             if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
@@ -69,8 +74,10 @@ class StateStore:
             return data
         except (ValueError, OSError, UnicodeDecodeError) as exc:
             if self.read_only:
-                self.notices.append(f"The checkpoint file {self.path} could not be read ({exc}); status observes the "
-                                    "world without it and leaves the file as it is.")
+                self.notices.append(
+                    f"The checkpoint file {self.path} could not be read ({exc}); status observes the "
+                    "world without it and leaves the file as it is."
+                )
                 return empty_state()
             aside = self.path.with_name(f"{STATE_FILE}.unreadable-{int(time.time())}")
             os.replace(self.path, aside)

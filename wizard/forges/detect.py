@@ -81,8 +81,12 @@ def parse_origin(url: str, github_url: str | None = None, gitlab_url: str | None
     kind = "unknown"
     if bare_host == "github.com" or _names(host, github_url):
         kind = "github"
-    elif (bare_host == "gitlab.com" or _names(host, gitlab_url) or bare_host.startswith("gitlab.")
-          or ".gitlab." in bare_host):
+    elif (
+        bare_host == "gitlab.com"
+        or _names(host, gitlab_url)
+        or bare_host.startswith("gitlab.")
+        or ".gitlab." in bare_host
+    ):
         kind = "gitlab"
     if kind == "github" and path.count("/") != 1:
         return None  # GitHub repositories are always owner/name

@@ -16,8 +16,13 @@ from wizard.forges.tokens import create_token_help
 
 # Fine-grained permissions as GitHub names them in X-Accepted-GitHub-Permissions, and as its
 # token settings page shows them.
-PERMISSION_NAMES = {"secrets": "Secrets", "contents": "Contents", "workflows": "Workflows", "actions": "Actions",
-                    "metadata": "Metadata"}
+PERMISSION_NAMES = {
+    "secrets": "Secrets",
+    "contents": "Contents",
+    "workflows": "Workflows",
+    "actions": "Actions",
+    "metadata": "Metadata",
+}
 LEVEL_NAMES = {"read": "Read-only", "write": "Read and write", "admin": "Admin"}
 
 
@@ -46,8 +51,9 @@ class GitHubForge:
             from github import Auth, Github
 
             extra: dict[str, Any] = {"seconds_between_requests": 0, "seconds_between_writes": 0} if self._fast else {}
-            self._client = Github(base_url=self.api_url, auth=Auth.Token(self._token), retry=_retry(self._tell),
-                                  timeout=30, **extra)
+            self._client = Github(
+                base_url=self.api_url, auth=Auth.Token(self._token), retry=_retry(self._tell), timeout=30, **extra
+            )
         return self._client
 
     def _tell(self, message: str) -> None:
@@ -110,31 +116,44 @@ class GitHubForge:
         problems: list[str] = []
         can_push = bool(permissions and (permissions.push or permissions.admin))
         if not can_push and scopes is None and (self._fine_grained_missing() or not self._listed()):
-            problems.append(f"The fine-grained token cannot push to {self.repo_path}: select this repository in the "
-                            "token, with Contents, Secrets and Workflows set to Read and write.")
+            problems.append(
+                f"The fine-grained token cannot push to {self.repo_path}: select this repository in the "
+                "token, with Contents, Secrets and Workflows set to Read and write."
+            )
             return TokenCheck(login, None, False, False, False, problems)
         if not can_push:
-            problems.append(f"{login} cannot push to {self.repo_path}: write access is needed (its owner can add "
-                            f"{login} as a collaborator with the Write role or more).")
+            problems.append(
+                f"{login} cannot push to {self.repo_path}: write access is needed (its owner can add "
+                f"{login} as a collaborator with the Write role or more)."
+            )
         if scopes is not None:
             if "repo" not in scopes:
-                problems.append("The token lacks the `repo` scope, which GitHub requires to store an Actions secret "
-                                "and push" + (" (`public_repo` is not enough for secrets)." if "public_repo" in scopes
-                                              else "."))
+                problems.append(
+                    "The token lacks the `repo` scope, which GitHub requires to store an Actions secret "
+                    "and push" + (" (`public_repo` is not enough for secrets)." if "public_repo" in scopes else ".")
+                )
             if "workflow" not in scopes:
-                problems.append("The token lacks the `workflow` scope: GitHub refuses pushes that add or change "
-                                "files in .github/workflows/ without it.")
+                problems.append(
+                    "The token lacks the `workflow` scope: GitHub refuses pushes that add or change "
+                    "files in .github/workflows/ without it."
+                )
             can_write_workflows = "workflow" in scopes and "repo" in scopes
             can_manage_secrets = "repo" in scopes and can_push
         else:
             missing = self._fine_grained_missing()
             for permission in missing:
-                problems.append(f"The fine-grained token lacks \"{permission}\" on {self.repo_path}.")
+                problems.append(f'The fine-grained token lacks "{permission}" on {self.repo_path}.')
             can_manage_secrets = not any(m.startswith("Secrets") for m in missing) and can_push
             can_write_workflows = not any(m.startswith(("Workflows", "Contents")) for m in missing) and can_push
             can_push = can_push and not any(m.startswith("Contents") for m in missing)
-        return TokenCheck(login, list(scopes) if scopes is not None else None, can_push, can_write_workflows,
-                          can_manage_secrets, problems)
+        return TokenCheck(
+            login,
+            list(scopes) if scopes is not None else None,
+            can_push,
+            can_write_workflows,
+            can_manage_secrets,
+            problems,
+        )
 
     def with_token(self, token: str) -> GitHubForge:
         """The same repository seen with another token (git's own credential, say)."""
@@ -149,11 +168,14 @@ class GitHubForge:
         check = self.check_token()
         problems = []
         if not check.can_push:
-            problems.append(f"{check.login} cannot push to {self.repo_path} with it (write access and, for a classic "
-                            "token, the `repo` scope are needed)")
+            problems.append(
+                f"{check.login} cannot push to {self.repo_path} with it (write access and, for a classic "
+                "token, the `repo` scope are needed)"
+            )
         elif not check.can_write_workflows:
-            problems.append("it lacks the `workflow` scope" if check.scopes is not None
-                            else 'it lacks "Workflows: Read and write"')
+            problems.append(
+                "it lacks the `workflow` scope" if check.scopes is not None else 'it lacks "Workflows: Read and write"'
+            )
             problems[-1] += ", so GitHub would refuse the push of .github/workflows/ files"
         return problems
 
@@ -169,8 +191,12 @@ class GitHubForge:
         checks = [
             ("DELETE", f"{base}/actions/secrets/MLOPS_WIZARD_CHECK_{probe}", None, "secrets"),
             ("DELETE", f"{base}/contents/mlops-wizard-check-{probe.lower()}.txt", nothing, "contents"),
-            ("DELETE", f"{base}/contents/.github/workflows/mlops-wizard-check-{probe.lower()}.yml", nothing,
-             "workflows"),
+            (
+                "DELETE",
+                f"{base}/contents/.github/workflows/mlops-wizard-check-{probe.lower()}.yml",
+                nothing,
+                "workflows",
+            ),
         ]
         missing: list[str] = []
         for verb, url, body, permission in checks:
@@ -191,12 +217,17 @@ class GitHubForge:
         from github import GithubException
 
         try:
-            status, headers, _ = self._call(lambda: self._github().requester.requestJson(verb, url, input=body),
-                                            "checking what the fine-grained token may do")
+            status, headers, _ = self._call(
+                lambda: self._github().requester.requestJson(verb, url, input=body),
+                "checking what the fine-grained token may do",
+            )
         except WizardError as error:
             cause = error.__context__
-            if isinstance(cause, GithubException) and cause.status in (401, 403) and \
-                    explain_rate_limit("GitHub", cause.status, str(cause.data), _headers_of(cause), "") is None:
+            if (
+                isinstance(cause, GithubException)
+                and cause.status in (401, 403)
+                and explain_rate_limit("GitHub", cause.status, str(cause.data), _headers_of(cause), "") is None
+            ):
                 return cause.status, _headers_of(cause)
             raise
         return status, {str(k).lower(): str(v) for k, v in (headers or {}).items()}
@@ -227,8 +258,19 @@ class GitHubForge:
     def runs_for(self, sha: str) -> list[RunInfo]:
         repo = self._repository()
         runs = self._call(lambda: list(repo.get_workflow_runs(head_sha=sha)), "listing the workflow runs")
-        out = [RunInfo(str(r.id), r.head_sha, r.status, r.conclusion, r.html_url, r.name or "",
-                       str(r.raw_data.get("path") or ""), r.run_started_at or r.created_at) for r in runs]
+        out = [
+            RunInfo(
+                str(r.id),
+                r.head_sha,
+                r.status,
+                r.conclusion,
+                r.html_url,
+                r.name or "",
+                str(r.raw_data.get("path") or ""),
+                r.run_started_at or r.created_at,
+            )
+            for r in runs
+        ]
         return sorted(out, key=lambda r: int(r.run_id), reverse=True)
 
     def run_log_hint(self, run: RunInfo) -> str:
@@ -277,8 +319,12 @@ def _explain(exc: Any, doing: str, forge: GitHubForge) -> WizardError:
             fix="Wait a moment and retry; nothing was lost.",
             retryable=True,
         )
-    return WizardError(what=f"GitHub answered {status} while {doing}.", why=message or str(exc),
-                       fix="Check the repository settings and retry.", retryable=True)
+    return WizardError(
+        what=f"GitHub answered {status} while {doing}.",
+        why=message or str(exc),
+        fix="Check the repository settings and retry.",
+        retryable=True,
+    )
 
 
 def create_token_help_for(forge: GitHubForge) -> str:
@@ -314,8 +360,13 @@ def _retry(tell: Callable[[str], None]) -> Any:
                 getattr(self, "tell", tell)(f"GitHub limited the rate of requests: waiting {wait:.0f} s, as it asks")
             return retry
 
-    retry = TellingRetry(total=4, status_forcelist=[429], secondary_rate_wait=5,
-                         max_rate_limit_wait=MAX_RATE_LIMIT_WAIT, backoff_factor=0.5)
+    retry = TellingRetry(
+        total=4,
+        status_forcelist=[429],
+        secondary_rate_wait=5,
+        max_rate_limit_wait=MAX_RATE_LIMIT_WAIT,
+        backoff_factor=0.5,
+    )
     retry.tell = tell
     return retry
 

@@ -23,8 +23,17 @@ from wizard.forges.base import RunInfo, SecretInfo, TokenCheck
 from wizard.forges.limits import MAX_RATE_LIMIT_WAIT, explain_rate_limit, reset_in
 
 DEVELOPER, MAINTAINER = 30, 40
-ROLES = {0: "No access", 5: "Minimal access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
-         40: "Maintainer", 50: "Owner", 60: "Admin"}
+ROLES = {
+    0: "No access",
+    5: "Minimal access",
+    10: "Guest",
+    15: "Planner",
+    20: "Reporter",
+    30: "Developer",
+    40: "Maintainer",
+    50: "Owner",
+    60: "Admin",
+}
 
 # The guide's settings for the key variable: Protect off, Mask on, Expand variable reference off.
 GUIDE_VARIABLE = {"masked": True, "protected": False, "raw": True, "variable_type": "env_var"}
@@ -37,18 +46,25 @@ _NOTE = re.compile(r"^Stored by mlops-wizard at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(
 
 # GitLab pipeline status -> (GitHub-style status, conclusion once completed).
 _STATUS: dict[str, tuple[str, str | None]] = {
-    "created": ("queued", None), "waiting_for_resource": ("queued", None), "preparing": ("queued", None),
-    "pending": ("queued", None), "scheduled": ("queued", None),
-    "running": ("in_progress", None), "canceling": ("in_progress", None),
-    "success": ("completed", "success"), "failed": ("completed", "failure"),
-    "canceled": ("completed", "cancelled"), "skipped": ("completed", "skipped"),
+    "created": ("queued", None),
+    "waiting_for_resource": ("queued", None),
+    "preparing": ("queued", None),
+    "pending": ("queued", None),
+    "scheduled": ("queued", None),
+    "running": ("in_progress", None),
+    "canceling": ("in_progress", None),
+    "success": ("completed", "success"),
+    "failed": ("completed", "failure"),
+    "canceled": ("completed", "cancelled"),
+    "skipped": ("completed", "skipped"),
     "manual": ("completed", "action_required"),  # blocked on a manual job: it will not go on by itself
 }
 
 # Lines every runner prints at the end of a failed job: they never say why.
 _BOILERPLATE = re.compile(
     r"^(ERROR: Job failed\b.*|Cleaning up (project directory|file based variables).*|Uploading artifacts.*"
-    r"|Saving cache.*|Creating cache .*|Not uploading cache.*|WARNING: .*cache.*|section_(start|end):.*)$")
+    r"|Saving cache.*|Creating cache .*|Not uploading cache.*|WARNING: .*cache.*|section_(start|end):.*)$"
+)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SECTION = re.compile(r"section_(?:start|end):\d+:[A-Za-z0-9_.-]+(?:\[[^\]]*\])?")
 
@@ -87,16 +103,25 @@ class GitLabForge:
             # learner can watch is stopped here and explained instead (see wizard.forges.limits).
             session = requests.Session()
             session.hooks["response"].append(self._on_rate_limit)
-            self._client = gitlab.Gitlab(self.url, private_token=self._token, retry_transient_errors=False,
-                                         timeout=30, ssl_verify=self.ssl_verify, session=session)
+            self._client = gitlab.Gitlab(
+                self.url,
+                private_token=self._token,
+                retry_transient_errors=False,
+                timeout=30,
+                ssl_verify=self.ssl_verify,
+                session=session,
+            )
         return self._client
 
     def _on_rate_limit(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         _refuse_long_rate_limit_waits(response)
         if response.status_code == 429 and self.notify is not None:
             wait = reset_in({str(k): str(v) for k, v in response.headers.items()})
-            self.notify("GitLab limited the rate of requests: waiting"
-                        + (f" {wait:.0f} s" if wait is not None else "") + ", as it asks")
+            self.notify(
+                "GitLab limited the rate of requests: waiting"
+                + (f" {wait:.0f} s" if wait is not None else "")
+                + ", as it asks"
+            )
         return response
 
     def _call(self, fn: Callable[[], Any], doing: str) -> Any:
@@ -116,8 +141,10 @@ class GitLabForge:
         return text.replace(self._token, "***") if self._token else text
 
     def token_help(self) -> str:
-        return (f"Create a personal access token with the `api` scope at {self.url}/-/user_settings/"
-                "personal_access_tokens, then `export GITLAB_TOKEN=...` — or log in with `glab auth login`.")
+        return (
+            f"Create a personal access token with the `api` scope at {self.url}/-/user_settings/"
+            "personal_access_tokens, then `export GITLAB_TOKEN=...` — or log in with `glab auth login`."
+        )
 
     def _not_found(self, doing: str) -> WizardError:
         return WizardError(
@@ -135,8 +162,11 @@ class GitLabForge:
 
         if isinstance(exc, LongRateLimit):
             return explain_rate_limit("GitLab", 429, exc.text, exc.headers, doing) or WizardError(
-                what=f"GitLab limited the rate of requests while {doing}.", why=exc.text,
-                fix="Wait and run the wizard again; nothing was lost.", retryable=True)
+                what=f"GitLab limited the rate of requests while {doing}.",
+                why=exc.text,
+                fix="Wait and run the wizard again; nothing was lost.",
+                retryable=True,
+            )
         if isinstance(exc, gitlab.GitlabError) and exc.response_code is not None:
             code = exc.response_code
             text = self._scrub(_gitlab_message(exc))
@@ -170,8 +200,11 @@ class GitLabForge:
                 return self._not_found(doing)
             if code == 429:  # still limited after python-gitlab's own waits
                 return explain_rate_limit("GitLab", 429, text or "429 Too Many Requests.", {}, doing) or WizardError(
-                    what=f"GitLab limited the rate of requests while {doing}.", why=text,
-                    fix="Wait a minute and retry; nothing was lost.", retryable=True)
+                    what=f"GitLab limited the rate of requests while {doing}.",
+                    why=text,
+                    fix="Wait a minute and retry; nothing was lost.",
+                    retryable=True,
+                )
             if code >= 500:
                 return WizardError(
                     what=f"GitLab at {self.url} is not answering properly while {doing} ({code}).",
@@ -247,9 +280,11 @@ class GitLabForge:
             raise self._explain(exc, "checking the token") from None
 
         problems: list[str] = []
-        api_problem = (f"The token lacks the `api` scope, which the wizard needs to store the CI/CD variable and "
-                       f"read pipelines: create a personal access token with the api scope at "
-                       f"{self.url}/-/user_settings/personal_access_tokens.")
+        api_problem = (
+            f"The token lacks the `api` scope, which the wizard needs to store the CI/CD variable and "
+            f"read pipelines: create a personal access token with the api scope at "
+            f"{self.url}/-/user_settings/personal_access_tokens."
+        )
         if scopes is not None and "api" not in scopes:
             problems.append(api_problem)
         try:
@@ -270,11 +305,15 @@ class GitLabForge:
         has_api = scopes is None or "api" in scopes
         can_manage = level >= MAINTAINER and has_api
         if level < DEVELOPER:
-            problems.append(f"{login} is {role} on {self.repo_path}: pushing .gitlab-ci.yml needs at least the "
-                            "Developer role, and storing the CI/CD variable needs Maintainer or Owner.")
+            problems.append(
+                f"{login} is {role} on {self.repo_path}: pushing .gitlab-ci.yml needs at least the "
+                "Developer role, and storing the CI/CD variable needs Maintainer or Owner."
+            )
         elif level < MAINTAINER:
-            problems.append(f"{login} is {role} on {self.repo_path}: GitLab lets only Maintainers and Owners "
-                            "manage CI/CD variables; ask an Owner to make you Maintainer (Manage > Members).")
+            problems.append(
+                f"{login} is {role} on {self.repo_path}: GitLab lets only Maintainers and Owners "
+                "manage CI/CD variables; ask an Owner to make you Maintainer (Manage > Members)."
+            )
         return TokenCheck(login, scopes, can_push, can_push, can_manage, problems)
 
     def with_token(self, token: str) -> GitLabForge:
@@ -313,9 +352,11 @@ class GitLabForge:
             raise self._explain(exc, f"reading the branch {branch}") from None
         if getattr(found, "can_push", True) is False:
             if getattr(found, "protected", False):
-                problems.append(f"{branch} is a protected branch this account may not push to (by default only "
-                                "Maintainers may): ask a Maintainer to allow Developers to push to it (Settings > "
-                                "Repository > Protected branches) or to make you Maintainer")
+                problems.append(
+                    f"{branch} is a protected branch this account may not push to (by default only "
+                    "Maintainers may): ask a Maintainer to allow Developers to push to it (Settings > "
+                    "Repository > Protected branches) or to make you Maintainer"
+                )
             else:
                 problems.append(f"this account may not push to {self.repo_path} (it needs the Developer role or more)")
         return problems
@@ -323,8 +364,9 @@ class GitLabForge:
     def _access_level(self, project: Any, user_id: Any) -> int:
         """The user's role on the project: the higher of project and group access, else from the members."""
         permissions = getattr(project, "permissions", None) or {}
-        levels = [int((permissions.get(kind) or {}).get("access_level") or 0)
-                  for kind in ("project_access", "group_access")]
+        levels = [
+            int((permissions.get(kind) or {}).get("access_level") or 0) for kind in ("project_access", "group_access")
+        ]
         if max(levels) > 0 or user_id is None:
             return max(levels)
         try:  # inherited membership (parent groups) does not always show in `permissions`
@@ -355,8 +397,12 @@ class GitLabForge:
         wanted = {"value": value, **GUIDE_VARIABLE, "description": NOTE_PREFIX + _now()}
         current = self.get_secret(name)
         if current is not None:
-            if (current.value, current.masked, current.protected, current.raw) == (value, True, False, True) \
-                    and current.value is not None:
+            if (current.value, current.masked, current.protected, current.raw) == (
+                value,
+                True,
+                False,
+                True,
+            ) and current.value is not None:
                 return  # already as the guide wants it: no write
             if current.hidden:
                 # A "masked and hidden" variable stays so: GitLab refuses any change of its visibility
@@ -369,8 +415,11 @@ class GitLabForge:
             project.variables.create({"key": name, **wanted})
         except gitlab.GitlabCreateError as exc:
             errors = _body(exc).get("message")
-            if exc.response_code == 400 and isinstance(errors, dict) and any(
-                    "has already been taken" in str(e) for e in errors.get("key") or []):
+            if (
+                exc.response_code == 400
+                and isinstance(errors, dict)
+                and any("has already been taken" in str(e) for e in errors.get("key") or [])
+            ):
                 self._update_variable(project, name, wanted, doing)  # created meanwhile
                 return
             raise self._variable_error(exc, name, value, doing) from None
@@ -387,8 +436,12 @@ class GitLabForge:
         import gitlab
 
         errors = _body(exc).get("message") if isinstance(exc, gitlab.GitlabError) else None
-        if isinstance(exc, gitlab.GitlabError) and exc.response_code == 400 and isinstance(errors, dict) \
-                and errors.get("value"):
+        if (
+            isinstance(exc, gitlab.GitlabError)
+            and exc.response_code == 400
+            and isinstance(errors, dict)
+            and errors.get("value")
+        ):
             lines = value.count("\n") + 1
             facts = f"{len(value)} characters, {lines} line{'s' if lines != 1 else ''}"
             if any(c.isspace() for c in value.strip("\n")):
@@ -421,13 +474,23 @@ class GitLabForge:
         project = self._get_project()
         pipelines = self._call(
             lambda: project.pipelines.list(sha=sha, order_by="id", sort="desc", get_all=True),
-            f"listing the pipelines of {sha[:7]}")
+            f"listing the pipelines of {sha[:7]}",
+        )
         runs = []
         for p in pipelines:
             status, conclusion = pipeline_state(str(p.status))
             label = getattr(p, "name", None) or f"pipeline #{p.id} ({getattr(p, 'source', '') or 'push'} on {p.ref})"
-            runs.append(RunInfo(str(p.id), p.sha, status, conclusion, p.web_url, label,
-                                started_at=_when(getattr(p, "created_at", None))))
+            runs.append(
+                RunInfo(
+                    str(p.id),
+                    p.sha,
+                    status,
+                    conclusion,
+                    p.web_url,
+                    label,
+                    started_at=_when(getattr(p, "created_at", None)),
+                )
+            )
         return sorted(runs, key=lambda r: int(r.run_id), reverse=True)
 
     def rerun(self, run: RunInfo) -> None:
@@ -528,8 +591,15 @@ def _secret_info(name: str, var: Any) -> SecretInfo:
         return None if value is None else bool(value)
 
     note = _NOTE.match(str(getattr(var, "description", None) or ""))
-    return SecretInfo(name=name, updated_at=note.group(1) if note else None, value=getattr(var, "value", None),
-                      masked=flag("masked"), protected=flag("protected"), raw=flag("raw"), hidden=flag("hidden"))
+    return SecretInfo(
+        name=name,
+        updated_at=note.group(1) if note else None,
+        value=getattr(var, "value", None),
+        masked=flag("masked"),
+        protected=flag("protected"),
+        raw=flag("raw"),
+        hidden=flag("hidden"),
+    )
 
 
 def _now() -> str:

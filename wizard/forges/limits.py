@@ -40,12 +40,14 @@ def is_rate_limit(status: int | None, message: str, headers: Mapping[str, str]) 
     text = message.lower()
     if status == 429:
         return True
-    return status == 403 and (lower.get("x-ratelimit-remaining") == "0" or "rate limit" in text
-                              or "retry-after" in lower)
+    return status == 403 and (
+        lower.get("x-ratelimit-remaining") == "0" or "rate limit" in text or "retry-after" in lower
+    )
 
 
-def explain_rate_limit(forge: str, status: int | None, message: str, headers: Mapping[str, str],
-                       doing: str) -> WizardError | None:
+def explain_rate_limit(
+    forge: str, status: int | None, message: str, headers: Mapping[str, str], doing: str
+) -> WizardError | None:
     """The learner's explanation of a rate-limit answer (None when the answer is not one)."""
     if not is_rate_limit(status, message, headers):
         return None

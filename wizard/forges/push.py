@@ -26,8 +26,10 @@ from typing import Mapping
 
 from wizard.engine.errors import WizardError
 
-_WORKFLOW = re.compile(r"refusing to allow an? (?P<who>[\w\- ]+?) to create or update workflow `(?P<path>[^`]+)` "
-                       r"without `(?P<need>workflows?)` (?:scope|permission)")
+_WORKFLOW = re.compile(
+    r"refusing to allow an? (?P<who>[\w\- ]+?) to create or update workflow `(?P<path>[^`]+)` "
+    r"without `(?P<need>workflows?)` (?:scope|permission)"
+)
 _GH006 = re.compile(r"GH006: Protected branch update failed for refs/heads/(?P<branch>\S+?)\.?(?:\s|$)")
 _GITHUB_DENIED = re.compile(r"Permission to (?P<repo>\S+?)(?:\.git)? denied to (?P<user>[^.\s]+)")
 _GITLAB_PROTECTED = "You are not allowed to push code to protected branches on this project"
@@ -40,7 +42,7 @@ def remote_lines(stderr: str) -> list[str]:
     lines = []
     for line in stderr.splitlines():
         if line.startswith("remote:"):
-            text = line[len("remote:"):].strip()
+            text = line[len("remote:") :].strip()
             text = text.removeprefix("error:").strip()
             if text:
                 lines.append(text)
@@ -54,35 +56,37 @@ def explain_push_refusal(stderr: str, branch: str) -> WizardError | None:
     workflow = _WORKFLOW.search(text)
     if workflow:
         fine_grained = workflow.group("need") == "workflows" or "fine-grained" in workflow.group("who")
-        need = ('"Workflows: Read and write" (with "Contents: Read and write")' if fine_grained
-                else "the `workflow` scope (with `repo`)")
+        need = (
+            '"Workflows: Read and write" (with "Contents: Read and write")'
+            if fine_grained
+            else "the `workflow` scope (with `repo`)"
+        )
         return WizardError(
-            what=f"GitHub refused the push: the credential git pushes with may not change "
-                 f"{workflow.group('path')}.",
+            what=f"GitHub refused the push: the credential git pushes with may not change {workflow.group('path')}.",
             why=f"GitHub said: {said}\nGit does not push with the wizard's API token but with its own credential "
-                f"(your credential helper, or a token in the remote URL), and that one lacks {need}.",
+            f"(your credential helper, or a token in the remote URL), and that one lacks {need}.",
             fix="Give git a token that has it: with the GitHub CLI, `gh auth refresh -s workflow` then "
-                "`gh auth setup-git`; otherwise create one (classic: scopes `repo` and `workflow`) and store it for "
-                "git (`git credential reject` forgets the old one, the next push asks). " + KEPT,
+            "`gh auth setup-git`; otherwise create one (classic: scopes `repo` and `workflow`) and store it for "
+            "git (`git credential reject` forgets the old one, the next push asks). " + KEPT,
         )
     protected = _GH006.search(text)
     if protected:
         return WizardError(
             what=f"GitHub refused the push: {protected.group('branch')} is a protected branch.",
             why=f"GitHub said: {said}\nA branch protection rule requires changes to {protected.group('branch')} to "
-                "come through a pull request.",
+            "come through a pull request.",
             fix=f"Either push to a new branch and open a pull request (`git push origin HEAD:ci-setup`), then run "
-                f"the wizard again once it is merged; or ask an administrator of the repository to let you push to "
-                f"{protected.group('branch')} (Settings > Branches). " + KEPT,
+            f"the wizard again once it is merged; or ask an administrator of the repository to let you push to "
+            f"{protected.group('branch')} (Settings > Branches). " + KEPT,
         )
     if _GITLAB_PROTECTED in text:
         return WizardError(
             what=f"GitLab refused the push: {branch} is a protected branch your role may not push to.",
             why=f"GitLab said: {said}\nOn GitLab, only the roles a protected branch allows (by default "
-                "Maintainers) may push to it; Developers may not.",
+            "Maintainers) may push to it; Developers may not.",
             fix=f"Ask a Maintainer to allow Developers to push to {branch} (Settings > Repository > Protected "
-                "branches) or to make you Maintainer (Manage > Members); or push to a new branch and open a merge "
-                "request. " + KEPT,
+            "branches) or to make you Maintainer (Manage > Members); or push to a new branch and open a merge "
+            "request. " + KEPT,
         )
     denied = _GITHUB_DENIED.search(text)
     if denied:
@@ -90,15 +94,15 @@ def explain_push_refusal(stderr: str, branch: str) -> WizardError | None:
             what=f"GitHub refused the push: {denied.group('user')} has no write access to {denied.group('repo')}.",
             why=f"GitHub said: {said}",
             fix=f"Ask an owner of {denied.group('repo')} to add {denied.group('user')} as a collaborator with the "
-                "Write role (or more), or check which account git pushes as (`git credential fill`). " + KEPT,
+            "Write role (or more), or check which account git pushes as (`git credential fill`). " + KEPT,
         )
     if _GITLAB_DENIED in text:
         return WizardError(
             what="GitLab refused the push: the account git pushes as may not push to this project.",
             why=f"GitLab said: {said}\nPushing needs at least the Developer role, and a token with the "
-                "`write_repository` (or `api`) scope.",
+            "`write_repository` (or `api`) scope.",
             fix="Ask an Owner of the project for the Developer role or more (Manage > Members), or give git a token "
-                "with the write_repository scope. " + KEPT,
+            "with the write_repository scope. " + KEPT,
         )
     if "pre-receive hook declined" in text or "[remote rejected]" in text:
         return WizardError(
@@ -123,14 +127,20 @@ def git_credential(repo: Path, url: str, env: Mapping[str, str] | None = None) -
         full_env.pop(name, None)
     full_env.update({"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"})
     try:
-        result = subprocess.run(["git", "-c", "core.askPass=", "credential", "fill"], cwd=repo,
-                                input=f"url={url}\n\n", capture_output=True, text=True, timeout=20,
-                                env=full_env)
+        result = subprocess.run(
+            ["git", "-c", "core.askPass=", "credential", "fill"],
+            cwd=repo,
+            input=f"url={url}\n\n",
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=full_env,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if result.returncode != 0:
         return None
     for line in result.stdout.splitlines():
         if line.startswith("password="):
-            return line[len("password="):] or None
+            return line[len("password=") :] or None
     return None

@@ -56,8 +56,13 @@ class NoToken(WizardError):
 def _gh_cli_token(host: str) -> str | None:
     if shutil.which("gh") is None:
         return None
-    result = subprocess.run(["gh", "auth", "token", "--hostname", host], capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=15)
+    result = subprocess.run(
+        ["gh", "auth", "token", "--hostname", host],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=15,
+    )
     token = result.stdout.strip()
     return token if result.returncode == 0 and token else None
 
@@ -65,8 +70,13 @@ def _gh_cli_token(host: str) -> str | None:
 def _glab_token(host: str) -> str | None:
     """glab's token for `host`, asked to glab itself (it knows the keyring); its config file without glab."""
     if shutil.which("glab") is not None:
-        result = subprocess.run(["glab", "config", "get", "token", "--host", host], capture_output=True, text=True,
-                                stdin=subprocess.DEVNULL, timeout=15)
+        result = subprocess.run(
+            ["glab", "config", "get", "token", "--host", host],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=15,
+        )
         token = result.stdout.strip()
         return token if result.returncode == 0 and token else None
     from wizard.forges.gitlab import glab_config_token
@@ -81,15 +91,20 @@ def _glab_token(host: str) -> str | None:
 def create_token_help(forge: ForgeRef) -> str:
     if forge.kind == "github":
         base = "https://github.com" if forge.host == "github.com" else f"https://{forge.host}"
-        return (f"Create a token at {base}/settings/tokens (classic: scopes `repo` and `workflow`; or "
-                "fine-grained: this repository with Contents, Secrets and Workflows set to read and write), "
-                "then `export GH_TOKEN=...` — or log in with `gh auth login`.")
-    return (f"Create a personal access token with the `api` scope at https://{forge.host}/-/user_settings/"
-            "personal_access_tokens, then `export GITLAB_TOKEN=...` — or log in with `glab auth login`.")
+        return (
+            f"Create a token at {base}/settings/tokens (classic: scopes `repo` and `workflow`; or "
+            "fine-grained: this repository with Contents, Secrets and Workflows set to read and write), "
+            "then `export GH_TOKEN=...` — or log in with `gh auth login`."
+        )
+    return (
+        f"Create a personal access token with the `api` scope at https://{forge.host}/-/user_settings/"
+        "personal_access_tokens, then `export GITLAB_TOKEN=...` — or log in with `glab auth login`."
+    )
 
 
-def find_token(forge: ForgeRef, sandbox_token: Callable[[], str | None] | None = None,
-               ask: AskSecret | None = None) -> tuple[str, str]:
+def find_token(
+    forge: ForgeRef, sandbox_token: Callable[[], str | None] | None = None, ask: AskSecret | None = None
+) -> tuple[str, str]:
     """(token, where it came from). `sandbox_token` returns the sandbox learner's token."""
     if sandbox_token is not None:
         chosen = os.environ.get(SANDBOX_TOKEN_ENV) or sandbox_token()

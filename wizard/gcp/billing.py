@@ -20,10 +20,7 @@ class BillingAccount:
 
 def list_accounts(target: Any) -> list[BillingAccount]:
     accounts = target.billing().list_billing_accounts(retry=retry.policy())
-    return [
-        BillingAccount(a.name.split("/", 1)[1], a.display_name, bool(a.open_))
-        for a in accounts
-    ]
+    return [BillingAccount(a.name.split("/", 1)[1], a.display_name, bool(a.open_)) for a in accounts]
 
 
 def open_accounts(target: Any) -> list[BillingAccount]:
@@ -96,6 +93,7 @@ def unlink(target: Any, project_id: str) -> None:
     from google.cloud import billing_v1
 
     target.billing().update_project_billing_info(
-        name=f"projects/{project_id}", project_billing_info=billing_v1.ProjectBillingInfo(billing_account_name=""),
+        name=f"projects/{project_id}",
+        project_billing_info=billing_v1.ProjectBillingInfo(billing_account_name=""),
         retry=None,
     )

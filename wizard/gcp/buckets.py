@@ -50,8 +50,9 @@ def create_bucket(target: Any, project_id: str, name: str, location: str) -> Buc
     bucket.iam_configuration.uniform_bucket_level_access_enabled = True
     bucket.iam_configuration.public_access_prevention = "enforced"
     try:
-        created = client.create_bucket(bucket, project=project_id, location=location,
-                                     retry=retry.policy(), timeout=60)  # a repeat that conflicts adopts
+        created = client.create_bucket(
+            bucket, project=project_id, location=location, retry=retry.policy(), timeout=60
+        )  # a repeat that conflicts adopts
     except exceptions.Conflict as exc:
         if "already own" in str(exc):
             found = find_bucket(target, project_id, name)
@@ -82,8 +83,7 @@ def bucket_taken(name: str) -> WizardError:
     ideas = ", ".join(suggest_ids(name, limit=63))
     return WizardError(
         what=f"The bucket name '{name}' is already taken.",
-        why="Bucket names are shared by every Google Cloud user in the world, and this one "
-        "belongs to someone else.",
+        why="Bucket names are shared by every Google Cloud user in the world, and this one belongs to someone else.",
         fix=f"Choose another name, for example one of: {ideas}.",
         details={"answer": "gcp.bucket_name"},  # the answer to ask again
     )
@@ -98,8 +98,7 @@ class ObjectInfo:
 def list_objects(target: Any, project_id: str, bucket: str) -> list[ObjectInfo]:
     """Every object of the bucket (names and sizes), to say what a deletion removes before it does."""
     client = target.storage(project_id)
-    return [ObjectInfo(blob.name, int(blob.size or 0))
-            for blob in client.list_blobs(bucket, retry=None, timeout=60)]
+    return [ObjectInfo(blob.name, int(blob.size or 0)) for blob in client.list_blobs(bucket, retry=None, timeout=60)]
 
 
 def delete_object(target: Any, project_id: str, bucket: str, name: str) -> None:
@@ -144,7 +143,7 @@ def bucket_forbidden(exc: BaseException, project_id: str, name: str) -> WizardEr
     if "accountDisabled" in reasons or "billing account" in lowered:
         return WizardError(
             what=f"Cloud Storage refused gs://{name}: billing is not active on the project that owns it.",
-            why=f"Google answered \"{message}\". Buckets (even an existing one of yours) can be used only while "
+            why=f'Google answered "{message}". Buckets (even an existing one of yours) can be used only while '
             "the owning project is linked to an open billing account.",
             fix=f"Link an open billing account (`gcloud billing projects link {project_id} --billing-account "
             "ACCOUNT_ID`, or re-run chapter 7's billing step), or reopen the account in the console "
@@ -154,7 +153,7 @@ def bucket_forbidden(exc: BaseException, project_id: str, name: str) -> WizardEr
     if reasons & {"accessNotConfigured", "SERVICE_DISABLED"}:
         return WizardError(
             what=f"Cloud Storage refused gs://{name}: its API is not enabled on project {project_id}.",
-            why=f"Google answered \"{message}\"",
+            why=f'Google answered "{message}"',
             fix=f"Enable it (`gcloud services enable storage.googleapis.com --project {project_id}`, or re-run the "
             "step that enables the APIs), wait a minute, then run the wizard again.",
             retryable=True,
@@ -162,8 +161,7 @@ def bucket_forbidden(exc: BaseException, project_id: str, name: str) -> WizardEr
     if "domain" in lowered and ("verif" in lowered or "owned by another" in lowered or "owns the domain" in lowered):
         return WizardError(
             what=f"Cloud Storage refused to create gs://{name}: a bucket name with dots is a domain name.",
-            why=f"Google answered \"{message}\" Only the verified owner of a domain may create buckets named "
-            "after it.",
+            why=f'Google answered "{message}" Only the verified owner of a domain may create buckets named after it.',
             fix="Choose a name without dots (letters, digits and hyphens), or verify that you own the domain "
             "(https://cloud.google.com/storage/docs/domain-name-verification) and run the wizard again.",
         )

@@ -34,7 +34,8 @@ def registry_exists(target: Any, project_id: str, location: str, name: str) -> b
 
     try:
         target.artifact_registry().get_repository(
-            name=f"projects/{project_id}/locations/{location}/repositories/{name}", retry=retry.policy())
+            name=f"projects/{project_id}/locations/{location}/repositories/{name}", retry=retry.policy()
+        )
     except exceptions.NotFound:
         return False
     except exceptions.PermissionDenied as exc:
@@ -61,8 +62,9 @@ def delete_cluster(target: Any, project_id: str, location: str, name: str, say: 
 
     client = target.container()
     try:
-        operation = client.delete_cluster(name=f"projects/{project_id}/locations/{location}/clusters/{name}",
-                                          retry=None)
+        operation = client.delete_cluster(
+            name=f"projects/{project_id}/locations/{location}/clusters/{name}", retry=None
+        )
     except exceptions.NotFound:
         return
     say(f"Google is deleting the cluster {name} (this takes a few minutes on Google Cloud)", None)
@@ -82,7 +84,8 @@ def delete_registry(target: Any, project_id: str, location: str, name: str, say:
 
     try:
         operation = target.artifact_registry().delete_repository(
-            name=f"projects/{project_id}/locations/{location}/repositories/{name}", retry=None)
+            name=f"projects/{project_id}/locations/{location}/repositories/{name}", retry=None
+        )
     except exceptions.NotFound:
         return
     operations.wait(operation, target, say, f"Deleting the registry {name}")

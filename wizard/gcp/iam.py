@@ -32,8 +32,7 @@ def find_account(target: Any, project_id: str, email: str) -> bool:
     from google.api_core import exceptions
 
     try:
-        target.iam().get_service_account(name=f"projects/{project_id}/serviceAccounts/{email}",
-                                         retry=retry.policy())
+        target.iam().get_service_account(name=f"projects/{project_id}/serviceAccounts/{email}", retry=retry.policy())
     except exceptions.NotFound:
         return False
     except exceptions.PermissionDenied as exc:
@@ -62,8 +61,11 @@ def create_account(target: Any, project_id: str, account_id: str, display_name: 
     email = email_for(account_id, project_id)
     try:
         target.iam().create_service_account(
-            request={"name": f"projects/{project_id}", "account_id": account_id,
-                     "service_account": iam_admin_v1.ServiceAccount(display_name=display_name)},
+            request={
+                "name": f"projects/{project_id}",
+                "account_id": account_id,
+                "service_account": iam_admin_v1.ServiceAccount(display_name=display_name),
+            },
             retry=retry.policy(),  # a repeat after a lost answer conflicts, and the account is adopted
         )
     except exceptions.Conflict:
@@ -149,8 +151,9 @@ def grant_roles(target: Any, project_id: str, member: str, roles: list[str], say
         policy.version = 3
         try:
             # Safe to repeat: a write that took effect makes the repeat's etag stale (ABORTED, re-read below).
-            target.projects().set_iam_policy(request={"resource": f"projects/{project_id}", "policy": policy},
-                                             retry=retry.policy())
+            target.projects().set_iam_policy(
+                request={"resource": f"projects/{project_id}", "policy": policy}, retry=retry.policy()
+            )
             return
         except (exceptions.Aborted, exceptions.Conflict):
             say("Someone else changed the project's policy at the same time; reading it again", None)
@@ -177,8 +180,10 @@ def user_keys(target: Any, project_id: str, email: str) -> list[KeyInfo]:
     from google.cloud import iam_admin_v1
 
     response = target.iam().list_service_account_keys(
-        request={"name": f"projects/{project_id}/serviceAccounts/{email}",
-                 "key_types": [iam_admin_v1.ListServiceAccountKeysRequest.KeyType.USER_MANAGED]},
+        request={
+            "name": f"projects/{project_id}/serviceAccounts/{email}",
+            "key_types": [iam_admin_v1.ListServiceAccountKeysRequest.KeyType.USER_MANAGED],
+        },
         retry=retry.policy(),
     )
     out = []
@@ -250,7 +255,7 @@ def key_refused(target: Any, project_id: str, email: str, exc: BaseException) ->
     if count >= MAX_KEYS:
         return WizardError(
             what=f"{email} already has {count} keys, the most Google allows (10 per service account).",
-            why=f"Google answered \"{text}\"; counting the account's keys shows the limit is reached. Every "
+            why=f'Google answered "{text}"; counting the account\'s keys shows the limit is reached. Every '
             "`gcloud iam service-accounts keys create` (or earlier attempts by hand) adds one, and keys are "
             "never removed by themselves.",
             fix=f"List them (`gcloud iam service-accounts keys list --iam-account={email} --managed-by=user`), "
@@ -259,7 +264,7 @@ def key_refused(target: Any, project_id: str, email: str, exc: BaseException) ->
         )
     return WizardError(
         what=f"Google refused to create a key for {email}.",
-        why=f"Google answered \"{text}\" ({count if count >= 0 else 'an unknown number of'} keys exist; the limit "
+        why=f'Google answered "{text}" ({count if count >= 0 else "an unknown number of"} keys exist; the limit '
         "is 10).",
         fix="Check the service account in the Google Cloud console (IAM & Admin > Service accounts), then retry.",
     )
@@ -269,8 +274,10 @@ def key_creation_forbidden(project_id: str, email: str, managed: bool) -> Wizard
     """Both constraints forbid keys; only an organisation policy administrator can lift them."""
     if managed:
         constraint = MANAGED_KEY_CONSTRAINT
-        command = (f"gcloud org-policies set-policy policy.yaml   # policy.yaml: name: projects/{project_id}/policies/"
-                   f"{constraint}, spec: {{rules: [{{enforce: false}}]}}")
+        command = (
+            f"gcloud org-policies set-policy policy.yaml   # policy.yaml: name: projects/{project_id}/policies/"
+            f"{constraint}, spec: {{rules: [{{enforce: false}}]}}"
+        )
     else:
         constraint = LEGACY_KEY_CONSTRAINT
         command = f"gcloud resource-manager org-policies disable-enforce {constraint} --project={project_id}"
@@ -292,7 +299,8 @@ def delete_key(target: Any, project_id: str, email: str, key_id: str) -> None:
 
     try:
         target.iam().delete_service_account_key(
-            name=f"projects/{project_id}/serviceAccounts/{email}/keys/{key_id}", retry=retry.policy())
+            name=f"projects/{project_id}/serviceAccounts/{email}/keys/{key_id}", retry=retry.policy()
+        )
     except exceptions.NotFound:
         pass
 
@@ -343,8 +351,9 @@ def remove_account_bindings(target: Any, project_id: str, email: str, say: Say, 
         policy.bindings.extend(kept)
         policy.version = 3
         try:
-            target.projects().set_iam_policy(request={"resource": f"projects/{project_id}", "policy": policy},
-                                             retry=None)
+            target.projects().set_iam_policy(
+                request={"resource": f"projects/{project_id}", "policy": policy}, retry=None
+            )
             return sorted(removed)
         except (exceptions.Aborted, exceptions.Conflict):
             say("Someone else changed the project's policy at the same time; reading it again", None)

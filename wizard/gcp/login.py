@@ -50,5 +50,8 @@ def refresh_now(creds: Any) -> str:
             why="Refreshing an access token failed.",
             fix=f"Run `{LOGIN}` and run the wizard again.",
         ) from None
-    return (getattr(creds, "service_account_email", None) or getattr(creds, "account", None)
-            or "your application default credentials")
+    return (
+        getattr(creds, "service_account_email", None)
+        or getattr(creds, "account", None)
+        or "your application default credentials"
+    )

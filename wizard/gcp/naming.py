@@ -16,16 +16,54 @@ _BILLING = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 
 # Cloud Storage locations (regions, dual- and multi-regions) as listed on cloud.google.com.
 BUCKET_LOCATIONS: tuple[str, ...] = (
-    "europe-west6", "europe-west1", "europe-west2", "europe-west3", "europe-west4",
-    "europe-west8", "europe-west9", "europe-west10", "europe-west12", "europe-central2",
-    "europe-north1", "europe-north2", "europe-southwest1",
-    "us-central1", "us-east1", "us-east4", "us-east5", "us-south1", "us-west1", "us-west2",
-    "us-west3", "us-west4", "northamerica-northeast1", "northamerica-northeast2",
-    "northamerica-south1", "southamerica-east1", "southamerica-west1",
-    "asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3",
-    "asia-south1", "asia-south2", "asia-southeast1", "asia-southeast2",
-    "australia-southeast1", "australia-southeast2", "me-central1", "me-central2", "me-west1",
-    "africa-south1", "eu", "us", "asia", "eur4", "nam4", "asia1",
+    "europe-west6",
+    "europe-west1",
+    "europe-west2",
+    "europe-west3",
+    "europe-west4",
+    "europe-west8",
+    "europe-west9",
+    "europe-west10",
+    "europe-west12",
+    "europe-central2",
+    "europe-north1",
+    "europe-north2",
+    "europe-southwest1",
+    "us-central1",
+    "us-east1",
+    "us-east4",
+    "us-east5",
+    "us-south1",
+    "us-west1",
+    "us-west2",
+    "us-west3",
+    "us-west4",
+    "northamerica-northeast1",
+    "northamerica-northeast2",
+    "northamerica-south1",
+    "southamerica-east1",
+    "southamerica-west1",
+    "asia-east1",
+    "asia-east2",
+    "asia-northeast1",
+    "asia-northeast2",
+    "asia-northeast3",
+    "asia-south1",
+    "asia-south2",
+    "asia-southeast1",
+    "asia-southeast2",
+    "australia-southeast1",
+    "australia-southeast2",
+    "me-central1",
+    "me-central2",
+    "me-west1",
+    "africa-south1",
+    "eu",
+    "us",
+    "asia",
+    "eur4",
+    "nam4",
+    "asia1",
 )
 
 
@@ -84,8 +122,10 @@ _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+(?:-[a-z])?$")
 
 def validate_cluster_name(value: str) -> str | None:
     if not _GKE_NAME.match(value):
-        return ("A GKE cluster name has 1–40 lowercase letters, digits or hyphens, starts with a letter and "
-                "does not end with a hyphen (the guide's is mlops-kubernetes).")
+        return (
+            "A GKE cluster name has 1–40 lowercase letters, digits or hyphens, starts with a letter and "
+            "does not end with a hyphen (the guide's is mlops-kubernetes)."
+        )
     return None
 
 
@@ -110,7 +150,7 @@ def suggest_ids(base: str, count: int = 3, limit: int = 30) -> list[str]:
     out: list[str] = []
     while len(out) < count:
         suffix = f"-{secrets.randbelow(9000) + 1000}"
-        candidate = (base[: limit - len(suffix)].rstrip("-") + suffix)
+        candidate = base[: limit - len(suffix)].rstrip("-") + suffix
         if candidate not in out:
             out.append(candidate)
     return out

@@ -9,8 +9,9 @@ from wizard.engine.errors import WizardError
 from wizard.gcp import retry
 
 
-def wait(operation: Any, target: Any, say: Callable[[str, float | None], None], label: str,
-         timeout: float = 600.0) -> Any:
+def wait(
+    operation: Any, target: Any, say: Callable[[str, float | None], None], label: str, timeout: float = 600.0
+) -> Any:
     """Poll `operation` until done, reporting elapsed time; return its result."""
     started = time.monotonic()
     delay = target.poll_initial

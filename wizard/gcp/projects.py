@@ -36,8 +36,13 @@ def find_project(target: Any, project_id: str) -> ProjectInfo | None:
     return ProjectInfo(project.project_id, project.name.split("/", 1)[1], project.state.name)
 
 
-def create_project(target: Any, project_id: str, say: Callable[[str, float | None], None],
-                   adopt_wait: float = 0.0, after_call: Callable[[], None] = lambda: None) -> ProjectInfo:
+def create_project(
+    target: Any,
+    project_id: str,
+    say: Callable[[str, float | None], None],
+    adopt_wait: float = 0.0,
+    after_call: Callable[[], None] = lambda: None,
+) -> ProjectInfo:
     """Create the project and wait until Google reports it ready.
 
     ALREADY_EXISTS means taken, unless the project is (or, after an interrupted run, soon
@@ -80,8 +85,9 @@ def create_project(target: Any, project_id: str, say: Callable[[str, float | Non
     return info
 
 
-def _wait_visible(target: Any, project_id: str, seconds: float,
-                  say: Callable[[str, float | None], None]) -> ProjectInfo | None:
+def _wait_visible(
+    target: Any, project_id: str, seconds: float, say: Callable[[str, float | None], None]
+) -> ProjectInfo | None:
     deadline = time.monotonic() + seconds
     delay = target.poll_initial
     while True:
@@ -126,8 +132,7 @@ def is_project_quota(exc: BaseException) -> bool:
     if not isinstance(exc, exceptions.TooManyRequests):  # ResourceExhausted, code 8
         return False
     details = getattr(exc, "details", None) or []
-    return "project quota" in str(exc).lower() or any(
-        isinstance(d, error_details_pb2.QuotaFailure) for d in details)
+    return "project quota" in str(exc).lower() or any(isinstance(d, error_details_pb2.QuotaFailure) for d in details)
 
 
 def project_quota_exceeded(project_id: str) -> WizardError:

@@ -38,13 +38,20 @@ def budget() -> float:
     except ValueError:
         return BUDGET
 
+
 _HTTP_TRANSIENT = {408, 429, 500, 502, 503, 504}
 _NOT_TRANSIENT_WORDS = (
     # a login that cannot refresh: repeating changes nothing
-    "metadata from plugin", "invalid_grant", "reauth",
+    "metadata from plugin",
+    "invalid_grant",
+    "reauth",
     # no network at all (offline, DNS, nothing listening): the learner is told at once, not after the budget
-    "dns resolution failed", "name or service not known", "temporary failure in name resolution",
-    "failed to resolve", "connection refused", "failed to connect to all addresses",
+    "dns resolution failed",
+    "name or service not known",
+    "temporary failure in name resolution",
+    "failed to resolve",
+    "connection refused",
+    "failed to connect to all addresses",
 )
 
 
@@ -55,8 +62,16 @@ def is_transient(exc: BaseException) -> bool:
     text = str(exc).lower()
     if any(word in text for word in _NOT_TRANSIENT_WORDS):
         return False
-    if isinstance(exc, (exceptions.ServiceUnavailable, exceptions.DeadlineExceeded, exceptions.InternalServerError,
-                        exceptions.BadGateway, exceptions.GatewayTimeout)):
+    if isinstance(
+        exc,
+        (
+            exceptions.ServiceUnavailable,
+            exceptions.DeadlineExceeded,
+            exceptions.InternalServerError,
+            exceptions.BadGateway,
+            exceptions.GatewayTimeout,
+        ),
+    ):
         return True
     if isinstance(exc, exceptions.TooManyRequests):
         # 429 and RESOURCE_EXHAUSTED for a rate; an exhausted allowance (project quota) comes as
@@ -75,6 +90,11 @@ def policy(seconds: float | None = None, on_error: Callable[[BaseException], Any
     """A `google.api_core.retry.Retry` for `retry=` of the gRPC and storage clients."""
     from google.api_core import retry
 
-    return retry.Retry(predicate=is_transient, initial=INITIAL, maximum=MAXIMUM, multiplier=MULTIPLIER,
-                       timeout=budget() if seconds is None else seconds, on_error=on_error)
-
+    return retry.Retry(
+        predicate=is_transient,
+        initial=INITIAL,
+        maximum=MAXIMUM,
+        multiplier=MULTIPLIER,
+        timeout=budget() if seconds is None else seconds,
+        on_error=on_error,
+    )

@@ -15,8 +15,13 @@ def enabled(target: Any, project_id: str, services: Iterable[str]) -> set[str]:
     return {s.config.name or s.name.rsplit("/", 1)[1] for s in response.services if s.state.name == "ENABLED"}
 
 
-def enable(target: Any, project_id: str, services: list[str], say: Callable[[str, float | None], None],
-           after_call: Callable[[], None] = lambda: None) -> None:
+def enable(
+    target: Any,
+    project_id: str,
+    services: list[str],
+    say: Callable[[str, float | None], None],
+    after_call: Callable[[], None] = lambda: None,
+) -> None:
     operation = target.service_usage().batch_enable_services(
         request={"parent": f"projects/{project_id}", "service_ids": services},
         retry=retry.policy(),  # enabling an enabled service is a no-op: safe to repeat
@@ -42,8 +47,13 @@ def quota_project_ready(target: Any, project_id: str) -> bool:
     return set(QUOTA_PROJECT_SERVICES) <= enabled(target, project_id, QUOTA_PROJECT_SERVICES)
 
 
-def prepare_quota_project(target: Any, project_id: str, say: Callable[[str, float | None], None],
-                          answer_within: float = 120.0, after_call: Callable[[], None] = lambda: None) -> None:
+def prepare_quota_project(
+    target: Any,
+    project_id: str,
+    say: Callable[[str, float | None], None],
+    answer_within: float = 120.0,
+    after_call: Callable[[], None] = lambda: None,
+) -> None:
     """Enable the APIs the wizard bills to the project, then wait until they answer.
 
     Enabling is read while billed to the caller's own client project (no quota project yet),

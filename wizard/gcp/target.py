@@ -33,16 +33,26 @@ ENV_UNSET = None  # in `Target.env`: remove this variable
 # Every gRPC API the wizard calls: its client class and its gRPC transport, as "module:attribute".
 # Imported only when a client is first built (the Google clients are slow to import).
 GRPC_CLIENTS: dict[str, tuple[str, str]] = {
-    "projects": ("google.cloud.resourcemanager_v3:ProjectsClient",
-                 "google.cloud.resourcemanager_v3.services.projects.transports:ProjectsGrpcTransport"),
-    "billing": ("google.cloud.billing_v1:CloudBillingClient",
-                "google.cloud.billing_v1.services.cloud_billing.transports:CloudBillingGrpcTransport"),
-    "service_usage": ("google.cloud.service_usage_v1:ServiceUsageClient",
-                      "google.cloud.service_usage_v1.services.service_usage.transports:ServiceUsageGrpcTransport"),
-    "iam": ("google.cloud.iam_admin_v1:IAMClient",
-            "google.cloud.iam_admin_v1.services.iam.transports:IAMGrpcTransport"),
-    "container": ("google.cloud.container_v1:ClusterManagerClient",
-                  "google.cloud.container_v1.services.cluster_manager.transports:ClusterManagerGrpcTransport"),
+    "projects": (
+        "google.cloud.resourcemanager_v3:ProjectsClient",
+        "google.cloud.resourcemanager_v3.services.projects.transports:ProjectsGrpcTransport",
+    ),
+    "billing": (
+        "google.cloud.billing_v1:CloudBillingClient",
+        "google.cloud.billing_v1.services.cloud_billing.transports:CloudBillingGrpcTransport",
+    ),
+    "service_usage": (
+        "google.cloud.service_usage_v1:ServiceUsageClient",
+        "google.cloud.service_usage_v1.services.service_usage.transports:ServiceUsageGrpcTransport",
+    ),
+    "iam": (
+        "google.cloud.iam_admin_v1:IAMClient",
+        "google.cloud.iam_admin_v1.services.iam.transports:IAMGrpcTransport",
+    ),
+    "container": (
+        "google.cloud.container_v1:ClusterManagerClient",
+        "google.cloud.container_v1.services.cluster_manager.transports:ClusterManagerGrpcTransport",
+    ),
     "artifact_registry": (
         "google.cloud.artifactregistry_v1:ArtifactRegistryClient",
         "google.cloud.artifactregistry_v1.services.artifact_registry.transports:ArtifactRegistryGrpcTransport",

@@ -125,8 +125,11 @@ def credentials_state(world: World) -> str:
 
 # -- access tokens ------------------------------------------------------------------------
 def mint_access_token(world: World, principal: Principal, seconds: int = TOKEN_SECONDS) -> str:
-    payload = _b64(json.dumps({"sub": principal.email, "kind": principal.kind,
-                               "exp": int(time.time()) + seconds}, separators=(",", ":")).encode())
+    payload = _b64(
+        json.dumps(
+            {"sub": principal.email, "kind": principal.kind, "exp": int(time.time()) + seconds}, separators=(",", ":")
+        ).encode()
+    )
     mac = hmac.new(_secret(world.root), payload.encode(), hashlib.sha256).digest()
     return f"{TOKEN_PREFIX}{payload}.{_b64(mac)}"
 
@@ -140,7 +143,7 @@ def principal_of(world: World, authorization: str | None) -> Principal:
         raise AuthFailure(missing=False, detail="not a bearer token")
     token = token.strip()
     if token.startswith(TOKEN_PREFIX):
-        principal = _check_sandbox_token(world, token[len(TOKEN_PREFIX):])
+        principal = _check_sandbox_token(world, token[len(TOKEN_PREFIX) :])
     elif token.count(".") == 2:
         principal = _check_self_signed_jwt(world, token)
     else:
@@ -241,15 +244,19 @@ def write_learner_login(world: World, token_endpoint: str) -> Path:
         if not refresh or _hash(refresh) not in known:
             refresh = "1//sbx-" + secrets.token_urlsafe(40)
         known[_hash(refresh)] = {"principal": data["learner"], "client_id": CLIENT_ID}
-    atomic_write_json(path, {
-        "account": "",
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "refresh_token": refresh,
-        "token_uri": token_endpoint,
-        "type": "authorized_user",
-        "universe_domain": "googleapis.com",
-    }, mode=0o600)
+    atomic_write_json(
+        path,
+        {
+            "account": "",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "refresh_token": refresh,
+            "token_uri": token_endpoint,
+            "type": "authorized_user",
+            "universe_domain": "googleapis.com",
+        },
+        mode=0o600,
+    )
     return path
 
 

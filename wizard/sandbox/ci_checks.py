@@ -26,15 +26,25 @@ from wizard.sandbox.control_plane.iam_policy import effective_roles
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 STORAGE_READ_ROLES = {
-    "roles/storage.objectViewer", "roles/storage.objectAdmin", "roles/storage.admin",
-    "roles/owner", "roles/editor", "roles/viewer",
+    "roles/storage.objectViewer",
+    "roles/storage.objectAdmin",
+    "roles/storage.admin",
+    "roles/owner",
+    "roles/editor",
+    "roles/viewer",
 }
 
 
 # A job that deploys with MLEM must update the Deployment and push the image.
 DEPLOY_ROLES = {"roles/container.developer", "roles/container.admin", "roles/owner", "roles/editor"}
-PUSH_ROLES = {"roles/artifactregistry.createOnPushWriter", "roles/artifactregistry.writer",
-              "roles/artifactregistry.repoAdmin", "roles/artifactregistry.admin", "roles/owner", "roles/editor"}
+PUSH_ROLES = {
+    "roles/artifactregistry.createOnPushWriter",
+    "roles/artifactregistry.writer",
+    "roles/artifactregistry.repoAdmin",
+    "roles/artifactregistry.admin",
+    "roles/owner",
+    "roles/editor",
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,14 @@ class KeyFacts:
     problem: str = ""
 
     def to_world(self) -> dict[str, Any]:
-        return {"valid_json_key": self.valid_json_key, "private_key_id": self.private_key_id,
-                "client_email": self.client_email, "project_id": self.project_id, "sha256": self.sha256,
-                "problem": self.problem}
+        return {
+            "valid_json_key": self.valid_json_key,
+            "private_key_id": self.private_key_id,
+            "client_email": self.client_email,
+            "project_id": self.project_id,
+            "sha256": self.sha256,
+            "problem": self.problem,
+        }
 
 
 def key_facts(value: str | bytes) -> KeyFacts:
@@ -63,8 +78,9 @@ def key_facts(value: str | bytes) -> KeyFacts:
     except (ValueError, UnicodeDecodeError):
         return KeyFacts(False, sha256=digest, problem="the value is not JSON")
     if not isinstance(data, dict) or data.get("type") != "service_account":
-        return KeyFacts(False, sha256=digest,
-                        problem='the JSON is not a service account key ("type" is not service_account)')
+        return KeyFacts(
+            False, sha256=digest, problem='the JSON is not a service account key ("type" is not service_account)'
+        )
     for field in ("private_key_id", "private_key", "client_email"):
         if not data.get(field):
             return KeyFacts(False, sha256=digest, problem=f"the key has no {field}")
@@ -140,9 +156,15 @@ def authenticate_and_read(world: dict[str, Any], key_json: bytes, bucket: str | 
     return f"{listing.status_code}: {said}"
 
 
-def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bucket_project: str | None = None,
-              deploys: bool = False, key_json: bytes | None = None, bucket: str | None = None,
-              ca_file: Path | None = None) -> str | None:
+def check_key(
+    world: dict[str, Any],
+    facts: KeyFacts | dict[str, Any] | None,
+    bucket_project: str | None = None,
+    deploys: bool = False,
+    key_json: bytes | None = None,
+    bucket: str | None = None,
+    ca_file: Path | None = None,
+) -> str | None:
     """None when the key would work in CI, else the line a CI log would show.
 
     With `key_json` and the sandbox's CA, the key is really used (see `authenticate_and_read`);
@@ -156,8 +178,7 @@ def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bu
         facts = facts.to_world()
     if not facts.get("valid_json_key"):
         return f"google-github-actions/auth failed: {facts.get('problem') or 'not a service account key'}"
-    if key_json is not None and ca_file is not None and ca_file.is_file() \
-            and world.get("auth", {}).get("token_uri"):
+    if key_json is not None and ca_file is not None and ca_file.is_file() and world.get("auth", {}).get("token_uri"):
         try:
             problem = authenticate_and_read(world, key_json, bucket, ca_file)
         except _Unreachable:
@@ -179,21 +200,30 @@ def check_key(world: dict[str, Any], facts: KeyFacts | dict[str, Any] | None, bu
             roles = _roles(world, bucket_project, email)
             if not roles & STORAGE_READ_ROLES:
                 # Google's 403 is the same whether the role is missing or not yet in effect.
-                denied = (f"403: {email} does not have storage.objects.get access to the Google Cloud Storage "
-                          "object. Permission 'storage.objects.get' denied on resource (or it may not exist).")
-                granted = {b["role"] for b in world.get("projects", {}).get(bucket_project, {})
-                           .get("iam_policy", {}).get("bindings", []) if f"serviceAccount:{email}" in b["members"]}
+                denied = (
+                    f"403: {email} does not have storage.objects.get access to the Google Cloud Storage "
+                    "object. Permission 'storage.objects.get' denied on resource (or it may not exist)."
+                )
+                granted = {
+                    b["role"]
+                    for b in world.get("projects", {}).get(bucket_project, {}).get("iam_policy", {}).get("bindings", [])
+                    if f"serviceAccount:{email}" in b["members"]
+                }
                 if granted & STORAGE_READ_ROLES:
                     return denied
                 return f"{denied} (no storage role on project {bucket_project})"
         if deploys:
             roles = _roles(world, project_id, email)
             if not roles & PUSH_ROLES:
-                return (f'denied: Permission "artifactregistry.repositories.uploadArtifacts" denied for {email} '
-                        "(no Artifact Registry writer role)")
+                return (
+                    f'denied: Permission "artifactregistry.repositories.uploadArtifacts" denied for {email} '
+                    "(no Artifact Registry writer role)"
+                )
             if not roles & DEPLOY_ROLES:
-                return (f'Error from server (Forbidden): deployments.apps is forbidden: User "{email}" cannot '
-                        'patch resource "deployments" in API group "apps": requires container.deployments.update '
-                        "(roles/container.clusterViewer is read-only; grant roles/container.developer)")
+                return (
+                    f'Error from server (Forbidden): deployments.apps is forbidden: User "{email}" cannot '
+                    'patch resource "deployments" in API group "apps": requires container.deployments.update '
+                    "(roles/container.clusterViewer is read-only; grant roles/container.developer)"
+                )
         return None
     return f"invalid_grant: the service account {email or '(none)'} does not exist"

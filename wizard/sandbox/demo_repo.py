@@ -40,8 +40,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CLASSES = ("Earth", "Jupiter", "MakeMake", "Mars", "Mercury", "Moon", "Neptune", "Pluto",
-           "Saturn", "Uranus", "Venus")
+CLASSES = ("Earth", "Jupiter", "MakeMake", "Mars", "Mercury", "Moon", "Neptune", "Pluto", "Saturn", "Uranus", "Venus")
 IMAGES_PER_CLASS = 4
 IMAGE_SIZE = 8
 LEARNER_NAME = "Learner"
@@ -354,10 +353,11 @@ def model_mlem(model_file: Path, pyyaml_version: str) -> str:
     data = model_file.read_bytes()
     probabilities = "".join(
         f"                {label}:\n                  ptype: float\n                  type: primitive\n"
-        for label in CLASSES)
+        for label in CLASSES
+    )
     return (
         "# Stand-in made by the mlops-wizard sandbox: the metadata chapter 11's\n"
-        "# `mlem.api.save(model, \"model\", ...)` writes, here for the demo's nearest-centroid\n"
+        '# `mlem.api.save(model, "model", ...)` writes, here for the demo\'s nearest-centroid\n'
         "# model (model/model.json, tracked by DVC) instead of the guide's TensorFlow CNN.\n"
         "artifacts:\n"
         "  model/data:\n"
@@ -499,8 +499,9 @@ print(json.dumps({
 
 def probe_interpreter(python: str, roots: tuple[str, ...] = VENV_ROOTS) -> dict:
     """What `python` has: its site directories, dvc/pyyaml versions, the metadata to copy."""
-    result = subprocess.run([python, "-c", _PROBE, json.dumps(roots), json.dumps(VENV_SCRIPTS)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [python, "-c", _PROBE, json.dumps(roots), json.dumps(VENV_SCRIPTS)], capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise DemoRepoError(f"cannot inspect {python}: {result.stderr.strip()}")
     info = json.loads(result.stdout)
@@ -520,16 +521,19 @@ def _venv_site_packages(venv_dir: Path) -> Path:
 def make_venv(venv_dir: Path, python: str, info: dict | None = None) -> Path:
     """Create `venv_dir` on `python` that sees (and counts as installed) what `python` has."""
     info = info or probe_interpreter(python)
-    subprocess.run([python, "-m", "venv", "--without-pip", str(venv_dir)], check=True,
-                   capture_output=True)
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv_dir)], check=True, capture_output=True)
     site_packages = _venv_site_packages(venv_dir)
     lines = ["# mlops-wizard sandbox: use the packages of the interpreter that made this venv"]
     lines += [f"import site; site.addsitedir({d!r})" for d in info["site_dirs"]]
     (site_packages / "_mlops_wizard_sandbox.pth").write_text("\n".join(lines) + "\n")
     for source in info["dist_infos"]:
         source_path = Path(source)
-        shutil.copytree(source_path, site_packages / source_path.name, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("direct_url.json"))
+        shutil.copytree(
+            source_path,
+            site_packages / source_path.name,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("direct_url.json"),
+        )
     # Never ask PyPI whether pip is up to date (pip reads $VIRTUAL_ENV/pip.conf).
     (venv_dir / "pip.conf").write_text("[global]\ndisable-pip-version-check = true\n")
     bin_dir = venv_dir / ("Scripts" if os.name == "nt" else "bin")
@@ -538,8 +542,7 @@ def make_venv(venv_dir: Path, python: str, info: dict | None = None) -> Path:
         module, _, attr = target.partition(":")
         script = bin_dir / name
         script.write_text(
-            f"#!{venv_python}\nimport sys\nfrom {module} import {attr.split('.')[0]}\n"
-            f"sys.exit({attr}())\n"
+            f"#!{venv_python}\nimport sys\nfrom {module} import {attr.split('.')[0]}\nsys.exit({attr}())\n"
         )
         script.chmod(0o755)
     return venv_python
@@ -605,8 +608,7 @@ def build_demo_repo(path: Path, origin_url: str, python: str = sys.executable, c
         ".gitignore": GITIGNORE,
         "params.yaml": PARAMS_YAML,
         "dvc.yaml": DVC_YAML,
-        "requirements.txt": (f"pyyaml=={info['versions']['pyyaml']}\n"
-                             f"dvc=={info['versions']['dvc']}\n"),
+        "requirements.txt": (f"pyyaml=={info['versions']['pyyaml']}\ndvc=={info['versions']['dvc']}\n"),
         "src/prepare.py": PREPARE_PY,
         "src/train.py": TRAIN_PY,
         "src/evaluate.py": EVALUATE_PY,

@@ -177,8 +177,9 @@ class JournaledStorage(Storage):
                 self._journal = None
 
     # -- objects -----------------------------------------------------------------------
-    def create_file(self, bucket_name: str, file_name: str, content: bytes, file_obj: dict[str, Any],
-                    file_id: str | None = None) -> None:
+    def create_file(
+        self, bucket_name: str, file_name: str, content: bytes, file_obj: dict[str, Any], file_id: str | None = None
+    ) -> None:
         if file_id:  # the end of a resumable upload: rare, the emulator's own way
             with self._index_lock:
                 return super().create_file(bucket_name, file_name, content, file_obj, file_id)
@@ -211,10 +212,25 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
 
 # Every index method the emulator's handlers call (get_file reads a file renamed into place
 # atomically: it needs no lock).
-for _name in ("get_bucket", "get_file_list", "create_bucket", "create_resumable_upload", "get_resumable_byte_count",
-              "add_to_resumable_upload", "get_file_obj", "get_resumable_file_obj", "delete_resumable_file_obj",
-              "delete_bucket", "get_bucket_iam_policy", "set_bucket_iam_policy", "delete_file",
-              "get_soft_deleted_file_obj", "get_soft_deleted_file", "restore_soft_deleted_file", "wipe",
-              "patch_object"):
+for _name in (
+    "get_bucket",
+    "get_file_list",
+    "create_bucket",
+    "create_resumable_upload",
+    "get_resumable_byte_count",
+    "add_to_resumable_upload",
+    "get_file_obj",
+    "get_resumable_file_obj",
+    "delete_resumable_file_obj",
+    "delete_bucket",
+    "get_bucket_iam_policy",
+    "set_bucket_iam_policy",
+    "delete_file",
+    "get_soft_deleted_file_obj",
+    "get_soft_deleted_file",
+    "restore_soft_deleted_file",
+    "wipe",
+    "patch_object",
+):
     if hasattr(Storage, _name):
         setattr(JournaledStorage, _name, _locked(getattr(Storage, _name)))

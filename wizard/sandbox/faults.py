@@ -26,8 +26,13 @@ GRPC_TRANSIENT: tuple[tuple[str, str], ...] = (
     ("UNAVAILABLE", "The service is currently unavailable."),
     ("DEADLINE_EXCEEDED", "The request was aborted because it did not complete in time."),
     ("INTERNAL", "Internal error encountered."),
-    ("RESOURCE_EXHAUSTED", ("Quota exceeded for quota metric 'Requests' and limit 'Requests per minute' "
-                            "of service. Please retry with exponential backoff.")),
+    (
+        "RESOURCE_EXHAUSTED",
+        (
+            "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute' "
+            "of service. Please retry with exponential backoff."
+        ),
+    ),
 )
 
 # Cloud Storage's transient answers (cloud.google.com/storage/docs/json_api/v1/status-codes and

@@ -79,8 +79,11 @@ class ForgeResponse:
     def json(cls, value: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> ForgeResponse:
         import json
 
-        return cls(status, [("Content-Type", "application/json; charset=utf-8"), *(headers or [])],
-                   json.dumps(value).encode("utf-8"))
+        return cls(
+            status,
+            [("Content-Type", "application/json; charset=utf-8"), *(headers or [])],
+            json.dumps(value).encode("utf-8"),
+        )
 
     @classmethod
     def text(cls, text: str, status: int = 200) -> ForgeResponse:
@@ -105,8 +108,10 @@ def failing_names(data: dict[str, Any]) -> set[str]:
     return {str(n) for n in ([names] if isinstance(names, str) else names)}
 
 
-FAIL_RUNS_WHY = ("the sandbox's `faults.fail_runs` names {name!r}, so this run fails on purpose: a rehearsal of "
-                 "a failed run (remove the name from world.json's faults to let it succeed)")
+FAIL_RUNS_WHY = (
+    "the sandbox's `faults.fail_runs` names {name!r}, so this run fails on purpose: a rehearsal of "
+    "a failed run (remove the name from world.json's faults to let it succeed)"
+)
 
 
 def html_page(title: str, body: str, refresh: bool = False) -> ForgeResponse:
@@ -114,9 +119,11 @@ def html_page(title: str, body: str, refresh: bool = False) -> ForgeResponse:
     import html
 
     meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
-    text = (f"<!doctype html><html><head><meta charset=\"utf-8\">{meta}<title>{html.escape(title)}</title>"
-            f"<style>body{{font-family:sans-serif;margin:2em}}pre{{background:#111;color:#eee;padding:1em}}</style>"
-            f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    text = (
+        f'<!doctype html><html><head><meta charset="utf-8">{meta}<title>{html.escape(title)}</title>'
+        f"<style>body{{font-family:sans-serif;margin:2em}}pre{{background:#111;color:#eee;padding:1em}}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
     return ForgeResponse(200, [("Content-Type", "text/html; charset=utf-8")], text.encode("utf-8"))
 
 
@@ -152,8 +159,7 @@ def rate_limited(world: World, service: str) -> tuple[float, str] | None:
 
 # -- repositories -----------------------------------------------------------------------------
 def _git(*args: str, cwd: Path | None = None) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                            env=_git_env())
+    result = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=_git_env())
     return result.stdout
 
 
@@ -219,7 +225,8 @@ class GitApp:
             return ForgeResponse.text("Not Found\n", 404)
         owner, name, rest = match["owner"], match["name"], match["rest"]
         push = rest == "git-receive-pack" or (
-            rest == "info/refs" and "git-receive-pack" in request.query.get("service", []))
+            rest == "info/refs" and "git-receive-pack" in request.query.get("service", [])
+        )
         # Only the POST that sends the pack writes: an up-to-date push counts as a read.
         request.world.count("git", write=push and request.method == "POST")
         if not repo_exists(self.repos_dir, owner, name):
@@ -258,8 +265,7 @@ class GitApp:
             "REMOTE_USER": "learner",
         }
         env.update(hook_env)
-        for header, variable in (("content-encoding", "HTTP_CONTENT_ENCODING"),
-                                 ("git-protocol", "GIT_PROTOCOL")):
+        for header, variable in (("content-encoding", "HTTP_CONTENT_ENCODING"), ("git-protocol", "GIT_PROTOCOL")):
             value = request.header(header)
             if value:
                 env[variable] = value
@@ -277,8 +283,7 @@ class GitApp:
 
 
 def _http_backend() -> str:
-    exec_path = subprocess.run(["git", "--exec-path"], check=True, capture_output=True,
-                               text=True).stdout.strip()
+    exec_path = subprocess.run(["git", "--exec-path"], check=True, capture_output=True, text=True).stdout.strip()
     backend = Path(exec_path) / "git-http-backend"
     if not backend.exists():
         raise RuntimeError(f"git http-backend is not installed (looked in {exec_path})")
@@ -435,8 +440,9 @@ class ForgeHandle:
         self.stop()
 
 
-def start_forge(world: World, repos_dir: Path, host: str = "127.0.0.1", port: int = 0,
-                mounts: dict[str, App] | None = None) -> ForgeHandle:
+def start_forge(
+    world: World, repos_dir: Path, host: str = "127.0.0.1", port: int = 0, mounts: dict[str, App] | None = None
+) -> ForgeHandle:
     """Serve the repositories in `repos_dir` (and any mounted apps) over HTTPS on `host:port`.
 
     GitHub and GitLab are reached over HTTPS; so is this forge, with the sandbox's CA
@@ -455,5 +461,11 @@ def start_forge(world: World, repos_dir: Path, host: str = "127.0.0.1", port: in
     for prefix, app in (mounts or {}).items():
         dispatcher.mount(prefix, app)
     served = serve("forge", partial(_Handler, dispatcher, world), world.root, host, port)
-    return ForgeHandle(host=host, port=served.port, repos_dir=repos_dir, dispatcher=dispatcher, _served=served,
-                       _push_listeners=listeners)
+    return ForgeHandle(
+        host=host,
+        port=served.port,
+        repos_dir=repos_dir,
+        dispatcher=dispatcher,
+        _served=served,
+        _push_listeners=listeners,
+    )

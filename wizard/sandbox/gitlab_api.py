@@ -15,5 +15,13 @@ from wizard.sandbox.gitlab import (
     seed_gitlab,
 )
 
-__all__ = ["API_PREFIX", "GitLabApp", "mint_gitlab_token", "mount_gitlab", "pipeline_status", "pipeline_view",
-           "sandbox_gitlab_token", "seed_gitlab"]
+__all__ = [
+    "API_PREFIX",
+    "GitLabApp",
+    "mint_gitlab_token",
+    "mount_gitlab",
+    "pipeline_status",
+    "pipeline_view",
+    "sandbox_gitlab_token",
+    "seed_gitlab",
+]

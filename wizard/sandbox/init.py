@@ -89,12 +89,15 @@ def seed_world(world: World) -> None:
     with world.mutate() as data:
         data.setdefault("sandbox", {}).setdefault("chapter13", chapter13_preset())
         learner = data["learner"]
-        data["billing_accounts"].setdefault(BILLING_ACCOUNT_ID, {
-            "display_name": BILLING_ACCOUNT_NAME,
-            "open": True,
-            "owner": learner,
-            "project_quota": BILLING_PROJECT_QUOTA,
-        })
+        data["billing_accounts"].setdefault(
+            BILLING_ACCOUNT_ID,
+            {
+                "display_name": BILLING_ACCOUNT_NAME,
+                "open": True,
+                "owner": learner,
+                "project_quota": BILLING_PROJECT_QUOTA,
+            },
+        )
         for project_id in TAKEN_PROJECTS:
             if project_id in data["projects"]:
                 continue
@@ -125,14 +128,17 @@ def seed_world(world: World) -> None:
         seed_github(data, REPO_OWNER, REPO_NAME)
         seed_gitlab(data, f"{REPO_OWNER}/{REPO_NAME}")
         for bucket in TAKEN_BUCKETS:
-            data["buckets"].setdefault(bucket, {
-                "project": TAKEN_PROJECTS[0],
-                "owner": SOMEONE_ELSE,
-                "location": "US",
-                "uniform_access": False,
-                "public_access_prevention": "inherited",
-                "create_time": "2023-03-01T09:05:00.000Z",
-            })
+            data["buckets"].setdefault(
+                bucket,
+                {
+                    "project": TAKEN_PROJECTS[0],
+                    "owner": SOMEONE_ELSE,
+                    "location": "US",
+                    "uniform_access": False,
+                    "public_access_prevention": "inherited",
+                    "create_time": "2023-03-01T09:05:00.000Z",
+                },
+            )
 
 
 def _summary(root: Path, world: World) -> dict[str, Any]:
@@ -165,22 +171,21 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
         raise SandboxInitError(f"{root} is not a folder")
     if root.exists() and any(root.iterdir()) and not is_sandbox(root):
         raise SandboxInitError(
-            f"{root} is not empty and is not a sandbox (no {WORLD_FILE}); choose an empty or new folder")
+            f"{root} is not empty and is not a sandbox (no {WORLD_FILE}); choose an empty or new folder"
+        )
     paths = sandbox_paths(root)
     root.mkdir(parents=True, exist_ok=True)
     world = World(root)
 
     existing = world.read().get("sandbox", {})
     if existing.get("forge") and existing["forge"] != forge:
-        raise SandboxInitError(
-            f"{root} is already a sandbox for {existing['forge']}; use another folder for {forge}")
+        raise SandboxInitError(f"{root} is already a sandbox for {existing['forge']}; use another folder for {forge}")
     seed_world(world)
     with world.mutate() as data:
         ports = data.setdefault("ports", {})
         if not all(ports.get(name) for name in PORT_NAMES):
             ports.update(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
-        data["sandbox"] = {**data.get("sandbox", {}), "forge": forge,
-                           "repository": f"{REPO_OWNER}/{REPO_NAME}"}
+        data["sandbox"] = {**data.get("sandbox", {}), "forge": forge, "repository": f"{REPO_OWNER}/{REPO_NAME}"}
         data["sandbox"].setdefault("created_at", _now())
     paths["storage_dir"].mkdir(exist_ok=True)
     # TLS with the sandbox's own CA, and the learner's login where gcloud would leave it.
@@ -201,8 +206,9 @@ def init_sandbox(root: Path, forge: str = "github", python: str = sys.executable
     except OSError as err:
         raise SandboxInitError(f"cannot serve the forge on 127.0.0.1:{port}: {err}") from err
     try:
-        summary = build_demo_repo(paths["demo_repo"], f"{handle.url}/{REPO_OWNER}/{REPO_NAME}.git",
-                                  python=python, ca_file=tls_files(root).ca)
+        summary = build_demo_repo(
+            paths["demo_repo"], f"{handle.url}/{REPO_OWNER}/{REPO_NAME}.git", python=python, ca_file=tls_files(root).ca
+        )
     finally:
         handle.stop()
     with world.mutate() as data:
@@ -262,8 +268,12 @@ def repoint_ports(root: Path) -> dict[str, int]:
     if (repo / ".git").exists():
         url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo, capture_output=True, text=True)
         if url.returncode == 0 and old in url.stdout:
-            subprocess.run(["git", "remote", "set-url", "origin", url.stdout.strip().replace(old, new)],
-                           cwd=repo, check=True, capture_output=True)
+            subprocess.run(
+                ["git", "remote", "set-url", "origin", url.stdout.strip().replace(old, new)],
+                cwd=repo,
+                check=True,
+                capture_output=True,
+            )
     (root / "endpoints.json").unlink(missing_ok=True)  # a copy of a running sandbox's file
     write_learner_login(world, f"https://127.0.0.1:{ports['storage']}/token")
     return ports

@@ -26,8 +26,12 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Google's texts, as its token endpoint sends them.
 REVOKED = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
-REAUTH = {"error": "invalid_grant", "error_description": "reauth related error (invalid_rapt)",
-          "error_uri": "https://support.google.com/a/answer/9368756", "error_subtype": "invalid_rapt"}
+REAUTH = {
+    "error": "invalid_grant",
+    "error_description": "reauth related error (invalid_rapt)",
+    "error_uri": "https://support.google.com/a/answer/9368756",
+    "error_subtype": "invalid_rapt",
+}
 BAD_SIGNATURE = {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
 NO_ACCOUNT = {"error": "invalid_grant", "error_description": "Invalid grant: account not found"}
 
@@ -49,8 +53,12 @@ def token_response(world: World, body: bytes, audience: str) -> tuple[int, dict[
 
 
 def _issued(world: World, principal: auth.Principal, scope: str) -> tuple[int, dict[str, Any]]:
-    return 200, {"access_token": auth.mint_access_token(world, principal), "expires_in": auth.TOKEN_SECONDS,
-                 "scope": scope or auth.CLOUD_PLATFORM, "token_type": "Bearer"}
+    return 200, {
+        "access_token": auth.mint_access_token(world, principal),
+        "expires_in": auth.TOKEN_SECONDS,
+        "scope": scope or auth.CLOUD_PLATFORM,
+        "token_type": "Bearer",
+    }
 
 
 def _refresh(world: World, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -91,10 +99,14 @@ def _jwt_bearer(world: World, assertion: str, audience: str) -> tuple[int, dict[
         return 400, dict(BAD_SIGNATURE)
     # google-auth signs for Google's endpoint whatever the key's token_uri says, and Google takes it.
     if claims.get("aud") not in (audience, GOOGLE_TOKEN_URI):
-        return 400, {"error": "invalid_grant",
-                     "error_description": f"Invalid JWT: Failed audience check. The right audience is {audience}"}
+        return 400, {
+            "error": "invalid_grant",
+            "error_description": f"Invalid JWT: Failed audience check. The right audience is {audience}",
+        }
     if float(claims.get("exp", 0)) - float(claims.get("iat", 0)) > 3600 or float(claims.get("exp", 0)) < time.time():
-        return 400, {"error": "invalid_grant",
-                     "error_description": "Invalid JWT: Token must be a short-lived token (60 minutes) and in a "
-                     "reasonable timeframe. Check your iat and exp values in the JWT claim."}
+        return 400, {
+            "error": "invalid_grant",
+            "error_description": "Invalid JWT: Token must be a short-lived token (60 minutes) and in a "
+            "reasonable timeframe. Check your iat and exp values in the JWT claim.",
+        }
     return _issued(world, auth.Principal(email, "serviceAccount"), str(claims.get("scope") or ""))

@@ -42,8 +42,9 @@ def basic_token(authorization: str | None) -> str | None:
         return None
 
 
-def _refusal(data: dict[str, Any], token: str | None, full: str, branch: str | None,
-             changed: list[str]) -> tuple[int, str] | None:
+def _refusal(
+    data: dict[str, Any], token: str | None, full: str, branch: str | None, changed: list[str]
+) -> tuple[int, str] | None:
     forges = data.get("forges", {})
     if full in forges.get("github", {}).get("repos", {}):
         from wizard.sandbox.github.store import push_refusal as github_refusal
@@ -56,8 +57,9 @@ def _refusal(data: dict[str, Any], token: str | None, full: str, branch: str | N
     return None
 
 
-def http_refusal(data: dict[str, Any], full: str,
-                 authorization: str | None) -> tuple[int, list[tuple[str, str]], str] | None:
+def http_refusal(
+    data: dict[str, Any], full: str, authorization: str | None
+) -> tuple[int, list[tuple[str, str]], str] | None:
     """(status, headers, text) when the HTTP stage of a push is refused, else None."""
     token = basic_token(authorization)
     if token is None and data.get("faults", {}).get("git_auth"):
@@ -75,11 +77,13 @@ def install_hooks(repos_dir: Path) -> Path:
     hooks = Path(repos_dir) / HOOKS_DIR
     hooks.mkdir(parents=True, exist_ok=True)
     root = Path(__file__).resolve().parents[2]
-    script = (f"#!{sys.executable}\n"
-              "import sys\n"
-              f"sys.path.insert(0, {str(root)!r})\n"
-              "from wizard.sandbox.push_rules import main\n"
-              "sys.exit(main())\n")
+    script = (
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from wizard.sandbox.push_rules import main\n"
+        "sys.exit(main())\n"
+    )
     hook = hooks / "pre-receive"
     if not hook.exists() or hook.read_text("utf-8") != script:
         temp = hooks / ".pre-receive.tmp"
@@ -91,9 +95,13 @@ def install_hooks(repos_dir: Path) -> Path:
 
 def hook_env(repos_dir: Path, world_root: Path, full: str, token: str | None) -> dict[str, str]:
     """What `git http-backend` needs so that receive-pack runs the hook with the pusher's token."""
-    env = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath",
-           "GIT_CONFIG_VALUE_0": str(Path(repos_dir).resolve() / HOOKS_DIR),
-           ENV_WORLD: str(world_root), ENV_REPO: full}
+    env = {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "core.hooksPath",
+        "GIT_CONFIG_VALUE_0": str(Path(repos_dir).resolve() / HOOKS_DIR),
+        ENV_WORLD: str(world_root),
+        ENV_REPO: full,
+    }
     if token:
         env[ENV_TOKEN] = token
     return env

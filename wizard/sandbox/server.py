@@ -82,8 +82,14 @@ class Endpoints:
         return f"https://{HOST}:{self.forge}"
 
     def to_json(self, root: Path) -> dict[str, Any]:
-        return {"pid": self.pid, "grpc": self.grpc_addr, "storage": self.storage_url, "token_uri": self.token_uri,
-                "forge": self.forge_url, "ca": str(Path(root) / "ca.pem")}
+        return {
+            "pid": self.pid,
+            "grpc": self.grpc_addr,
+            "storage": self.storage_url,
+            "token_uri": self.token_uri,
+            "forge": self.forge_url,
+            "ca": str(Path(root) / "ca.pem"),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Endpoints:
@@ -118,11 +124,13 @@ class Sandbox:
         ports = world.read().get("ports", {})
         handles: list[Any] = []
         try:
-            grpc_server, grpc_port = _bind("control plane", lambda p: start_control_plane(world, HOST, p),
-                                           ports.get("grpc", 0))
+            grpc_server, grpc_port = _bind(
+                "control plane", lambda p: start_control_plane(world, HOST, p), ports.get("grpc", 0)
+            )
             handles.append(_GrpcHandle(grpc_server))
-            storage = _bind("storage", lambda p: start_storage(world, root / STORAGE_DIR, HOST, p),
-                            ports.get("storage", 0))
+            storage = _bind(
+                "storage", lambda p: start_storage(world, root / STORAGE_DIR, HOST, p), ports.get("storage", 0)
+            )
             handles.append(storage)
             forge = _bind("forge", lambda p: start_forge(world, root / FORGE_DIR, HOST, p), ports.get("forge", 0))
             handles.append(forge)
@@ -326,45 +334,78 @@ def _inspect_forges(world: World) -> dict[str, Any]:
 
         settle_runs(world)
         github = world.read()["forges"]["github"]
-        out["github"] = {"repos": {
-            path: {
-                "secrets": {name: {"private_key_id": s.get("private_key_id"), "client_email": s.get("client_email"),
-                                   "valid_json_key": s.get("valid_json_key"), "updated_at": s.get("updated_at")}
-                            for name, s in repo.get("secrets", {}).items()},
-                "runs": [{"sha": r["sha"], "workflow": r.get("workflow_path"), "status": r.get("status"),
-                          "conclusion": r.get("conclusion")} for r in repo.get("runs", [])],
+        out["github"] = {
+            "repos": {
+                path: {
+                    "secrets": {
+                        name: {
+                            "private_key_id": s.get("private_key_id"),
+                            "client_email": s.get("client_email"),
+                            "valid_json_key": s.get("valid_json_key"),
+                            "updated_at": s.get("updated_at"),
+                        }
+                        for name, s in repo.get("secrets", {}).items()
+                    },
+                    "runs": [
+                        {
+                            "sha": r["sha"],
+                            "workflow": r.get("workflow_path"),
+                            "status": r.get("status"),
+                            "conclusion": r.get("conclusion"),
+                        }
+                        for r in repo.get("runs", [])
+                    ],
+                }
+                for path, repo in github.get("repos", {}).items()
             }
-            for path, repo in github.get("repos", {}).items()
-        }}
+        }
     if "gitlab" in forges:
         from wizard.sandbox.gitlab_api import pipeline_view
 
         gitlab = forges["gitlab"]
         failure = {"failed": "failure", "canceled": "cancelled"}
-        out["gitlab"] = {"projects": {
-            path: {
-                "variables": {key: {"masked": v.get("masked"), "protected": v.get("protected"), "raw": v.get("raw"),
-                                    "hidden": bool(v.get("hidden")),
-                                    "private_key_id": v.get("private_key_id"), "client_email": v.get("client_email")}
-                              for key, v in project.get("variables", {}).items()},
-                "pipelines": [{"sha": view["sha"], "status": view["status"],
-                               "conclusion": failure.get(view["conclusion"], view["conclusion"])}
-                              for view in (pipeline_view(p) for p in project.get("pipelines", []))],
+        out["gitlab"] = {
+            "projects": {
+                path: {
+                    "variables": {
+                        key: {
+                            "masked": v.get("masked"),
+                            "protected": v.get("protected"),
+                            "raw": v.get("raw"),
+                            "hidden": bool(v.get("hidden")),
+                            "private_key_id": v.get("private_key_id"),
+                            "client_email": v.get("client_email"),
+                        }
+                        for key, v in project.get("variables", {}).items()
+                    },
+                    "pipelines": [
+                        {
+                            "sha": view["sha"],
+                            "status": view["status"],
+                            "conclusion": failure.get(view["conclusion"], view["conclusion"]),
+                        }
+                        for view in (pipeline_view(p) for p in project.get("pipelines", []))
+                    ],
+                }
+                for path, project in gitlab.get("projects", {}).items()
             }
-            for path, project in gitlab.get("projects", {}).items()
-        }}
+        }
     return out
 
 
-def _inspect_parts(data: dict[str, Any], projects: dict[str, Any], buckets: dict[str, Any],
-                   calls: dict[str, Any]) -> dict[str, Any]:
+def _inspect_parts(
+    data: dict[str, Any], projects: dict[str, Any], buckets: dict[str, Any], calls: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "learner": data.get("learner"),
         "ports": data.get("ports", {}),
         "billing_accounts": data.get("billing_accounts", {}),
         "projects": projects,
         "buckets": buckets,
-        "calls": {"reads": calls.get("reads", 0), "writes": calls.get("writes", 0),
-                  "by_service": calls.get("by_service", {})},
+        "calls": {
+            "reads": calls.get("reads", 0),
+            "writes": calls.get("writes", 0),
+            "by_service": calls.get("by_service", {}),
+        },
         "faults": data.get("faults", {}),
     }

@@ -46,8 +46,14 @@ class Served:
         self.httpd.server_close()
 
 
-def serve(name: str, handler: Callable[..., BaseHTTPRequestHandler], tls_root: Path, host: str = "127.0.0.1",
-          port: int = 0, before: Callable[[int], None] | None = None) -> Served:
+def serve(
+    name: str,
+    handler: Callable[..., BaseHTTPRequestHandler],
+    tls_root: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    before: Callable[[int], None] | None = None,
+) -> Served:
     """Serve `handler` over HTTPS with the sandbox's certificate (made on first use) on `host:port`.
 
     `before(port)` runs once the port is bound and before the first request is accepted (to record
@@ -57,15 +63,19 @@ def serve(name: str, handler: Callable[..., BaseHTTPRequestHandler], tls_root: P
 
     httpd = TlsServer((host, port), handler)
     try:
-        httpd.socket = ensure_tls(tls_root).server_context().wrap_socket(
-            httpd.socket, server_side=True, do_handshake_on_connect=False)
+        httpd.socket = (
+            ensure_tls(tls_root)
+            .server_context()
+            .wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+        )
         bound = int(httpd.server_address[1])
         if before is not None:
             before(bound)
     except BaseException:
         httpd.server_close()
         raise
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"sandbox-{name}-{bound}", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{name}-{bound}", daemon=True
+    )
     thread.start()
     return Served(httpd, thread)

@@ -65,17 +65,47 @@ MULTI_REGIONS = {"US", "EU", "ASIA"}
 DUAL_REGIONS = {"ASIA1", "EUR4", "EUR5", "EUR7", "EUR8", "NAM4"}
 REGIONS = {
     "AFRICA-SOUTH1",
-    "ASIA-EAST1", "ASIA-EAST2", "ASIA-NORTHEAST1", "ASIA-NORTHEAST2", "ASIA-NORTHEAST3",
-    "ASIA-SOUTH1", "ASIA-SOUTH2", "ASIA-SOUTHEAST1", "ASIA-SOUTHEAST2",
-    "AUSTRALIA-SOUTHEAST1", "AUSTRALIA-SOUTHEAST2",
-    "EUROPE-CENTRAL2", "EUROPE-NORTH1", "EUROPE-NORTH2", "EUROPE-SOUTHWEST1",
-    "EUROPE-WEST1", "EUROPE-WEST2", "EUROPE-WEST3", "EUROPE-WEST4", "EUROPE-WEST6",
-    "EUROPE-WEST8", "EUROPE-WEST9", "EUROPE-WEST10", "EUROPE-WEST12",
-    "ME-CENTRAL1", "ME-CENTRAL2", "ME-WEST1",
-    "NORTHAMERICA-NORTHEAST1", "NORTHAMERICA-NORTHEAST2", "NORTHAMERICA-SOUTH1",
-    "SOUTHAMERICA-EAST1", "SOUTHAMERICA-WEST1",
-    "US-CENTRAL1", "US-EAST1", "US-EAST4", "US-EAST5", "US-SOUTH1",
-    "US-WEST1", "US-WEST2", "US-WEST3", "US-WEST4",
+    "ASIA-EAST1",
+    "ASIA-EAST2",
+    "ASIA-NORTHEAST1",
+    "ASIA-NORTHEAST2",
+    "ASIA-NORTHEAST3",
+    "ASIA-SOUTH1",
+    "ASIA-SOUTH2",
+    "ASIA-SOUTHEAST1",
+    "ASIA-SOUTHEAST2",
+    "AUSTRALIA-SOUTHEAST1",
+    "AUSTRALIA-SOUTHEAST2",
+    "EUROPE-CENTRAL2",
+    "EUROPE-NORTH1",
+    "EUROPE-NORTH2",
+    "EUROPE-SOUTHWEST1",
+    "EUROPE-WEST1",
+    "EUROPE-WEST2",
+    "EUROPE-WEST3",
+    "EUROPE-WEST4",
+    "EUROPE-WEST6",
+    "EUROPE-WEST8",
+    "EUROPE-WEST9",
+    "EUROPE-WEST10",
+    "EUROPE-WEST12",
+    "ME-CENTRAL1",
+    "ME-CENTRAL2",
+    "ME-WEST1",
+    "NORTHAMERICA-NORTHEAST1",
+    "NORTHAMERICA-NORTHEAST2",
+    "NORTHAMERICA-SOUTH1",
+    "SOUTHAMERICA-EAST1",
+    "SOUTHAMERICA-WEST1",
+    "US-CENTRAL1",
+    "US-EAST1",
+    "US-EAST4",
+    "US-EAST5",
+    "US-SOUTH1",
+    "US-WEST1",
+    "US-WEST2",
+    "US-WEST3",
+    "US-WEST4",
 }
 PUBLIC_ACCESS_PREVENTION = {"enforced", "inherited"}
 
@@ -100,9 +130,17 @@ _IAM_DETAIL = "type.googleapis.com/google.rpc.ErrorInfo"
 class GoogleError(Exception):
     """An error answered the way the Cloud Storage JSON API answers it."""
 
-    def __init__(self, code: int, message: str, reason: str, *, domain: str = "global",
-                 extra: dict[str, Any] | None = None, details: list[dict[str, Any]] | None = None,
-                 status: str | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        reason: str,
+        *,
+        domain: str = "global",
+        extra: dict[str, Any] | None = None,
+        details: list[dict[str, Any]] | None = None,
+        status: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.reason = code, message, reason
         self.domain, self.extra, self.details, self.status = domain, extra or {}, details, status
@@ -128,8 +166,10 @@ def bucket_name_problem(name: Any) -> str | None:
     if not 3 <= len(name) <= 63:
         return "it must have 3 to 63 characters"
     if not _BUCKET_NAME.match(name):
-        return ("it may contain only lowercase letters, digits, '-', '_' and '.', "
-                "and must start and end with a letter or a digit")
+        return (
+            "it may contain only lowercase letters, digits, '-', '_' and '.', "
+            "and must start and end with a letter or a digit"
+        )
     if name.startswith("goog"):
         return "it must not start with 'goog'"
     if "google" in name or "g00gle" in name:
@@ -189,8 +229,7 @@ def _billing_disabled(state: str) -> GoogleError:
 
 
 def _service_disabled(project_number: str) -> GoogleError:
-    url = (f"https://console.developers.google.com/apis/api/{STORAGE_JSON_API_SERVICE}"
-           f"/overview?project={project_number}")
+    url = f"https://console.developers.google.com/apis/api/{STORAGE_JSON_API_SERVICE}/overview?project={project_number}"
     message = (
         f"Cloud Storage JSON API has not been used in project {project_number} before or it "
         f"is disabled. Enable it by visiting {url} then retry. If you enabled this API "
@@ -219,9 +258,15 @@ def _service_disabled(project_number: str) -> GoogleError:
             "links": [{"description": "Google developers console API activation", "url": url}],
         },
     ]
-    return GoogleError(403, message, "accessNotConfigured", domain="usageLimits",
-                       extra={"extendedHelp": "https://console.developers.google.com"},
-                       details=details, status="PERMISSION_DENIED")
+    return GoogleError(
+        403,
+        message,
+        "accessNotConfigured",
+        domain="usageLimits",
+        extra={"extendedHelp": "https://console.developers.google.com"},
+        details=details,
+        status="PERMISSION_DENIED",
+    )
 
 
 # -- the project that pays (userProject / x-goog-user-project) --------------------------------
@@ -235,8 +280,12 @@ def _service_disabled(project_number: str) -> GoogleError:
 # checked on every request.
 USER_PROJECT_HEADER = "x-goog-user-project"
 # Roles that carry serviceusage.services.use (https://cloud.google.com/service-usage/docs/access-control).
-_SERVICE_USERS = {"roles/owner", "roles/editor", "roles/serviceusage.serviceUsageConsumer",
-                  "roles/serviceusage.serviceUsageAdmin"}
+_SERVICE_USERS = {
+    "roles/owner",
+    "roles/editor",
+    "roles/serviceusage.serviceUsageConsumer",
+    "roles/serviceusage.serviceUsageAdmin",
+}
 
 
 def _user_project_invalid() -> GoogleError:
@@ -247,10 +296,18 @@ def _user_project_invalid() -> GoogleError:
 def _user_project_denied(email: str, ref: str) -> GoogleError:
     """Recorded text (github.com/googleapis/google-cloud-ruby/issues/6456), with the ErrorInfo the
     control plane gives for the same refusal, so clients read `reason` USER_PROJECT_DENIED."""
-    message = (f"{email} does not have serviceusage.services.use access to the Google Cloud project. "
-               "Permission 'serviceusage.services.use' denied on resource (or it may not exist).")
-    details = [{"@type": _IAM_DETAIL, "reason": "USER_PROJECT_DENIED", "domain": "googleapis.com",
-                "metadata": {"consumer": f"projects/{ref}", "service": STORAGE_SERVICE}}]
+    message = (
+        f"{email} does not have serviceusage.services.use access to the Google Cloud project. "
+        "Permission 'serviceusage.services.use' denied on resource (or it may not exist)."
+    )
+    details = [
+        {
+            "@type": _IAM_DETAIL,
+            "reason": "USER_PROJECT_DENIED",
+            "domain": "googleapis.com",
+            "metadata": {"consumer": f"projects/{ref}", "service": STORAGE_SERVICE},
+        }
+    ]
     return GoogleError(403, message, "forbidden", details=details, status="PERMISSION_DENIED")
 
 
@@ -295,12 +352,22 @@ TOKEN_PATH = "/token"
 # Storage permissions of the roles a service account may hold on the bucket's project
 # (https://cloud.google.com/storage/docs/access-control/iam-roles).
 _OBJECT_READ = {"storage.objects.get", "storage.objects.list"}
-_OBJECT_ALL = _OBJECT_READ | {"storage.objects.create", "storage.objects.delete", "storage.objects.update",
-                              "storage.objects.getIamPolicy", "storage.objects.setIamPolicy",
-                              "storage.objects.restore"}
+_OBJECT_ALL = _OBJECT_READ | {
+    "storage.objects.create",
+    "storage.objects.delete",
+    "storage.objects.update",
+    "storage.objects.getIamPolicy",
+    "storage.objects.setIamPolicy",
+    "storage.objects.restore",
+}
 _BUCKET_READ = {"storage.buckets.get", "storage.buckets.list"}
-_BUCKET_ALL = _BUCKET_READ | {"storage.buckets.create", "storage.buckets.delete", "storage.buckets.update",
-                              "storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy"}
+_BUCKET_ALL = _BUCKET_READ | {
+    "storage.buckets.create",
+    "storage.buckets.delete",
+    "storage.buckets.update",
+    "storage.buckets.getIamPolicy",
+    "storage.buckets.setIamPolicy",
+}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "roles/storage.objectViewer": _OBJECT_READ,
     "roles/storage.objectCreator": {"storage.objects.create"},
@@ -327,6 +394,7 @@ def storage_permissions(world: dict[str, Any], project_id: str, member: str) -> 
         granted |= ROLE_PERMISSIONS.get(role, set())
     return granted
 
+
 # emulator handler -> (API method name for fault injection, IAM permission, resource noun)
 _OPS: dict[Callable[..., Any], tuple[str, str, str]] = {
     gse_buckets.get: ("storage.buckets.get", "storage.buckets.get", "bucket"),
@@ -334,7 +402,10 @@ _OPS: dict[Callable[..., Any], tuple[str, str, str]] = {
     gse_buckets.delete: ("storage.buckets.delete", "storage.buckets.delete", "bucket"),
     gse_buckets.acl_list: ("storage.bucketAccessControls.list", "storage.buckets.getIamPolicy", "bucket"),
     gse_buckets.default_object_acl_list: (
-        "storage.defaultObjectAccessControls.list", "storage.buckets.getIamPolicy", "bucket"),
+        "storage.defaultObjectAccessControls.list",
+        "storage.buckets.getIamPolicy",
+        "bucket",
+    ),
     gse_buckets.get_iam_policy: ("storage.buckets.getIamPolicy", "storage.buckets.getIamPolicy", "bucket"),
     gse_buckets.set_iam_policy: ("storage.buckets.setIamPolicy", "storage.buckets.setIamPolicy", "bucket"),
     gse_buckets.test_iam_permissions: ("storage.buckets.testIamPermissions", "storage.buckets.get", "bucket"),
@@ -354,8 +425,11 @@ _OPS: dict[Callable[..., Any], tuple[str, str, str]] = {
     gse_objects.batch: ("storage.batch", "storage.objects.delete", "object"),
 }
 _OBJECT_NOT_FOUND_BODY = {gse_objects.get, gse_objects.download, gse_objects.delete, gse_objects.patch}
-_NOUN = {"bucket": "Google Cloud Storage bucket", "object": "Google Cloud Storage object",
-         "project": "Google Cloud project"}
+_NOUN = {
+    "bucket": "Google Cloud Storage bucket",
+    "object": "Google Cloud Storage object",
+    "project": "Google Cloud project",
+}
 
 
 def split_multipart_related(body: bytes, content_type: str) -> list[tuple[dict[str, str], bytes]]:
@@ -379,7 +453,7 @@ def split_multipart_related(body: bytes, content_type: str) -> list[tuple[dict[s
         if chunk.startswith(b"--"):
             break  # the closing delimiter
         if chunk.startswith(newline):
-            chunk = chunk[len(newline):]
+            chunk = chunk[len(newline) :]
         if chunk.endswith(newline):
             chunk = chunk[: -len(newline)]
         head, _, content = chunk.partition(newline + newline)
@@ -457,8 +531,9 @@ class _Gate:
             self._error(response, err)
         except Exception:  # noqa: BLE001 - answer like Google, keep the server alive
             logger.exception("sandbox storage: %s %s failed", method, request.path)
-            self._error(response, GoogleError(500, "We encountered an internal error. Please try again.",
-                                              "backendError"))
+            self._error(
+                response, GoogleError(500, "We encountered an internal error. Please try again.", "backendError")
+            )
         try:
             response.close()
         except (BrokenPipeError, ConnectionResetError):
@@ -471,8 +546,7 @@ class _Gate:
                 continue
             handler = handlers.get(method)
             # As the emulator's router does: uploads POSTed to .../o without /upload.
-            if handler is None and method == POST and request.query.get("uploadType") \
-                    and request.path.endswith("/o"):
+            if handler is None and method == POST and request.query.get("uploadType") and request.path.endswith("/o"):
                 handler = gse_objects.insert
             if handler is None:
                 break
@@ -507,15 +581,18 @@ class _Gate:
             return auth.principal_of(self.world, authorization)
         except auth.AuthFailure as failure:
             if failure.missing:
-                message = (f"Anonymous caller does not have {permission} access to the {_NOUN[noun]}. "
-                           f"Permission '{permission}' denied on resource (or it may not exist).")
-                raise GoogleError(401, message, "required",
-                                  extra={"locationType": "header", "location": "Authorization"}) from None
-            raise GoogleError(401, "Invalid Credentials", "authError",
-                              extra={"locationType": "header", "location": "Authorization"}) from None
+                message = (
+                    f"Anonymous caller does not have {permission} access to the {_NOUN[noun]}. "
+                    f"Permission '{permission}' denied on resource (or it may not exist)."
+                )
+                raise GoogleError(
+                    401, message, "required", extra={"locationType": "header", "location": "Authorization"}
+                ) from None
+            raise GoogleError(
+                401, "Invalid Credentials", "authError", extra={"locationType": "header", "location": "Authorization"}
+            ) from None
 
-    def _paying_caller(self, request: Any, authorization: str | None, permission: str,
-                       noun: str) -> auth.Principal:
+    def _paying_caller(self, request: Any, authorization: str | None, permission: str, noun: str) -> auth.Principal:
         """The caller, once the project it names to pay (if any) may pay for Cloud Storage."""
         caller = self._caller(authorization, permission, noun)
         for ref in named_user_projects(request.query, request.get_header(USER_PROJECT_HEADER)):
@@ -527,21 +604,25 @@ class _Gate:
         response.status = HTTPStatus(err.code)
         response.json(err.body())
 
-    def _dispatch(self, handler: Callable[..., Any], request: Any, response: Any,
-                  authorization: str | None = None) -> None:
+    def _dispatch(
+        self, handler: Callable[..., Any], request: Any, response: Any, authorization: str | None = None
+    ) -> None:
         if handler is gse_server._health_check:
             return handler(request, response, self.storage)
         if handler is gse_server._wipe_data:
             raise GoogleError(404, "Not Found", "notFound")  # not an API of the real service
         if handler is gse_buckets.insert:
             self._inject("storage.buckets.insert")
-            self._only_learner(self._paying_caller(request, authorization, "storage.buckets.create", "project"),
-                               "storage.buckets.create")
+            self._only_learner(
+                self._paying_caller(request, authorization, "storage.buckets.create", "project"),
+                "storage.buckets.create",
+            )
             return self._insert_bucket(request, response)
         if handler is gse_buckets.ls:
             self._inject("storage.buckets.list")
-            self._only_learner(self._paying_caller(request, authorization, "storage.buckets.list", "project"),
-                               "storage.buckets.list")
+            self._only_learner(
+                self._paying_caller(request, authorization, "storage.buckets.list", "project"), "storage.buckets.list"
+            )
             return self._list_buckets(request, response)
         api_method, permission, noun = _OPS.get(handler, ("storage.unknown", "storage.objects.get", "object"))
         self._inject(api_method)
@@ -553,8 +634,9 @@ class _Gate:
         else:
             self._check_bucket(world, request.params.get("bucket_name"), permission, noun, caller)
             if request.params.get("dest_bucket_name"):
-                self._check_bucket(world, request.params["dest_bucket_name"], "storage.objects.create", "object",
-                                   caller)
+                self._check_bucket(
+                    world, request.params["dest_bucket_name"], "storage.objects.create", "object", caller
+                )
         if handler is gse_buckets.get:
             return self._get_bucket(world, request, response)
         if handler is gse_buckets.patch:
@@ -562,8 +644,7 @@ class _Gate:
         if handler is gse_buckets.delete:
             return self._delete_bucket(request, response)
         handler(request, response, self.storage)
-        if response.status == HTTPStatus.NOT_FOUND and handler in _OBJECT_NOT_FOUND_BODY \
-                and not response._content:
+        if response.status == HTTPStatus.NOT_FOUND and handler in _OBJECT_NOT_FOUND_BODY and not response._content:
             name = f"{request.params.get('bucket_name')}/{request.params.get('object_id')}"
             self._error(response, GoogleError(404, f"No such object: {name}", "notFound"))
         if request.method == DELETE and response.status == HTTPStatus.OK and not response._content:
@@ -582,8 +663,9 @@ class _Gate:
         if caller.email != self.world.view()["learner"]:
             raise _denied(caller.email, permission, _NOUN["project"])
 
-    def _check_bucket(self, world: dict[str, Any], name: str | None, permission: str, noun: str,
-                      caller: auth.Principal | None = None) -> None:
+    def _check_bucket(
+        self, world: dict[str, Any], name: str | None, permission: str, noun: str, caller: auth.Principal | None = None
+    ) -> None:
         """403 for someone else's bucket, 404 for none; the learner's must be usable.
 
         A service account needs a role that carries `permission` on the bucket's project.
@@ -640,8 +722,12 @@ class _Gate:
             raise GoogleError(400, f"Invalid bucket name: '{name}'", "invalid")
         project_id = (request.query.get("project") or [""])[0]
         if not project_id:
-            raise GoogleError(400, "Required parameter: project", "required",
-                              extra={"locationType": "parameter", "location": "project"})
+            raise GoogleError(
+                400,
+                "Required parameter: project",
+                "required",
+                extra={"locationType": "parameter", "location": "project"},
+            )
         world = self.world.read()
         learner = world["learner"]
         project = self._learner_project(world, project_id, "storage.buckets.create")
@@ -652,15 +738,18 @@ class _Gate:
         if "." in name and not _domain_verified(world, name):
             # Google's text (recorded: github.com/googleapis/google-cloud-go/issues/529); names with dots
             # need verified domain ownership (cloud.google.com/storage/docs/domain-name-verification).
-            raise GoogleError(403, "The bucket you tried to create requires domain ownership verification.",
-                              "forbidden")
+            raise GoogleError(
+                403, "The bucket you tried to create requires domain ownership verification.", "forbidden"
+            )
 
         location = str(body.get("location") or DEFAULT_LOCATION).upper()
         if location not in REGIONS | MULTI_REGIONS | DUAL_REGIONS:
             raise GoogleError(400, "The specified location constraint is not valid.", "invalid")
         iam = body.get("iamConfiguration") or {}
-        uniform = bool((iam.get("uniformBucketLevelAccess") or {}).get("enabled")
-                       or (iam.get("bucketPolicyOnly") or {}).get("enabled"))
+        uniform = bool(
+            (iam.get("uniformBucketLevelAccess") or {}).get("enabled")
+            or (iam.get("bucketPolicyOnly") or {}).get("enabled")
+        )
         prevention = iam.get("publicAccessPrevention") or "inherited"
         if prevention == "unspecified":
             prevention = "inherited"
@@ -671,11 +760,18 @@ class _Gate:
             existing = live["buckets"].get(name)
             if existing is not None:
                 if existing.get("owner") == learner:
-                    raise GoogleError(409, "Your previous request to create the named bucket "
-                                           "succeeded and you already own it.", "conflict")
-                raise GoogleError(409, "The requested bucket name is not available. The bucket "
-                                       "namespace is shared by all users of the system. Please "
-                                       "select a different name and try again.", "conflict")
+                    raise GoogleError(
+                        409,
+                        "Your previous request to create the named bucket succeeded and you already own it.",
+                        "conflict",
+                    )
+                raise GoogleError(
+                    409,
+                    "The requested bucket name is not available. The bucket "
+                    "namespace is shared by all users of the system. Please "
+                    "select a different name and try again.",
+                    "conflict",
+                )
             record = {
                 "project": project_id,
                 "owner": learner,
@@ -696,8 +792,12 @@ class _Gate:
     def _list_buckets(self, request: Any, response: Any) -> None:
         project_id = (request.query.get("project") or [""])[0]
         if not project_id:
-            raise GoogleError(400, "Required parameter: project", "required",
-                              extra={"locationType": "parameter", "location": "project"})
+            raise GoogleError(
+                400,
+                "Required parameter: project",
+                "required",
+                extra={"locationType": "parameter", "location": "project"},
+            )
         world = self.world.read()
         project = self._learner_project(world, project_id, "storage.buckets.list")
         prefix = (request.query.get("prefix") or [""])[0]
@@ -731,8 +831,7 @@ class _Gate:
                     prevention = "inherited"
                 if prevention is not None:
                     if prevention not in PUBLIC_ACCESS_PREVENTION:
-                        raise GoogleError(400, f"Invalid argument for publicAccessPrevention: "
-                                               f"{prevention}", "invalid")
+                        raise GoogleError(400, f"Invalid argument for publicAccessPrevention: {prevention}", "invalid")
                     record["public_access_prevention"] = prevention
             patch = {k: v for k, v in body.items() if k not in ("location", "iamConfiguration")}
             request._data = patch  # the emulator keeps the other fields (labels, versioning, ...)
@@ -862,5 +961,6 @@ def start_storage(world: World, data_dir: Path, host: str = "127.0.0.1", port: i
             data.setdefault("auth", {})["token_uri"] = f"https://{host}:{bound}{TOKEN_PATH}"
 
     served = serve("storage", partial(_RequestHandler, gate), world.root, host, port, before=record_token_uri)
-    return StorageHandle(host=host, port=served.port, data_dir=data_dir, _served=served, _gate=gate,
-                         world_root=Path(world.root))
+    return StorageHandle(
+        host=host, port=served.port, data_dir=data_dir, _served=served, _gate=gate, world_root=Path(world.root)
+    )

@@ -26,23 +26,53 @@ class CiAccount:
     steps: list[Step]
 
 
-def ci_service_account(*, chapter: str, text_dir: Path, account_id: str, display_name: str, account_title: str,
-                       grant: str, grant_title: str, roles: Sequence[str], key_title: str, key_file: str,
-                       secret: str, secret_title: str = "Store the key as a CI secret") -> CiAccount:
+def ci_service_account(
+    *,
+    chapter: str,
+    text_dir: Path,
+    account_id: str,
+    display_name: str,
+    account_title: str,
+    grant: str,
+    grant_title: str,
+    roles: Sequence[str],
+    key_title: str,
+    key_file: str,
+    secret: str,
+    secret_title: str = "Store the key as a CI secret",
+) -> CiAccount:
     """The four steps of a CI service account named `account_id`, its key stored as the forge secret `secret`."""
     key = CreateKey(
-        f"{chapter}.create-key", key_title,
-        account_id=account_id, key_file=key_file,
-        stored_by=f"{chapter}.store-secret", secret=secret, text=load_text(text_dir, "create-key.md"),
+        f"{chapter}.create-key",
+        key_title,
+        account_id=account_id,
+        key_file=key_file,
+        stored_by=f"{chapter}.store-secret",
+        secret=secret,
+        text=load_text(text_dir, "create-key.md"),
     )
     steps: list[Step] = [
-        CreateServiceAccount(f"{chapter}.create-service-account", account_title,
-                             account_id=account_id, display_name=display_name,
-                             text=load_text(text_dir, "create-service-account.md")),
-        GrantProjectRoles(f"{chapter}.{grant}", grant_title, account_id=account_id,
-                          roles=list(roles), text=load_text(text_dir, f"{grant}.md")),
+        CreateServiceAccount(
+            f"{chapter}.create-service-account",
+            account_title,
+            account_id=account_id,
+            display_name=display_name,
+            text=load_text(text_dir, "create-service-account.md"),
+        ),
+        GrantProjectRoles(
+            f"{chapter}.{grant}",
+            grant_title,
+            account_id=account_id,
+            roles=list(roles),
+            text=load_text(text_dir, f"{grant}.md"),
+        ),
         key,
-        StoreKeySecret(f"{chapter}.store-secret", secret_title, name=secret, key_step=key,
-                       text=load_text(text_dir, "store-secret.md")),
+        StoreKeySecret(
+            f"{chapter}.store-secret",
+            secret_title,
+            name=secret,
+            key_step=key,
+            text=load_text(text_dir, "store-secret.md"),
+        ),
     ]
     return CiAccount(key=key, steps=steps)

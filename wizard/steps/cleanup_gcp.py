@@ -67,8 +67,7 @@ class DeleteBucket(Step):
             return Observation(Status.DONE, why)
         total = sum(o.size for o in objects)
         name = ctx.answer("gcp.bucket_name")
-        return differs(f"gs://{name} with {len(objects)} object(s), {_size(total)}", difference,
-                       objects=len(objects))
+        return differs(f"gs://{name} with {len(objects)} object(s), {_size(total)}", difference, objects=len(objects))
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         project_id, name = ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name")
@@ -84,8 +83,10 @@ class DeleteBucket(Step):
             ctx.crash_point("after-call")
         ctx.crash_point("before-bucket")
         buckets.delete_bucket(ctx.target, project_id, name)
-        ctx.progress(f"Deleted gs://{name}. The DVC remote in your repository's history (.dvc/config) now points at "
-                     "nothing: `dvc pull` of those commits cannot find the data any more.")
+        ctx.progress(
+            f"Deleted gs://{name}. The DVC remote in your repository's history (.dvc/config) now points at "
+            "nothing: `dvc pull` of those commits cannot find the data any more."
+        )
         return {"objects": len(objects)}
 
 
@@ -126,8 +127,11 @@ class DeleteProject(Step):
     needs: Sequence[str] = ("gcp.project_id",)
 
     def command(self, answers: Mapping[str, str]) -> str:
-        return fmt("gcloud projects delete {gcp.project_id} --quiet   # restorable for 30 days: "
-                   "gcloud projects undelete {gcp.project_id}", answers)
+        return fmt(
+            "gcloud projects delete {gcp.project_id} --quiet   # restorable for 30 days: "
+            "gcloud projects undelete {gcp.project_id}",
+            answers,
+        )
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return fmt("request the deletion of {gcp.project_id}", answers)
@@ -138,8 +142,12 @@ class DeleteProject(Step):
         if info is None:
             return Observation(Status.DONE, f"project {project_id} does not exist (or is not yours)")
         if info.state != "ACTIVE":
-            return Observation(Status.DONE, f"project {project_id} is shut down ({info.state}); restorable for 30 "
-                               f"days with `gcloud projects undelete {project_id}`", {"state": info.state})
+            return Observation(
+                Status.DONE,
+                f"project {project_id} is shut down ({info.state}); restorable for 30 "
+                f"days with `gcloud projects undelete {project_id}`",
+                {"state": info.state},
+            )
         return Observation(Status.TODO, f"project {project_id} ({info.number}) is active")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:

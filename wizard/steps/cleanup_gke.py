@@ -32,8 +32,9 @@ class DeleteCluster(Step):
 
     def _locations(self, ctx: Context) -> list[str]:
         try:
-            return deploy_targets.cluster_locations(ctx.target, ctx.answer("gcp.project_id"),
-                                                    ctx.answer("gke.cluster_name"))
+            return deploy_targets.cluster_locations(
+                ctx.target, ctx.answer("gcp.project_id"), ctx.answer("gke.cluster_name")
+            )
         except WizardError:
             return []  # the Kubernetes Engine API is off: there is no cluster to pay for
 
@@ -45,8 +46,9 @@ class DeleteCluster(Step):
         locations = self._locations(ctx)
         if not locations:
             return Observation(Status.DONE, f"no cluster {name}")
-        return Observation(Status.TODO, f"GKE cluster {name} in {', '.join(locations)} — {self.cost}",
-                           {"locations": locations})
+        return Observation(
+            Status.TODO, f"GKE cluster {name} in {', '.join(locations)} — {self.cost}", {"locations": locations}
+        )
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         project_id, name = ctx.answer("gcp.project_id"), ctx.answer("gke.cluster_name")

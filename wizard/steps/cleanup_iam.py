@@ -47,10 +47,13 @@ class DeleteKeys(Step):
     def command(self, answers: Mapping[str, str]) -> str:
         assert self.key_step is not None
         account = f"{self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com"
-        return fmt(f"for key in $(gcloud iam service-accounts keys list --iam-account={account} --managed-by=user \\\n"
-                   '      --format="value(name.basename())"); do\n'
-                   f'  gcloud iam service-accounts keys delete "$key" --iam-account={account} --quiet\n'
-                   f"done\nrm -f {self.key_step.key_file}   # only if it holds a key of this account", answers)
+        return fmt(
+            f"for key in $(gcloud iam service-accounts keys list --iam-account={account} --managed-by=user \\\n"
+            '      --format="value(name.basename())"); do\n'
+            f'  gcloud iam service-accounts keys delete "$key" --iam-account={account} --quiet\n'
+            f"done\nrm -f {self.key_step.key_file}   # only if it holds a key of this account",
+            answers,
+        )
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"delete the keys of {self.account_id} and its key file"
@@ -76,8 +79,10 @@ class DeleteKeys(Step):
         difference = None
         if foreign:
             listing = ", ".join(k[:8] + "…" for k in foreign)
-            difference = (f"{self.account_id} has {len(foreign)} key(s) the wizard did not make ({listing}); "
-                          "someone or something may still use them")
+            difference = (
+                f"{self.account_id} has {len(foreign)} key(s) the wizard did not make ({listing}); "
+                "someone or something may still use them"
+            )
         return email, keys, mine, difference
 
     def observe(self, ctx: Context) -> Observation:
@@ -118,11 +123,14 @@ class DeleteServiceAccount(Step):
 
     def command(self, answers: Mapping[str, str]) -> str:
         account = f"{self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com"
-        return fmt("for role in $(gcloud projects get-iam-policy {gcp.project_id} --flatten=\"bindings[].members\" \\\n"
-                   f'      --filter="bindings.members:{account}" --format="value(bindings.role)"); do\n'
-                   "  gcloud projects remove-iam-policy-binding {gcp.project_id} \\\n"
-                   f'      --member="serviceAccount:{account}" --role="$role"\ndone\n'
-                   f"gcloud iam service-accounts delete {account} --quiet", answers)
+        return fmt(
+            'for role in $(gcloud projects get-iam-policy {gcp.project_id} --flatten="bindings[].members" \\\n'
+            f'      --filter="bindings.members:{account}" --format="value(bindings.role)"); do\n'
+            "  gcloud projects remove-iam-policy-binding {gcp.project_id} \\\n"
+            f'      --member="serviceAccount:{account}" --role="$role"\ndone\n'
+            f"gcloud iam service-accounts delete {account} --quiet",
+            answers,
+        )
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"delete {self.account_id} and its roles"

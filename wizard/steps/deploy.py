@@ -28,10 +28,12 @@ class CheckDeployTargets(Step):
     needs: Sequence[str] = ("gcp.project_id", "gke.cluster_name", "gke.cluster_zone")
 
     def command(self, answers: Mapping[str, str]) -> str:
-        return ("ls " + " ".join(self.mlem_files) + "\n"
-                f"gcloud container clusters describe {answers.get('gke.cluster_name', '{gke.cluster_name}')} "
-                f"--zone {answers.get('gke.cluster_zone', '{gke.cluster_zone}')}\n"
-                "gcloud artifacts repositories list")
+        return (
+            "ls " + " ".join(self.mlem_files) + "\n"
+            f"gcloud container clusters describe {answers.get('gke.cluster_name', '{gke.cluster_name}')} "
+            f"--zone {answers.get('gke.cluster_zone', '{gke.cluster_zone}')}\n"
+            "gcloud artifacts repositories list"
+        )
 
     def preflight(self, ctx: Context) -> None:
         self._check(ctx)
@@ -75,8 +77,9 @@ class CheckDeployTargets(Step):
                 "deploying it.",
                 fix="Follow the guide's chapter 12 (`gcloud artifacts repositories create ...`), then run again.",
             )
-        return Observation(Status.DONE, f"MLEM files, cluster {name} ({zone}) and registry {location}/{repository} "
-                           "are there")
+        return Observation(
+            Status.DONE, f"MLEM files, cluster {name} ({zone}) and registry {location}/{repository} are there"
+        )
 
     def _registry(self, ctx: Context, zone: str) -> tuple[str, str]:
         """The registry MLEM pushes to, read from service_classifier.mlem (the guide's mlops-registry if unsure)."""

@@ -65,15 +65,29 @@ class GuideFile(WriteFile):
 
         from wizard.steps.older import is_older_workflow
 
-        diff = "".join(difflib.unified_diff(text.splitlines(keepends=True), content.splitlines(keepends=True),
-                                            f"{path} (yours)", f"{path} (the guide's)"))
+        diff = "".join(
+            difflib.unified_diff(
+                text.splitlines(keepends=True),
+                content.splitlines(keepends=True),
+                f"{path} (yours)",
+                f"{path} (the guide's)",
+            )
+        )
         older = is_older_workflow(text)
         raise WizardError(
             what=f"{path} already exists and differs from the guide's; nothing was changed."
-            + (" It is the guide's older edition (iterative/setup-dvc, secret GCP_SERVICE_ACCOUNT_KEY)." if older
-               else ""),
-            why=("The current edition installs DVC from your requirements and reads the data with the narrower "
-                 "DVC_GCP_SERVICE_ACCOUNT_KEY. " if older else "") + "The differences:\n"
+            + (
+                " It is the guide's older edition (iterative/setup-dvc, secret GCP_SERVICE_ACCOUNT_KEY)."
+                if older
+                else ""
+            ),
+            why=(
+                "The current edition installs DVC from your requirements and reads the data with the narrower "
+                "DVC_GCP_SERVICE_ACCOUNT_KEY. "
+                if older
+                else ""
+            )
+            + "The differences:\n"
             + "\n".join(diff.splitlines()[:40]),
             fix="Merge the guide's version into yours by hand (`mlops-wizard script --chapter 8` shows it), or run "
             "again with --overwrite-workflow to replace it (your version stays in git history).",

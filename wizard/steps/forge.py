@@ -52,8 +52,10 @@ class CheckForgeAccess(Step):
             )
         self._check_push(ctx, forge)
         scopes = "fine-grained" if check.scopes is None else "scopes " + ", ".join(check.scopes)
-        return Observation(Status.DONE, f"token of {check.login} from {source} ({scopes}) can push, "
-                           "change workflows and manage secrets")
+        return Observation(
+            Status.DONE,
+            f"token of {check.login} from {source} ({scopes}) can push, change workflows and manage secrets",
+        )
 
     def _check_push(self, ctx: Context, forge: Any) -> None:
         """Git pushes with its own credential, not the API token: ask the forge what that one may do.
@@ -121,8 +123,10 @@ class StoreKeySecret(Step):
     def command(self, answers: Mapping[str, str]) -> str:
         path = self.key_step.key_file if self.key_step else "KEY.json"
         if forge_kind(answers) == "gitlab":
-            return (f"glab variable set {self.name} --masked --raw \\\n"
-                    f'    --value "$(base64 -w 0 {path})"   # Protect: off, Mask: on, Expand: off')
+            return (
+                f"glab variable set {self.name} --masked --raw \\\n"
+                f'    --value "$(base64 -w 0 {path})"   # Protect: off, Mask: on, Expand: off'
+            )
         return f"gh secret set {self.name} < {path}"
 
     def intent(self, answers: Mapping[str, str]) -> str:
@@ -155,13 +159,21 @@ class StoreKeySecret(Step):
         wrong = self._wrong_flags(secret)
         if wrong:
             return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
-        return Observation(Status.DONE, f"{self.name} holds key {kid[:8]}… (masked, raw, not protected)",
-                           {"key_id": kid})
+        return Observation(
+            Status.DONE, f"{self.name} holds key {kid[:8]}… (masked, raw, not protected)", {"key_id": kid}
+        )
 
     @staticmethod
     def _wrong_flags(secret: Any) -> list[str]:
-        return [flag for flag, ok in (("masked", secret.masked), ("not protected", secret.protected is False),
-                                      ("raw", secret.raw)) if not ok]
+        return [
+            flag
+            for flag, ok in (
+                ("masked", secret.masked),
+                ("not protected", secret.protected is False),
+                ("raw", secret.raw),
+            )
+            if not ok
+        ]
 
     def _observe_recorded(self, ctx: Context, secret: Any, kid: str) -> Observation:
         """A value the forge never shows (a GitHub secret, a hidden GitLab variable).
@@ -176,8 +188,11 @@ class StoreKeySecret(Step):
             wrong = self._wrong_flags(secret) if secret.hidden else []
             if wrong:
                 return Observation(Status.DRIFTED, f"{self.name} should be " + ", ".join(wrong))
-            return Observation(Status.DONE, f"{self.name}{hidden} holds key {kid[:8]}… (stored {secret.updated_at})",
-                               {"key_id": kid, "updated_at": secret.updated_at})
+            return Observation(
+                Status.DONE,
+                f"{self.name}{hidden} holds key {kid[:8]}… (stored {secret.updated_at})",
+                {"key_id": kid, "updated_at": secret.updated_at},
+            )
         if self.key_step is not None:  # stored elsewhere (by hand, another machine): known by what proves it
             how = self.key_step.secret_holds_key(ctx, kid)
             if how is not None:
@@ -258,11 +273,17 @@ class WriteFile(Step):
         path, content = self.target(ctx.answers)  # type: ignore[misc]  # observe said TODO, so there is one
         full = ctx.workspace.root / path
         if full.exists() and full.read_text("utf-8") != content:
-            diff = "".join(difflib.unified_diff(full.read_text("utf-8").splitlines(keepends=True),
-                                                content.splitlines(keepends=True),
-                                                f"{path} (yours)", f"{path} (the guide's)"))
+            diff = "".join(
+                difflib.unified_diff(
+                    full.read_text("utf-8").splitlines(keepends=True),
+                    content.splitlines(keepends=True),
+                    f"{path} (yours)",
+                    f"{path} (the guide's)",
+                )
+            )
             allowed = ctx.options.get("overwrite_workflow") or (
-                ctx.confirm is not None and ctx.confirm(f"Replace your {path} with the guide's?", diff))
+                ctx.confirm is not None and ctx.confirm(f"Replace your {path} with the guide's?", diff)
+            )
             if not allowed:
                 raise WizardError(
                     what=f"{path} already exists and differs from the guide's; it was left as it is.",
@@ -359,8 +380,12 @@ class WatchRun(Step):
         remote = ws.remote_head(ws.branch())
         if not self.commit_message:
             return head if remote == head else None
-        commit = ws.git("log", "-n", "1", "--format=%H", "--fixed-strings", f"--grep={self.commit_message}",
-                        "HEAD", check=False) or None
+        commit = (
+            ws.git(
+                "log", "-n", "1", "--format=%H", "--fixed-strings", f"--grep={self.commit_message}", "HEAD", check=False
+            )
+            or None
+        )
         paths = [path for step in self.file_steps for path in step.paths(ctx.answers)]
         if commit is None and paths and remote is not None:  # committed by hand: the last change of its files
             commit = ws.git("log", "-n", "1", "--format=%H", remote, "--", *paths, check=False) or None
@@ -393,8 +418,9 @@ class WatchRun(Step):
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         sha = self._sha(ctx)
         if sha is None:
-            raise WizardError(what="The commit to watch is not pushed.", fix="Run the commit step first.",
-                              retryable=True)
+            raise WizardError(
+                what="The commit to watch is not pushed.", fix="Run the commit step first.", retryable=True
+            )
         forge = open_forge(ctx)
         limit = ctx.target.watch_limit or self.timeout
         deadline, shown, delay = time.monotonic() + limit, "", ctx.target.watch_poll
@@ -403,8 +429,12 @@ class WatchRun(Step):
         while True:
             runs = self._runs(forge, sha)
             run = runs[0] if runs else None
-            if rerun_at is not None and run is not None and run.status == "completed" and \
-                    time.monotonic() - rerun_at < 30:
+            if (
+                rerun_at is not None
+                and run is not None
+                and run.status == "completed"
+                and time.monotonic() - rerun_at < 30
+            ):
                 time.sleep(delay)  # the forge has not shown the new attempt yet
                 continue
             rerun_at = None if run is not None and run.status != "completed" else rerun_at

@@ -48,9 +48,12 @@ class CreateProject(Step):
 
     def command(self, answers: Mapping[str, str]) -> str:
         enable = " ".join(services.QUOTA_PROJECT_SERVICES)
-        return fmt("gcloud projects create {gcp.project_id}\ngcloud config set project {gcp.project_id}\n"
-                   f"gcloud services enable {enable} --project {{gcp.project_id}}\n"
-                   "gcloud auth application-default set-quota-project {gcp.project_id}", answers)
+        return fmt(
+            "gcloud projects create {gcp.project_id}\ngcloud config set project {gcp.project_id}\n"
+            f"gcloud services enable {enable} --project {{gcp.project_id}}\n"
+            "gcloud auth application-default set-quota-project {gcp.project_id}",
+            answers,
+        )
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return fmt("create project {gcp.project_id}", answers)
@@ -63,8 +66,12 @@ class CreateProject(Step):
         if info.state != "ACTIVE":
             return Observation(Status.DRIFTED, f"project {project_id} is {info.state}", {"number": info.number})
         if not services.quota_project_ready(ctx.target, project_id):
-            return Observation(Status.TODO, f"project {project_id} exists; the APIs that manage it are not enabled "
-                               "yet: " + ", ".join(services.QUOTA_PROJECT_SERVICES), {"number": info.number})
+            return Observation(
+                Status.TODO,
+                f"project {project_id} exists; the APIs that manage it are not enabled "
+                "yet: " + ", ".join(services.QUOTA_PROJECT_SERVICES),
+                {"number": info.number},
+            )
         ctx.target.set_quota_project(project_id)
         return Observation(Status.DONE, f"project {project_id} exists (number {info.number})", {"number": info.number})
 
@@ -79,7 +86,9 @@ class CreateProject(Step):
             )
         ctx.crash_point("before-call")
         info = current or projects.create_project(
-            ctx.target, project_id, ctx.progress,
+            ctx.target,
+            project_id,
+            ctx.progress,
             # After an interrupted run, ALREADY_EXISTS most likely means our own creation is
             # still under way: wait for the project to show up before calling it taken.
             adopt_wait=self.adopt_wait_seconds if ctx.interrupted else 0.0,
@@ -87,8 +96,9 @@ class CreateProject(Step):
         )
         ctx.crash_point("after-create")
         # Calls billed to the new project (billing, IAM, policies) need these APIs on it first.
-        services.prepare_quota_project(ctx.target, project_id, ctx.progress,
-                                       after_call=lambda: ctx.crash_point("after-enable"))
+        services.prepare_quota_project(
+            ctx.target, project_id, ctx.progress, after_call=lambda: ctx.crash_point("after-enable")
+        )
         return {"number": info.number}
 
 
@@ -117,8 +127,7 @@ class LinkBilling(Step):
             raise WizardError(
                 what=f"Billing account {wanted} is not one of yours.",
                 why=f"Your open accounts: {known}." if known else "You have no open billing account.",
-                fix="Pick one from `gcloud billing accounts list` (or add one in the console: "
-                f"{billing.CONSOLE}).",
+                fix=f"Pick one from `gcloud billing accounts list` (or add one in the console: {billing.CONSOLE}).",
             )
         if not accounts[wanted].open:
             raise WizardError(
@@ -256,7 +265,8 @@ class CreateBucket(Step):
                 from wizard.steps.changes import confirm_change
 
                 confirm_change(
-                    ctx, f"Make your existing bucket gs://{name} private as the guide's (uniform bucket-level access, "
+                    ctx,
+                    f"Make your existing bucket gs://{name} private as the guide's (uniform bucket-level access, "
                     "public access prevention)?",
                     f"gs://{name} exists and {observation.detail}. Uniform access drops its object ACLs in favour of "
                     "IAM; public access prevention refuses any public grant.",

@@ -29,8 +29,10 @@ class CreateServiceAccount(Step):
     needs: Sequence[str] = ("gcp.project_id",)
 
     def command(self, answers: Mapping[str, str]) -> str:
-        return (f"gcloud iam service-accounts create {self.account_id} \\\n"
-                f'    --display-name="{self.display_name}" \\\n' + fmt("    --project={gcp.project_id}", answers))
+        return (
+            f"gcloud iam service-accounts create {self.account_id} \\\n"
+            f'    --display-name="{self.display_name}" \\\n' + fmt("    --project={gcp.project_id}", answers)
+        )
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"create service account {self.account_id}"
@@ -46,8 +48,9 @@ class CreateServiceAccount(Step):
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         ctx.crash_point("before-call")
-        email = iam.create_account(ctx.target, ctx.answer("gcp.project_id"), self.account_id, self.display_name,
-                                   ctx.progress)
+        email = iam.create_account(
+            ctx.target, ctx.answer("gcp.project_id"), self.account_id, self.display_name, ctx.progress
+        )
         ctx.crash_point("after-call")
         return {"email": email}
 
@@ -66,8 +69,14 @@ class GrantProjectRoles(Step):
 
     def command(self, answers: Mapping[str, str]) -> str:
         member = f"serviceAccount:{self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com"
-        return "\n".join(fmt(f"gcloud projects add-iam-policy-binding {{gcp.project_id}} \\\n"
-                             f'    --member="{member}" \\\n    --role="{role}"', answers) for role in self.roles)
+        return "\n".join(
+            fmt(
+                f"gcloud projects add-iam-policy-binding {{gcp.project_id}} \\\n"
+                f'    --member="{member}" \\\n    --role="{role}"',
+                answers,
+            )
+            for role in self.roles
+        )
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"grant {', '.join(self.roles)} to {self.account_id}"
@@ -119,9 +128,12 @@ class CreateKey(Step):
         return f"key:{self.account_id}"
 
     def command(self, answers: Mapping[str, str]) -> str:
-        return fmt(f"mkdir -p {os.path.dirname(self.key_file)}\n"
-                   f"gcloud iam service-accounts keys create {self.key_file} \\\n"
-                   f"    --iam-account={self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com", answers)
+        return fmt(
+            f"mkdir -p {os.path.dirname(self.key_file)}\n"
+            f"gcloud iam service-accounts keys create {self.key_file} \\\n"
+            f"    --iam-account={self.account_id}@{{gcp.project_id}}.iam.gserviceaccount.com",
+            answers,
+        )
 
     def intent(self, answers: Mapping[str, str]) -> str:
         return f"create a key for {self.account_id}"
@@ -287,12 +299,18 @@ class CreateKey(Step):
         if kid is None:
             held = self.secret_holds(ctx, keys)
             if held is not None and keys == {held[0]}:
-                return Observation(Status.DONE, f"key {held[0][:8]}… is in {self.secret} ({held[1]}); this machine "
-                                   "has no copy of it and needs none",
-                                   {"key_id": held[0], "key_file": None, "created_keys": sorted(ours & keys)})
+                return Observation(
+                    Status.DONE,
+                    f"key {held[0][:8]}… is in {self.secret} ({held[1]}); this machine "
+                    "has no copy of it and needs none",
+                    {"key_id": held[0], "key_file": None, "created_keys": sorted(ours & keys)},
+                )
             if keys:
-                return Observation(Status.TODO, f"this machine cannot get the key {self.secret or 'CI'} holds "
-                                   f"({_names(keys)}): a new key will replace it")
+                return Observation(
+                    Status.TODO,
+                    f"this machine cannot get the key {self.secret or 'CI'} holds "
+                    f"({_names(keys)}): a new key will replace it",
+                )
             return Observation(Status.TODO, "no usable key on this machine yet")
         leftovers = (ours & keys) - {kid}
         if leftovers:
@@ -302,9 +320,16 @@ class CreateKey(Step):
             return Observation(Status.TODO, f"{_names(replaced)}, replaced by {kid[:8]}…, still to delete")
         where = self.path(ctx)
         pending = f"; {_names(replaced)} is deleted once {self.secret} holds it" if replaced else ""
-        return Observation(Status.DONE, f"key {kid[:8]}… " + (f"in {where}" if where else "kept in the CI secret only")
-                           + pending, {"key_id": kid, "key_file": str(where) if where else None,
-                                       "created_keys": sorted(ours & keys), "replaces": sorted(replaced)})
+        return Observation(
+            Status.DONE,
+            f"key {kid[:8]}… " + (f"in {where}" if where else "kept in the CI secret only") + pending,
+            {
+                "key_id": kid,
+                "key_file": str(where) if where else None,
+                "created_keys": sorted(ours & keys),
+                "replaces": sorted(replaced),
+            },
+        )
 
     def _secret_has(self, ctx: Context, keys: set[str], kid: str) -> bool:
         held = self.secret_holds(ctx, keys)
@@ -330,9 +355,11 @@ class CreateKey(Step):
             # Keys this machine cannot get (another machine's, or one whose file is gone): replaced, not multiplied.
             replacing |= live - doomed
             if replacing:
-                ctx.progress(f"This machine has no copy of the key {self.secret or 'CI'} holds ({_names(replacing)}): "
-                             f"making a new key to replace it; {_names(replacing)} is deleted once "
-                             f"{self.secret or 'the secret'} holds the new one")
+                ctx.progress(
+                    f"This machine has no copy of the key {self.secret or 'CI'} holds ({_names(replacing)}): "
+                    f"making a new key to replace it; {_names(replacing)} is deleted once "
+                    f"{self.secret or 'the secret'} holds the new one"
+                )
             path = self.path(ctx)
             ctx.crash_point("before-call")
             material = iam.create_key(ctx.target, project_id, email, ctx.progress)
@@ -342,8 +369,9 @@ class CreateKey(Step):
             if kid is None:  # pragma: no cover - Google's keys always name their id
                 raise WizardError(what="The new key has no private_key_id.", fix="Retry.", retryable=True)
             if ctx.store is not None:
-                ctx.store.record(self.id, {"created_keys": sorted(ours | {kid}), "key_id": kid,
-                                           "replaces": sorted(replacing)})
+                ctx.store.record(
+                    self.id, {"created_keys": sorted(ours | {kid}), "key_id": kid, "replaces": sorted(replacing)}
+                )
             ctx.crash_point("after-call")
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -371,8 +399,9 @@ class CreateKey(Step):
         live = {k.key_id for k in iam.user_keys(ctx.target, project_id, email)}
         for old in sorted((replacing & live) - {kid}):
             iam.delete_key(ctx.target, project_id, email, old)
-            ctx.progress(f"Deleted key {old[:8]}… ({old}): replaced by {kid[:8]}…, which {self.secret or 'CI'} "
-                         "now holds")
+            ctx.progress(
+                f"Deleted key {old[:8]}… ({old}): replaced by {kid[:8]}…, which {self.secret or 'CI'} now holds"
+            )
         if ctx.store is not None:
             ctx.store.record(self.id, {"replaces": []})
 

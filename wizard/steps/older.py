@@ -33,8 +33,10 @@ class Leftovers:
         return bool(self.accounts) or self.secret
 
     def describe(self, secret: str, role: str) -> str:
-        parts = [f"{email} with {role} on the whole project and {len(keys)} live key(s)"
-                 for email, keys in self.accounts.items()]
+        parts = [
+            f"{email} with {role} on the whole project and {len(keys)} live key(s)"
+            for email, keys in self.accounts.items()
+        ]
         if self.secret:
             parts.append(f"the CI secret {secret}")
         return "; ".join(parts)
@@ -52,12 +54,15 @@ class OlderEdition(Step):
 
     def command(self, answers: Mapping[str, str]) -> str:
         github = answers.get("forge.kind", "github") != "gitlab"
-        return fmt("# only if you no longer need the older edition's credential:\n"
-                   "gcloud iam service-accounts keys list --iam-account=ACCOUNT_EMAIL --managed-by=user\n"
-                   "gcloud iam service-accounts keys delete KEY_ID --iam-account=ACCOUNT_EMAIL\n"
-                   "gcloud projects remove-iam-policy-binding {gcp.project_id} \\\n"
-                   f'    --member="serviceAccount:ACCOUNT_EMAIL" --role="{self.role}"\n'
-                   + (f"gh secret delete {self.secret}" if github else f"glab variable delete {self.secret}"), answers)
+        return fmt(
+            "# only if you no longer need the older edition's credential:\n"
+            "gcloud iam service-accounts keys list --iam-account=ACCOUNT_EMAIL --managed-by=user\n"
+            "gcloud iam service-accounts keys delete KEY_ID --iam-account=ACCOUNT_EMAIL\n"
+            "gcloud projects remove-iam-policy-binding {gcp.project_id} \\\n"
+            f'    --member="serviceAccount:ACCOUNT_EMAIL" --role="{self.role}"\n'
+            + (f"gh secret delete {self.secret}" if github else f"glab variable delete {self.secret}"),
+            answers,
+        )
 
     def _found(self, ctx: Context) -> Leftovers:
         from wizard.gcp import iam
@@ -65,7 +70,8 @@ class OlderEdition(Step):
         project_id = ctx.answer("gcp.project_id")
         policy = ctx.target.projects().get_iam_policy(
             request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
-            retry=ctx.target.retry())
+            retry=ctx.target.retry(),
+        )
         found = Leftovers()
         for binding in policy.bindings:
             if binding.role != self.role:
@@ -74,8 +80,9 @@ class OlderEdition(Step):
                 if not member.startswith("serviceAccount:") or member.split(":", 1)[1].startswith(f"{self.current}@"):
                     continue
                 email = member.split(":", 1)[1]
-                if email.endswith(f"@{project_id}.iam.gserviceaccount.com") and iam.find_account(ctx.target, project_id,
-                                                                                                email):
+                if email.endswith(f"@{project_id}.iam.gserviceaccount.com") and iam.find_account(
+                    ctx.target, project_id, email
+                ):
                     found.accounts[email] = [k.key_id for k in iam.user_keys(ctx.target, project_id, email)]
         if ctx.forge is not None:
             from wizard.forges.connect import open_forge
@@ -92,24 +99,31 @@ class OlderEdition(Step):
             return Observation(Status.DONE, "no credential of the guide's older edition")
         what = found.describe(self.secret, self.role)
         if ctx.memory.get(KEPT):
-            return Observation(Status.DONE, f"the older edition's credential is kept, as you chose: {what} "
-                               f"(remove it later with {FLAG})")
+            return Observation(
+                Status.DONE,
+                f"the older edition's credential is kept, as you chose: {what} (remove it later with {FLAG})",
+            )
         return Observation(Status.DRIFTED, f"the older edition's credential is still alive: {what}")
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         found = self._found(ctx)
         what = found.describe(self.secret, self.role)
-        explanation = (f"The guide's older edition made {what}. The current edition uses {self.current} with "
-                       "roles/storage.objectViewer only (it can read the bucket, nothing else) and the secret "
-                       f"DVC_GCP_SERVICE_ACCOUNT_KEY. The older credential can still read everything in the project "
-                       "until it is removed.")
+        explanation = (
+            f"The guide's older edition made {what}. The current edition uses {self.current} with "
+            "roles/storage.objectViewer only (it can read the bucket, nothing else) and the secret "
+            f"DVC_GCP_SERVICE_ACCOUNT_KEY. The older credential can still read everything in the project "
+            "until it is removed."
+        )
         ctx.progress(explanation)
         agreed = ctx.options.get("remove_older_edition") or (
-            ctx.confirm is not None and ctx.confirm("Remove the older edition's credential?", explanation))
+            ctx.confirm is not None and ctx.confirm("Remove the older edition's credential?", explanation)
+        )
         if not agreed:
             ctx.memory[KEPT] = True
-            ctx.progress(f"Kept: nothing of it was changed. To remove it, run again with {FLAG} (or the commands "
-                         "this step shows).")
+            ctx.progress(
+                f"Kept: nothing of it was changed. To remove it, run again with {FLAG} (or the commands "
+                "this step shows)."
+            )
             return {}
         self._remove(ctx, found)
         return {"removed": what}
@@ -137,7 +151,8 @@ class OlderEdition(Step):
         for _attempt in range(5):
             policy = ctx.target.projects().get_iam_policy(
                 request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
-                retry=ctx.target.retry())
+                retry=ctx.target.retry(),
+            )
             changed = False
             for binding in policy.bindings:
                 if binding.role == self.role and member in binding.members:
@@ -150,8 +165,9 @@ class OlderEdition(Step):
             policy.bindings.extend(kept)
             policy.version = 3
             try:
-                ctx.target.projects().set_iam_policy(request={"resource": f"projects/{project_id}", "policy": policy},
-                                                     retry=None)
+                ctx.target.projects().set_iam_policy(
+                    request={"resource": f"projects/{project_id}", "policy": policy}, retry=None
+                )
                 return
             except (exceptions.Aborted, exceptions.Conflict):
                 time.sleep(ctx.target.poll_initial)

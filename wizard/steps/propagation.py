@@ -50,8 +50,9 @@ def last_grant(ctx: Context, step_id: str) -> datetime | None:
     return latest
 
 
-def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str,
-            subject: str = "The CI run") -> WizardError | None:
+def explain(
+    ctx: Context, step_id: str, sha: str, run: Any, hint: str, subject: str = "The CI run"
+) -> WizardError | None:
     """The explanation for a failed run if it is most likely IAM propagation, else None."""
     age = grant_age(ctx, step_id)
     if age is None or age > WINDOW_SECONDS:
@@ -68,11 +69,14 @@ def explain(ctx: Context, step_id: str, sha: str, run: Any, hint: str,
     seen = f" The run says: {hint}" if hint else ""
     ago = f"{minutes} minute{'s' if minutes != 1 else ''} ago"
     if hint:  # the forge says it was an access refusal
-        what = (f"The CI run for commit {sha[:7]} was refused access to Google Cloud: "
-                f"the role granted {ago} is {MARKER}.")
+        what = (
+            f"The CI run for commit {sha[:7]} was refused access to Google Cloud: the role granted {ago} is {MARKER}."
+        )
     else:  # the forge does not say why (GitHub keeps it in the log): name the run, then the likely cause
-        what = (f"{subject} for commit {sha[:7]} ended with {run.conclusion}; most likely it was refused access "
-                f"to Google Cloud because the role granted {ago} is {MARKER}.")
+        what = (
+            f"{subject} for commit {sha[:7]} ended with {run.conclusion}; most likely it was refused access "
+            f"to Google Cloud because the role granted {ago} is {MARKER}."
+        )
     return WizardError(
         what=what,
         why="Google applies new IAM grants everywhere within typically 2 minutes, sometimes 7 or more "

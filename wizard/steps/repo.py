@@ -59,8 +59,11 @@ class AddRequirementExtra(Step):
         if work == head or work == req.add_extra(head or "", self.package, self.extra)[0]:
             return True
         # Done by hand: only the package's own line changed, and it asks for the extra (e.g. dvc[gs,s3]).
-        return work is not None and req.has_extra(work, self.package, self.extra) and \
-            req.without(head or "", self.package) == req.without(work, self.package)
+        return (
+            work is not None
+            and req.has_extra(work, self.package, self.extra)
+            and req.without(head or "", self.package) == req.without(work, self.package)
+        )
 
     def _frozen(self, ctx: Context) -> bool:
         return self.frozen_marker in req.pinned(ctx.workspace.read(FREEZE_FILE))
@@ -85,12 +88,19 @@ class AddRequirementExtra(Step):
             ctx.progress(f"requirements.txt now asks for {self.package}[{self.extra}]")
         ctx.crash_point("after-requirements")
         if all_installed(python, new_text):
-            ctx.progress(f"every requirement is already installed in {python.parent.parent.name}: "
-                         "pip install has nothing to do")
+            ctx.progress(
+                f"every requirement is already installed in {python.parent.parent.name}: pip install has nothing to do"
+            )
         else:
             ctx.progress(f"pip install --requirement requirements.txt (in {python.parent.parent.name})")
-            ws.pip("install", "--disable-pip-version-check", "--requirement", REQUIREMENTS_FILE,
-                   on_line=lambda line: _pip_progress(ctx, line), env=ctx.target.tool_env())
+            ws.pip(
+                "install",
+                "--disable-pip-version-check",
+                "--requirement",
+                REQUIREMENTS_FILE,
+                on_line=lambda line: _pip_progress(ctx, line),
+                env=ctx.target.tool_env(),
+            )
         ctx.crash_point("after-install")
         freeze = self._freeze(ctx, new_text)
         atomic_write(ws.root / FREEZE_FILE, freeze, mode=0o644)
@@ -108,8 +118,10 @@ class AddRequirementExtra(Step):
         freeze = ws.pip("freeze", "--local", "--all", "--disable-pip-version-check", env=env)
         wanted = set(req.pinned(requirements_text))
         if not wanted <= set(req.pinned(freeze)):
-            ctx.progress("Some requirements live outside the virtual environment (shared site-packages); "
-                         "freezing everything the environment sees so CI can reproduce it")
+            ctx.progress(
+                "Some requirements live outside the virtual environment (shared site-packages); "
+                "freezing everything the environment sees so CI can reproduce it"
+            )
             freeze = ws.pip("freeze", "--all", "--disable-pip-version-check", "--exclude", "mlops-wizard", env=env)
         return freeze if freeze.endswith("\n") else freeze + "\n"
 
@@ -141,6 +153,7 @@ class DvcRemote(Step):
 
     def own_change(self, answers: Mapping[str, str], path: str, head: str | None, work: str | None) -> bool:
         """Whether an uncommitted change of `.dvc/config` only adds or points a remote and makes it the default."""
+
         def rest(text: str | None) -> dict[str, dict[str, str]]:
             config = dvc_remote.parse(text or "")
             config = {k: dict(v) for k, v in config.items() if not k.startswith('remote "')}
@@ -175,10 +188,13 @@ class DvcRemote(Step):
         name = found[0] if found else self.name
         if current_default not in (None, name):
             others = dvc_remote.remotes(config)
-            confirm_change(ctx, f"Make '{name}' DVC's default remote instead of '{current_default}'?",
-                           f"'{current_default}' ({others.get(current_default, '?')}) is the default remote now; "
-                           f"'{name}' ({found[1] if found else wanted}) points at the bucket.",
-                           f"dvc remote default {name}")
+            confirm_change(
+                ctx,
+                f"Make '{name}' DVC's default remote instead of '{current_default}'?",
+                f"'{current_default}' ({others.get(current_default, '?')}) is the default remote now; "
+                f"'{name}' ({found[1] if found else wanted}) points at the bucket.",
+                f"dvc remote default {name}",
+            )
         if found is None:
             url = dvc_remote.remotes(config).get(self.name)
             if url is None:
@@ -186,8 +202,12 @@ class DvcRemote(Step):
                 ws.dvc("remote", "add", self.name, wanted)
                 ctx.crash_point("after-call")
             else:
-                confirm_change(ctx, f"Point DVC's remote '{self.name}' at {wanted}?",
-                               f"'{self.name}' points at {url} now.", f"dvc remote modify {self.name} url {wanted}")
+                confirm_change(
+                    ctx,
+                    f"Point DVC's remote '{self.name}' at {wanted}?",
+                    f"'{self.name}' points at {url} now.",
+                    f"dvc remote modify {self.name} url {wanted}",
+                )
                 ws.dvc("remote", "modify", self.name, "url", wanted)
         ws.dvc("remote", "default", name)
         return {"url": found[1] if found else wanted, "remote": name}
@@ -236,8 +256,12 @@ class DvcPush(Step):
             return Observation(Status.TODO, f"{missing} item(s) not in the bucket yet")
         files = len(ctx.workspace.dvc_cache_files())
         if states:
-            return Observation(Status.DONE, f"the bucket holds the data ({len(states)} item(s) are there and not in "
-                               "this clone's cache: `dvc pull` fetches them)", {"files": files})
+            return Observation(
+                Status.DONE,
+                f"the bucket holds the data ({len(states)} item(s) are there and not in "
+                "this clone's cache: `dvc pull` fetches them)",
+                {"files": files},
+            )
         return Observation(Status.DONE, f"the bucket holds all {files} cached files", {"files": files})
 
     def _observe_by_listing(self, ctx: Context, url: str) -> Observation | None:
@@ -250,7 +274,7 @@ class DvcPush(Step):
         project = ctx.answers.get("gcp.project_id")
         if not url.startswith("gs://") or not local or not project:
             return None
-        bucket, _, prefix = url[len("gs://"):].partition("/")
+        bucket, _, prefix = url[len("gs://") :].partition("/")
         base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
         try:
             remote = buckets.object_names(ctx.target, project, bucket, f"{base}files/md5/")
@@ -332,16 +356,21 @@ class CommitAndPush(Step):
         branch, remote = self._pushed(ctx)
         if remote is not None and not self._not_on(ctx, remote):
             last = ws.git("log", "-1", "--format=%h “%s”", remote, "--", *self.wanted_paths(ctx), check=False)
-            return Observation(Status.DONE, f"origin/{branch} holds " + ", ".join(self.wanted_paths(ctx))
-                               + (f" as the chapter wants (last changed by {last})" if last else ""),
-                               {"commit": remote})
+            return Observation(
+                Status.DONE,
+                f"origin/{branch} holds "
+                + ", ".join(self.wanted_paths(ctx))
+                + (f" as the chapter wants (last changed by {last})" if last else ""),
+                {"commit": remote},
+            )
         dirty = ws.changed(self.wanted_paths(ctx))
         if dirty:
             return Observation(Status.TODO, "to commit: " + ", ".join(dirty))
         if remote is None or not ws.is_ancestor(ws.head(), remote):
             return Observation(Status.TODO, "committed, not pushed yet")
-        return Observation(Status.TODO, f"origin/{branch} has other versions of: "
-                           + ", ".join(self._not_on(ctx, remote)))
+        return Observation(
+            Status.TODO, f"origin/{branch} has other versions of: " + ", ".join(self._not_on(ctx, remote))
+        )
 
     def apply(self, ctx: Context) -> Mapping[str, Any]:
         ws = ctx.workspace
@@ -363,8 +392,9 @@ class CommitAndPush(Step):
             )
         ctx.crash_point("after-commit")
         ctx.progress(f"git push origin {branch}")
-        result = proc.run(["git", "push", "origin", f"{branch}:{branch}"], cwd=ws.root, check=False,
-                          env=ctx.target.tool_env())
+        result = proc.run(
+            ["git", "push", "origin", f"{branch}:{branch}"], cwd=ws.root, check=False, env=ctx.target.tool_env()
+        )
         if result.returncode != 0:
             raise push_failed(branch, result.stderr)
         return {"commit": ws.head()}
@@ -400,8 +430,9 @@ class CommitChapterFiles(CommitAndPush):
         foreign = []
         for path in ws.changed(list(owners)):
             own = getattr(owners.get(path), "own_change", None)
-            if own is not None and not own(ctx.answers, path, ws.show("HEAD", path),
-                                           ws.read(path) if (ws.root / path).exists() else None):
+            if own is not None and not own(
+                ctx.answers, path, ws.show("HEAD", path), ws.read(path) if (ws.root / path).exists() else None
+            ):
                 foreign.append(path)
         if foreign and not self.observe(ctx).done:  # once origin holds the chapter's files, later edits are yours
             names = ", ".join(foreign)
@@ -409,7 +440,7 @@ class CommitChapterFiles(CommitAndPush):
                 what=f"You have uncommitted changes in {names}, which this chapter commits; nothing was changed.",
                 why=f"The wizard commits {names} with the chapter's message and pushes it: your own changes would "
                 "go into that commit.",
-                fix=f"Commit them first (`git commit {' '.join(foreign)} -m \"...\"`) or put them aside "
+                fix=f'Commit them first (`git commit {" ".join(foreign)} -m "..."`) or put them aside '
                 "(`git stash`), then run the wizard again.",
             )
 
@@ -471,8 +502,9 @@ class CheckBucketHoldsCache(Step):
         prefix = split[1] if split else self.prefix  # the path of the remote in the bucket, e.g. dvcstore
         where = f"{prefix}/" if prefix else ""
         try:
-            remote = buckets.object_names(ctx.target, ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name"),
-                                          f"{where}files/md5/")
+            remote = buckets.object_names(
+                ctx.target, ctx.answer("gcp.project_id"), ctx.answer("gcp.bucket_name"), f"{where}files/md5/"
+            )
         except Exception as exc:  # noqa: BLE001 - a bucket that cannot be listed yet is simply "todo"
             return Observation(Status.TODO, f"the bucket cannot be listed yet ({type(exc).__name__})")
         missing = [f for f in local if f"{where}{f}" not in remote]

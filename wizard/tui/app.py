@@ -63,14 +63,27 @@ class WizardApp(App["str | None"]):
     # Quitting mid-step: how long the work may take to stop before the app closes anyway.
     STOP_SECONDS = 2.5
 
-    def __init__(self, repo: Path, sandbox: Path | None, chapters: Sequence[Chapter],
-                 given: Mapping[str, str] | None = None, prepare: Callable[[], Mapping[str, str] | None] | None = None,
-                 options: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        sandbox: Path | None,
+        chapters: Sequence[Chapter],
+        given: Mapping[str, str] | None = None,
+        prepare: Callable[[], Mapping[str, str] | None] | None = None,
+        options: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__()
         self.chapters = list(chapters)
         self.repo = Path(repo)
-        self.controller = Controller(self.repo, sandbox, self.chapters, reporter=self._report,
-                                     given=dict(given or {}), prepare=prepare, options=dict(options or {}))
+        self.controller = Controller(
+            self.repo,
+            sandbox,
+            self.chapters,
+            reporter=self._report,
+            given=dict(given or {}),
+            prepare=prepare,
+            options=dict(options or {}),
+        )
         self.steps: list[tuple[Chapter, Step]] = [(c, s) for c in self.chapters for s in c.steps]
         self.owner: dict[str, str] = {}  # answer key -> id of the first step that asks for it
         for _chapter, step in self.steps:
@@ -145,6 +158,7 @@ class WizardApp(App["str | None"]):
 
     def open_dialog(self, screen: Any, after: Callable[[Any], Any] | None = None) -> None:
         """Push a dialog; when it closes, run `after`, then put the focus back where an answer is expected."""
+
         async def closed(result: object) -> None:
             if after is not None:
                 outcome = after(result)
@@ -158,8 +172,10 @@ class WizardApp(App["str | None"]):
         from wizard.tui.screens.ask import ChoiceScreen
 
         earlier, other, key = conflict.earlier, conflict.in_file, conflict.key  # type: ignore[attr-defined]
-        details = (f"Earlier you answered {key} = '{earlier}' (kept in the checkpoint; what exists was made "
-                   f"with it). The answers file given now says '{other}'.")
+        details = (
+            f"Earlier you answered {key} = '{earlier}' (kept in the checkpoint; what exists was made "
+            f"with it). The answers file given now says '{other}'."
+        )
         return str(self._dialog_from_thread(ChoiceScreen(f"Which {key} do you mean?", details, earlier, other)))
 
     def confirm_from_thread(self, title: str, details: str) -> bool:
@@ -212,7 +228,7 @@ class WizardApp(App["str | None"]):
         """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown."""
         status = dict(self.status)
         status[self.steps[index][1].id] = "done"
-        for chapter, step in self.steps[index + 1:]:
+        for chapter, step in self.steps[index + 1 :]:
             if status[step.id] != "done":
                 return [self.controller.observe_step(chapter, step)]
         return []
@@ -392,10 +408,12 @@ class WizardApp(App["str | None"]):
         chapter, step = self.steps[self.index]
         status = self.status[step.id]
         values = self._values()
-        self.query_one("#step-title", Label).update(f"Chapter {chapter.number} · Step {chapter.steps.index(step) + 1}"
-                                                    f" of {len(chapter.steps)} — {step.title}")
-        self.query_one("#step-status", Static).update(f"Status: {status}" + (f" — {self.details[step.id]}"
-                                                                              if self.details[step.id] else ""))
+        self.query_one("#step-title", Label).update(
+            f"Chapter {chapter.number} · Step {chapter.steps.index(step) + 1} of {len(chapter.steps)} — {step.title}"
+        )
+        self.query_one("#step-status", Static).update(
+            f"Status: {status}" + (f" — {self.details[step.id]}" if self.details[step.id] else "")
+        )
         text = fmt(step.text, values) or ""
         if text != self._text_shown:  # rendering Markdown is the slow part: only when the words change
             self._text_shown = text
@@ -417,8 +435,9 @@ class WizardApp(App["str | None"]):
         sidebar = self.query_one(Sidebar)
         sidebar.index = sidebar.children.index(sidebar.item(step.id))
         for i, (_c, s) in enumerate(self.steps):
-            sidebar.item(s.id).set_status("running" if self.busy and i == self.index else self.status[s.id],
-                                          current=i == self.index)
+            sidebar.item(s.id).set_status(
+                "running" if self.busy and i == self.index else self.status[s.id], current=i == self.index
+            )
         self.query_one("#run", Button).disabled = not self.ready or self.busy
         self.query_one("#skip", Button).disabled = not self.ready or self.busy or self.index >= len(self.steps) - 1
         self.query_one("#back", Button).disabled = not self.ready or self.busy or self.index == 0
@@ -437,15 +456,20 @@ class WizardApp(App["str | None"]):
 
     def _summary_of(self, chapter: Chapter) -> str:
         answers = self.controller.ctx.answers if self.controller.ctx else {}
-        return fmt(chapter.summary, answers) + "\n\n### What exists now\n" + "\n".join(
-            f"- ✓ {s.title} — {self.details[s.id]}" for s in chapter.steps)
+        return (
+            fmt(chapter.summary, answers)
+            + "\n\n### What exists now\n"
+            + "\n".join(f"- ✓ {s.title} — {self.details[s.id]}" for s in chapter.steps)
+        )
 
     def show_summary(self) -> None:
         """Everything is done: every chapter's summary, on one page."""
         parts = [self._summary_of(chapter) for chapter in self.chapters]
         self._summary_shown.update(c.number for c in self.chapters)
-        parts.append(f"\nEverything above was checked live in {self.controller.describe_target()}. "
-                     "Run the wizard again any time: it only does what is missing.")
+        parts.append(
+            f"\nEverything above was checked live in {self.controller.describe_target()}. "
+            "Run the wizard again any time: it only does what is missing."
+        )
         from wizard.tui.screens.summary import SummaryScreen  # imports Markdown: not needed at launch
 
         self.open_dialog(SummaryScreen("\n\n".join(parts)))
@@ -518,14 +542,16 @@ class WizardApp(App["str | None"]):
         if self.busy:
             _chapter, step = self.steps[self.index]
             self.log_line(f"Stopping '{step.title}'…")
-            self.farewell = (f"Stopped during '{step.title}'. Nothing is lost: run `{{again}}` again to continue "
-                             "where you stopped.")
+            self.farewell = (
+                f"Stopped during '{step.title}'. Nothing is lost: run `{{again}}` again to continue where you stopped."
+            )
             loop = asyncio.get_running_loop()
             stopping = loop.run_in_executor(None, self.controller.cancel)
             workers = [w for w in self.workers if w.group == "run" and not w.is_finished]
             try:
-                await asyncio.wait_for(asyncio.gather(stopping, *(w.wait() for w in workers),
-                                                      return_exceptions=True), self.STOP_SECONDS)
+                await asyncio.wait_for(
+                    asyncio.gather(stopping, *(w.wait() for w in workers), return_exceptions=True), self.STOP_SECONDS
+                )
             except asyncio.TimeoutError:
                 self.log.warning("the step did not stop in time; closing anyway")
         elif self.ready and any(status != "done" for status in self.status.values()):
@@ -621,9 +647,14 @@ class WizardApp(App["str | None"]):
                 return
 
 
-def run_tui(repo: Path, sandbox: Path | None, chapters: Sequence[Chapter], given: Mapping[str, str] | None = None,
-            prepare: Callable[[], Mapping[str, str] | None] | None = None,
-            options: Mapping[str, object] | None = None) -> str | None:
+def run_tui(
+    repo: Path,
+    sandbox: Path | None,
+    chapters: Sequence[Chapter],
+    given: Mapping[str, str] | None = None,
+    prepare: Callable[[], Mapping[str, str] | None] | None = None,
+    options: Mapping[str, object] | None = None,
+) -> str | None:
     """Run the app; returns what to tell the learner after it closes ("{again}" stands for the command)."""
     app = WizardApp(repo, sandbox, chapters, given, prepare, options=options)
     farewell = app.run()

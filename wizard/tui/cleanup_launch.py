@@ -22,8 +22,16 @@ class CleanupApp(App[int]):
     TITLE = "mlops-wizard — clean up"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
-    def __init__(self, repo: Path, sandbox: Path | None, chapters: tuple[int, ...], given: dict[str, str],
-                 options: dict[str, Any], include_chapter_13: bool = False, delete_foreign: bool = False) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        sandbox: Path | None,
+        chapters: tuple[int, ...],
+        given: dict[str, str],
+        options: dict[str, Any],
+        include_chapter_13: bool = False,
+        delete_foreign: bool = False,
+    ) -> None:
         super().__init__()
         self.repo, self.sandbox, self.chapters, self.given = repo, sandbox, chapters, given
         self.options, self.include_chapter_13, self.delete_foreign = options, include_chapter_13, delete_foreign
@@ -52,8 +60,11 @@ class CleanupApp(App[int]):
         elif isinstance(event, Progress):
             line = f"    {event.message}"
         elif isinstance(event, StepFinished):
-            line = "  " + {"done": "✓ already gone:", "applied": "✓", "failed": "✗"}.get(event.status, "·") + \
-                f" {event.detail}"
+            line = (
+                "  "
+                + {"done": "✓ already gone:", "applied": "✓", "failed": "✗"}.get(event.status, "·")
+                + f" {event.detail}"
+            )
         elif isinstance(event, Notice):
             line = f"! {event.message}"
         else:  # pragma: no cover
@@ -69,8 +80,9 @@ class CleanupApp(App[int]):
 
         try:
             self.spec = cleanup_chapter(self.chapters, self.include_chapter_13)
-            self.ctx = self.stack.enter_context(open_session(self.repo, self.sandbox, reporter=self._report,
-                                                             options=self.options))
+            self.ctx = self.stack.enter_context(
+                open_session(self.repo, self.sandbox, reporter=self._report, options=self.options)
+            )
             self.ctx.answers = cleanup.with_defaults({**self.ctx.answers, **self.given})
             cleanup.needed_answers(self.spec, self.ctx)
             self.plan = cleanup.observe_plan(self.spec, self.ctx, left_alone(self.include_chapter_13))
@@ -85,8 +97,10 @@ class CleanupApp(App[int]):
             return
         if self.plan.nothing_to_do:
             self.exit_code = 0
-            self.call_from_thread(self.log_line, "Everything the chapters created is already gone; nothing was "
-                                  "changed. Press ctrl+q to quit.")
+            self.call_from_thread(
+                self.log_line,
+                "Everything the chapters created is already gone; nothing was changed. Press ctrl+q to quit.",
+            )
             return
         self.call_from_thread(self._ask, text)
 
@@ -94,8 +108,7 @@ class CleanupApp(App[int]):
         from wizard.tui.screens.cleanup import CleanupPlanScreen
 
         differences = [] if self.delete_foreign else [t for _s, t in self.plan.differences]
-        self.push_screen(CleanupPlanScreen(text, self.plan.project_id, differences, self.spec.title),
-                         self._confirmed)
+        self.push_screen(CleanupPlanScreen(text, self.plan.project_id, differences, self.spec.title), self._confirmed)
 
     def _confirmed(self, yes: bool | None) -> None:
         if not yes:
@@ -119,15 +132,23 @@ class CleanupApp(App[int]):
             return
         self.exit_code = 0
         self.finished = True
-        self.call_from_thread(self.log_line, fmt(self.spec.summary, self.ctx.answers).strip() +
-                              "\n\nPress ctrl+q to quit.")
+        self.call_from_thread(
+            self.log_line, fmt(self.spec.summary, self.ctx.answers).strip() + "\n\nPress ctrl+q to quit."
+        )
 
     def on_unmount(self) -> None:
         self.stack.close()
 
 
-def run_cleanup_tui(repo: Path, sandbox: Path | None, chapters: tuple[int, ...], given: dict[str, str],
-                    options: dict[str, Any], include_chapter_13: bool, delete_foreign: bool) -> None:
+def run_cleanup_tui(
+    repo: Path,
+    sandbox: Path | None,
+    chapters: tuple[int, ...],
+    given: dict[str, str],
+    options: dict[str, Any],
+    include_chapter_13: bool,
+    delete_foreign: bool,
+) -> None:
     import sys
 
     app = CleanupApp(repo, sandbox, chapters, given, options, include_chapter_13, delete_foreign)

@@ -57,8 +57,9 @@ class Controller:
         cancel.reset()
         if self.prepare is not None:
             self.defaults = dict(self.prepare() or {})
-        self.ctx = self._stack.enter_context(open_session(self.repo, self.sandbox, reporter=self._report,
-                                                          options=dict(self.options)))
+        self.ctx = self._stack.enter_context(
+            open_session(self.repo, self.sandbox, reporter=self._report, options=dict(self.options))
+        )
         self.ctx.answers, self.conflicts = precedence(self.ctx.answers, self.given)
 
     def settle(self, conflict: Conflict, value: str) -> None:
@@ -194,4 +195,3 @@ class Controller:
                     kept.pop(key)
                     self.ctx.store.set_answers(kept)
             raise
-

@@ -33,8 +33,10 @@ def learner_environment(workspace: Workspace) -> Path | None:
 
 
 def _holds_wizard(prefix: Path) -> bool:
-    patterns = (f"lib/python3*/site-packages/{DISTRIBUTION}-*.dist-info",
-                f"Lib/site-packages/{DISTRIBUTION}-*.dist-info")
+    patterns = (
+        f"lib/python3*/site-packages/{DISTRIBUTION}-*.dist-info",
+        f"Lib/site-packages/{DISTRIBUTION}-*.dist-info",
+    )
     return any(any(prefix.glob(pattern)) for pattern in patterns)
 
 
@@ -43,9 +45,11 @@ def ensure_installed_apart(workspace: Workspace) -> None:
     prefix = learner_environment(workspace)
     if prefix is None:
         return
-    why = ("Chapter 7 writes this environment's `pip freeze` to requirements-freeze.txt, which your CI installs: "
-           "the wizard and its dependencies would be listed there (mlops-wizard itself as a file path your CI cannot "
-           "reach), and the pipeline of chapter 8 would fail.")
+    why = (
+        "Chapter 7 writes this environment's `pip freeze` to requirements-freeze.txt, which your CI installs: "
+        "the wizard and its dependencies would be listed there (mlops-wizard itself as a file path your CI cannot "
+        "reach), and the pipeline of chapter 8 would fail."
+    )
     if prefix.resolve() == Path(sys.prefix).resolve():
         raise WizardError(
             what=f"The wizard is running inside your project's environment ({prefix}).",

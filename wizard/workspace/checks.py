@@ -37,8 +37,13 @@ def branch_and_lock(ws: Workspace) -> str:
 
 def can_push(ws: Workspace, branch: str, env: Mapping[str, str] | None) -> None:
     """`git push --dry-run`: reaches origin with the credentials git will use, changes nothing there."""
-    result = proc.run(["git", "push", "--dry-run", "--porcelain", "origin", f"HEAD:refs/heads/{branch}"], cwd=ws.root,
-                      check=False, env=env, timeout=120)
+    result = proc.run(
+        ["git", "push", "--dry-run", "--porcelain", "origin", f"HEAD:refs/heads/{branch}"],
+        cwd=ws.root,
+        check=False,
+        env=env,
+        timeout=120,
+    )
     if result.returncode == 0:
         return
     text = (result.stderr or result.stdout).strip()
@@ -50,9 +55,12 @@ def can_push(ws: Workspace, branch: str, env: Mapping[str, str] | None) -> None:
         what=f"git cannot push to origin ({url}); nothing was changed.",
         why=("origin is reached over ssh, and git could not connect with your ssh keys: " if over_ssh else "")
         + (text.splitlines()[-1] if text else "git push --dry-run failed."),
-        fix=("Check `ssh -T` to the forge works with your key (or switch origin to https: "
-             "`git remote set-url origin https://…`), " if over_ssh else
-             "Check `git push --dry-run` works by hand (credentials, network), ")
+        fix=(
+            "Check `ssh -T` to the forge works with your key (or switch origin to https: "
+            "`git remote set-url origin https://…`), "
+            if over_ssh
+            else "Check `git push --dry-run` works by hand (credentials, network), "
+        )
         + "then run the wizard again.",
     )
 

@@ -40,10 +40,20 @@ from ruamel.yaml.error import YAMLError as RuamelYAMLError
 DEPLOY_JOB = "deploy"
 DVC_REPRO = re.compile(r"\bdvc\s+repro\b")
 # Top-level keys of .gitlab-ci.yml that are settings, not jobs.
-GITLAB_GLOBAL_KEYS = frozenset({
-    "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
-    "before_script", "after_script",
-})
+GITLAB_GLOBAL_KEYS = frozenset(
+    {
+        "default",
+        "include",
+        "stages",
+        "variables",
+        "workflow",
+        "image",
+        "services",
+        "cache",
+        "before_script",
+        "after_script",
+    }
+)
 GITLAB_DEFAULT_STAGE = "test"
 GITLAB_DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
 
@@ -93,8 +103,10 @@ def _load_rt(text: str, what: str) -> Any:
     try:
         return _rt().load(text)
     except RuamelYAMLError as error:
-        raise CiYamlError(f"{what} is not valid YAML, so the wizard cannot edit it: {error}. "
-                          "Fix the file (or restore it from git) and run the step again.") from None
+        raise CiYamlError(
+            f"{what} is not valid YAML, so the wizard cannot edit it: {error}. "
+            "Fix the file (or restore it from git) and run the step again."
+        ) from None
 
 
 def _load_plain(text: str) -> Any:
@@ -122,8 +134,10 @@ def _strings(node: Any) -> Iterator[str]:
 # -- finding the training job -----------------------------------------------------------------
 def _github_jobs(data: Any) -> dict:
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
-        raise CiYamlError("The workflow has no `jobs:` mapping, so there is no training job for "
-                          "`deploy` to follow. Write chapter 8's `.github/workflows/mlops.yml` first.")
+        raise CiYamlError(
+            "The workflow has no `jobs:` mapping, so there is no training job for "
+            "`deploy` to follow. Write chapter 8's `.github/workflows/mlops.yml` first."
+        )
     return data["jobs"]
 
 
@@ -138,9 +152,14 @@ def _github_training_job(data: Any) -> str | None:
 
 
 def _gitlab_job_names(data: dict) -> list[str]:
-    return [key for key, value in data.items()
-            if isinstance(key, str) and key not in GITLAB_GLOBAL_KEYS and not key.startswith(".")
-            and isinstance(value, dict)]
+    return [
+        key
+        for key, value in data.items()
+        if isinstance(key, str)
+        and key not in GITLAB_GLOBAL_KEYS
+        and not key.startswith(".")
+        and isinstance(value, dict)
+    ]
 
 
 def _gitlab_script(data: dict, job: dict, seen: frozenset = frozenset()) -> Any:
@@ -182,8 +201,10 @@ def _load_plain_checked(text: str, what: str) -> Any:
     try:
         return _load_plain(text)
     except yaml.YAMLError as error:
-        raise CiYamlError(f"{what} is not valid YAML, so the wizard cannot edit it: {error}. "
-                          "Fix the file (or restore it from git) and run the step again.") from None
+        raise CiYamlError(
+            f"{what} is not valid YAML, so the wizard cannot edit it: {error}. "
+            "Fix the file (or restore it from git) and run the step again."
+        ) from None
 
 
 # -- the wanted job ---------------------------------------------------------------------------
@@ -326,7 +347,7 @@ def _splice(lines: list[str], at: int, new: list[str], newline: str, blank: bool
     before, after = list(lines[:at]), lines[at:]
     if before and not before[-1].endswith(("\n", "\r")):
         before[-1] += newline
-    block = ([newline] if blank and before and before[-1].strip() else [])
+    block = [newline] if blank and before and before[-1].strip() else []
     block += [line + newline for line in new]
     return "".join(before + block + after)
 
@@ -344,8 +365,10 @@ def _check(result: str, expected: Any) -> str:
     except yaml.YAMLError:
         got = object()
     if _ordered(got) != _ordered(expected):
-        raise CiYamlError("The wizard could not add the deploy job without changing the rest of the "
-                          "file (an unusual layout). Add the job by hand as the step shows.")
+        raise CiYamlError(
+            "The wizard could not add the deploy job without changing the rest of the "
+            "file (an unusual layout). Add the job by hand as the step shows."
+        )
     return result
 
 
@@ -376,7 +399,8 @@ def _github(mlops_yml: str, deploy_job_yaml: str) -> tuple[_Plan | None, dict | 
         raise NoTrainingJob(
             "No job of the workflow runs `dvc repro`, so the wizard does not know which job the "
             "deploy job must follow. Chapter 8's workflow has a `train` job whose last step runs "
-            "`dvc repro --pull --allow-missing`; restore it and run this step again.")
+            "`dvc repro --pull --allow-missing`; restore it and run this step again."
+        )
     root = _load_rt(mlops_yml, "The workflow file")
     rt_jobs = root["jobs"]
     if not isinstance(rt_jobs, CommentedMap) or rt_jobs.fa.flow_style():
@@ -427,9 +451,12 @@ def has_github_deploy_job(mlops_yml: str, deploy_job_yaml: str) -> bool:
 
 def _conflict(where: str, differences: list[str]) -> ConflictingJob:
     return ConflictingJob(
-        f"{where} already has a `{DEPLOY_JOB}` job that is not the guide's: " + "; ".join(differences)
+        f"{where} already has a `{DEPLOY_JOB}` job that is not the guide's: "
+        + "; ".join(differences)
         + f". The wizard does not overwrite your job: rename or remove your `{DEPLOY_JOB}` job "
-        "(or make it the guide's) and run this step again.", differences)
+        "(or make it the guide's) and run this step again.",
+        differences,
+    )
 
 
 # -- GitLab -----------------------------------------------------------------------------------
@@ -443,7 +470,8 @@ def _gitlab(gitlab_ci: str, deploy_job_yaml: str) -> tuple[str, bool, list[str]]
         raise NoTrainingJob(
             "No job of `.gitlab-ci.yml` runs `dvc repro`, so the wizard does not know which job "
             "the deploy job must follow. Chapter 8's file has a `train` job whose script runs "
-            "`dvc repro --pull --allow-missing`; restore it and run this step again.")
+            "`dvc repro --pull --allow-missing`; restore it and run this step again."
+        )
     root = _load_rt(gitlab_ci, "`.gitlab-ci.yml`")
     if not isinstance(root, CommentedMap) or root.fa.flow_style():
         raise CiYamlError("`.gitlab-ci.yml` is written in flow style ({...}); the wizard only edits block style.")
@@ -464,25 +492,30 @@ def _gitlab(gitlab_ci: str, deploy_job_yaml: str) -> tuple[str, bool, list[str]]
     if stages is None:
         known = list(GITLAB_DEFAULT_STAGES)
         if train_stage not in known:
-            raise CiYamlError(f"`.gitlab-ci.yml` has no `stages:` but the training job `{trainer}` is in "
-                              f"stage `{train_stage}`; add `stages:` with `{train_stage}` first.")
+            raise CiYamlError(
+                f"`.gitlab-ci.yml` has no `stages:` but the training job `{trainer}` is in "
+                f"stage `{train_stage}`; add `stages:` with `{train_stage}` first."
+            )
         if known.index(deploy_stage) < known.index(train_stage):
             raise ConflictingStage(f"GitLab's default stage `{deploy_stage}` runs before `{train_stage}`.")
         flow_edit = None
     else:
         if not isinstance(stages, list) or train_stage not in stages:
-            raise CiYamlError(f"The training job `{trainer}` is in stage `{train_stage}`, which `stages:` "
-                              "does not list. Fix `stages:` and run this step again.")
+            raise CiYamlError(
+                f"The training job `{trainer}` is in stage `{train_stage}`, which `stages:` "
+                "does not list. Fix `stages:` and run this step again."
+            )
         flow_edit = None
         if deploy_stage in stages:
             if stages.index(deploy_stage) < stages.index(train_stage):
                 raise ConflictingStage(
                     f"`stages:` lists `{deploy_stage}` before `{train_stage}`, so the deploy job would "
                     f"run before the model is trained. Move `{deploy_stage}` after `{train_stage}` in "
-                    "`stages:` and run this step again.")
+                    "`stages:` and run this step again."
+                )
         else:
             index = stages.index(train_stage)
-            expected["stages"] = [*stages[:index + 1], deploy_stage, *stages[index + 1:]]
+            expected["stages"] = [*stages[: index + 1], deploy_stage, *stages[index + 1 :]]
             rt_stages = root["stages"]
             line, col = rt_stages.lc.item(index)
             if rt_stages.fa.flow_style():
@@ -490,8 +523,10 @@ def _gitlab(gitlab_ci: str, deploy_job_yaml: str) -> tuple[str, bool, list[str]]
             else:
                 prefix = lines[line][:col]
                 if prefix.strip() not in ("-",):
-                    raise CiYamlError("The wizard cannot add the stage to this `stages:` layout; "
-                                      f"add `{deploy_stage}` after `{train_stage}` by hand.")
+                    raise CiYamlError(
+                        "The wizard cannot add the stage to this `stages:` layout; "
+                        f"add `{deploy_stage}` after `{train_stage}` by hand."
+                    )
                 insertions.append((line + 1, [prefix + deploy_stage], False))
 
     # The job.
@@ -522,8 +557,10 @@ def _gitlab(gitlab_ci: str, deploy_job_yaml: str) -> tuple[str, bool, list[str]]
         line, col = flow_edit
         token = re.match(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^,\]\s#]+", edited[line][col:])
         if token is None:
-            raise CiYamlError(f"The wizard cannot add the stage to this `stages:`; add `{deploy_stage}` "
-                              f"after `{train_stage}` by hand.")
+            raise CiYamlError(
+                f"The wizard cannot add the stage to this `stages:`; add `{deploy_stage}` "
+                f"after `{train_stage}` by hand."
+            )
         cut = col + token.end()
         edited[line] = edited[line][:cut] + f", {deploy_stage}" + edited[line][cut:]
     text_lines = edited
@@ -614,6 +651,7 @@ def deploy_job_text(text: str, forge: str) -> str | None:
     else:
         end = len(lines)
     end = _end_of_block(lines, end, col + 1)
-    block = [line[col:] if len(line) > col and not line[:col].strip() else line.lstrip(" ")
-             for line in lines[start:end]]
+    block = [
+        line[col:] if len(line) > col and not line[:col].strip() else line.lstrip(" ") for line in lines[start:end]
+    ]
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in block)

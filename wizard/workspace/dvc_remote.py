@@ -26,7 +26,7 @@ def split_url(url: str) -> tuple[str, str] | None:
     """(bucket, path in it) of a `gs://` URL, or None."""
     if not url.startswith("gs://"):
         return None
-    bucket, _, path = url[len("gs://"):].partition("/")
+    bucket, _, path = url[len("gs://") :].partition("/")
     return bucket, path.strip("/")
 
 
@@ -35,7 +35,7 @@ def remotes(config: Config) -> dict[str, str]:
     out = {}
     for section, values in config.items():
         if section.startswith('remote "') and section.endswith('"') and "url" in values:
-            out[section[len('remote "'):-1]] = values["url"]
+            out[section[len('remote "') : -1]] = values["url"]
     return out
 
 

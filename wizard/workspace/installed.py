@@ -66,8 +66,9 @@ sys.exit(0 if ok else 1)
 def all_installed(python: Path, requirements_text: str, timeout: float = 30) -> bool:
     """True when `python`'s environment already has every requirement of the text, for sure."""
     try:
-        result = subprocess.run([str(python), "-c", _CHECK], input=requirements_text, capture_output=True,
-                                text=True, timeout=timeout)
+        result = subprocess.run(
+            [str(python), "-c", _CHECK], input=requirements_text, capture_output=True, text=True, timeout=timeout
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return result.returncode == 0

@@ -66,13 +66,29 @@ def _env(env: Mapping[str, str] | None) -> dict[str, str]:
     return quiet_environment(os.environ if env is None else env)
 
 
-def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
-        check: bool = True, timeout: float | None = 1800) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    timeout: float | None = 1800,
+) -> subprocess.CompletedProcess[str]:
     cancel.check()
     # Its own process group, so quitting the wizard stops the tool and its children (wizard.workspace.cancel).
-    with subprocess.Popen(list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC, start_new_session=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          stdin=subprocess.DEVNULL) as proc, cancel.tracked(proc):
+    with (
+        subprocess.Popen(
+            list(args),
+            cwd=cwd,
+            env=_env(env),
+            preexec_fn=PREEXEC,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        ) as proc,
+        cancel.tracked(proc),
+    ):
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -84,23 +100,31 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
     return subprocess.CompletedProcess(list(args), proc.returncode, out, err)
 
 
-def stream(args: Sequence[str], cwd: Path, on_line: Callable[[str], None],
-           env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def stream(
+    args: Sequence[str], cwd: Path, on_line: Callable[[str], None], env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command and hand each line of its output (stdout and stderr merged) to `on_line`.
 
     Progress bars end their updates with carriage returns, so both \\r and \\n split lines.
     """
     cancel.check()
     proc = subprocess.Popen(
-        list(args), cwd=cwd, env=_env(env), preexec_fn=PREEXEC, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        list(args),
+        cwd=cwd,
+        env=_env(env),
+        preexec_fn=PREEXEC,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     with cancel.tracked(proc):
         return _collect(proc, args, on_line)
 
 
-def _collect(proc: subprocess.Popen[bytes], args: Sequence[str],
-             on_line: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+def _collect(
+    proc: subprocess.Popen[bytes], args: Sequence[str], on_line: Callable[[str], None]
+) -> subprocess.CompletedProcess[str]:
     assert proc.stdout is not None
     collected: list[str] = []
     pending = b""

@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 # and, for nested bars, "{percentage:3.0f}%|{bar:10}|{desc}{info}{n_fmt}/{total_fmt} [...]". The overall bar
 # is "Pushing to gs" (its total changes as DVC finds work, so the step's own count is the total); each
 # file has a bar of bytes ("…/.dvc/c0.00/1.75k", the name cut short).
-_DVC_BAR = re.compile(r"^\s*(?P<pct>\d{1,3})%\s*(?P<desc1>[^|]*)\|[^|]*\|(?P<desc2>.*?)"
-                      r"(?P<n>\d[\d.]*[kMGTP]?)/(?P<total>\d[\d.]*[kMGTP]?|\?)\s*\[")
-_UNITS = {"": 1, "k": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4, "P": 1024 ** 5}
-_PIP_PACKAGE = re.compile(r"^\s*(Collecting|Downloading|Requirement already satisfied:|Installing collected packages:|"
-                          r"Successfully installed)\s*(.*)$")
+_DVC_BAR = re.compile(
+    r"^\s*(?P<pct>\d{1,3})%\s*(?P<desc1>[^|]*)\|[^|]*\|(?P<desc2>.*?)"
+    r"(?P<n>\d[\d.]*[kMGTP]?)/(?P<total>\d[\d.]*[kMGTP]?|\?)\s*\["
+)
+_UNITS = {"": 1, "k": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+_PIP_PACKAGE = re.compile(
+    r"^\s*(Collecting|Downloading|Requirement already satisfied:|Installing collected packages:|"
+    r"Successfully installed)\s*(.*)$"
+)
 
 DVC_ENV = {"DVC_IGNORE_ISATTY": "true"}  # draw the bars into a pipe too
 
@@ -72,8 +76,9 @@ class DvcProgress:
         else:
             return None
         total_files = max(self.total_files, self.files, 1)
-        return ToolProgress(f"dvc push: {self.files}/{total_files} files, {human(self.sent)} sent",
-                            min(self.files / total_files, 1.0))
+        return ToolProgress(
+            f"dvc push: {self.files}/{total_files} files, {human(self.sent)} sent", min(self.files / total_files, 1.0)
+        )
 
 
 def pip_line(line: str) -> ToolProgress | None:

@@ -127,8 +127,9 @@ class Workspace:
             "or activate your environment before running the wizard.",
         )
 
-    def pip(self, *args: str, on_line: Callable[[str], None] | None = None,
-            env: Mapping[str, str] | None = None) -> str:
+    def pip(
+        self, *args: str, on_line: Callable[[str], None] | None = None, env: Mapping[str, str] | None = None
+    ) -> str:
         cmd = [str(self.python()), "-m", "pip", *args]
         if on_line is None:
             return proc.run(cmd, cwd=self.root, env=env).stdout
@@ -145,8 +146,9 @@ class Workspace:
 
         return [sys.executable, "-m", "dvc"]
 
-    def dvc(self, *args: str, env: Mapping[str, str] | None = None,
-            on_line: Callable[[str], None] | None = None) -> str:
+    def dvc(
+        self, *args: str, env: Mapping[str, str] | None = None, on_line: Callable[[str], None] | None = None
+    ) -> str:
         cmd = [*self.dvc_command(), *args]
         if on_line is None:
             return proc.run(cmd, cwd=self.root, env=env).stdout

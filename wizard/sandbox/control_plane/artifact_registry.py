@@ -92,9 +92,7 @@ class ArtifactRegistryService:
     def _project(self, data: dict[str, Any], ref: str, permission: str, resource: str) -> dict[str, Any]:
         project = learner_project(data, ref, allow_deleted=False, denied=_denied(permission, resource))
         if ARTIFACT_REGISTRY_SERVICE not in project.get("services", []):
-            raise service_disabled(
-                ARTIFACT_REGISTRY_SERVICE, SERVICES[ARTIFACT_REGISTRY_SERVICE].title, ref
-            )
+            raise service_disabled(ARTIFACT_REGISTRY_SERVICE, SERVICES[ARTIFACT_REGISTRY_SERVICE].title, ref)
         return project
 
     def get_repository(self, request: ar.GetRepositoryRequest) -> ar.Repository:
@@ -147,8 +145,14 @@ class ArtifactRegistryService:
             project = self._project(data, ref, "artifactregistry.repositories.delete", request.name)
             if project.get("artifact_repositories", {}).pop(f"{location}/{name}", None) is None:
                 raise not_found("Requested entity was not found.")
-            return record_operation(data, new_operation_name("delete_repository", project.get("number", "")),
-                                    "delete_repository", now, empty_pb2.Empty(), service.OperationMetadata())
+            return record_operation(
+                data,
+                new_operation_name("delete_repository", project.get("number", "")),
+                "delete_repository",
+                now,
+                empty_pb2.Empty(),
+                service.OperationMetadata(),
+            )
 
     def handler(self):
         return service_handler(
@@ -163,8 +167,13 @@ class ArtifactRegistryService:
                     self.get_repository,
                     write=False,
                 ),
-                Rpc("DeleteRepository", ar.DeleteRepositoryRequest, operations_pb2.Operation, self.delete_repository,
-                    write=True),
+                Rpc(
+                    "DeleteRepository",
+                    ar.DeleteRepositoryRequest,
+                    operations_pb2.Operation,
+                    self.delete_repository,
+                    write=True,
+                ),
                 Rpc(
                     "ListRepositories",
                     ar.ListRepositoriesRequest,

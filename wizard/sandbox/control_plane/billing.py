@@ -59,9 +59,7 @@ def billing_info_message(data: dict[str, Any], project: dict[str, Any]) -> cb.Pr
 
 def linked_projects(data: dict[str, Any], account_id: str) -> list[str]:
     """Projects paying with `account_id`, including those pending deletion (they count)."""
-    return sorted(
-        p["project_id"] for p in data.get("projects", {}).values() if p.get("billing_account") == account_id
-    )
+    return sorted(p["project_id"] for p in data.get("projects", {}).values() if p.get("billing_account") == account_id)
 
 
 class CloudBillingService:
@@ -103,9 +101,7 @@ class CloudBillingService:
         project = learner_project(data, parse_project_name(request.name))
         return billing_info_message(data, project)
 
-    def update_project_billing_info(
-        self, request: cb.UpdateProjectBillingInfoRequest
-    ) -> cb.ProjectBillingInfo:
+    def update_project_billing_info(self, request: cb.UpdateProjectBillingInfoRequest) -> cb.ProjectBillingInfo:
         wanted_name = request.project_billing_info.billing_account_name
         with self.world.mutate() as data:
             project = learner_project(data, parse_project_name(request.name))
@@ -132,10 +128,7 @@ class CloudBillingService:
                     ]
                 )
             quota = int(account.get("project_quota", 5))
-            if (
-                data["faults"].get("billing_quota_exceeded")
-                or len(linked_projects(data, account_id)) >= quota
-            ):
+            if data["faults"].get("billing_quota_exceeded") or len(linked_projects(data, account_id)) >= quota:
                 raise billing_quota_exceeded(account_id)
             project["billing_account"] = account_id
             return billing_info_message(data, project)

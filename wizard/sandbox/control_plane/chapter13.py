@@ -1,4 +1,4 @@
-""""As if chapter 13 were done": the cluster and registry chapter 14 deploys to.
+""" "As if chapter 13 were done": the cluster and registry chapter 14 deploys to.
 
 Chapter 14 of the guide depends on chapters 11–13, which the wizard does not walk through:
 the learner creates a GKE cluster (`gcloud container clusters create ... --zone

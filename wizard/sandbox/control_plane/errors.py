@@ -47,20 +47,14 @@ class ApiError(Exception):
 
 
 # -- detail builders -------------------------------------------------------------------
-def error_info(
-    reason: str, domain: str, metadata: Mapping[str, str] | None = None
-) -> error_details_pb2.ErrorInfo:
+def error_info(reason: str, domain: str, metadata: Mapping[str, str] | None = None) -> error_details_pb2.ErrorInfo:
     return error_details_pb2.ErrorInfo(reason=reason, domain=domain, metadata=dict(metadata or {}))
 
 
-def precondition_violation(
-    type_: str, subject: str, description: str
-) -> error_details_pb2.PreconditionFailure:
+def precondition_violation(type_: str, subject: str, description: str) -> error_details_pb2.PreconditionFailure:
     return error_details_pb2.PreconditionFailure(
         violations=[
-            error_details_pb2.PreconditionFailure.Violation(
-                type=type_, subject=subject, description=description
-            )
+            error_details_pb2.PreconditionFailure.Violation(type=type_, subject=subject, description=description)
         ]
     )
 
@@ -85,16 +79,12 @@ def not_found(message: str) -> ApiError:
     return ApiError(grpc.StatusCode.NOT_FOUND, message)
 
 
-def already_exists(
-    message: str = "Requested entity already exists", resource_name: str | None = None
-) -> ApiError:
+def already_exists(message: str = "Requested entity already exists", resource_name: str | None = None) -> ApiError:
     details = [error_details_pb2.ResourceInfo(resource_name=resource_name)] if resource_name else []
     return ApiError(grpc.StatusCode.ALREADY_EXISTS, message, details)
 
 
-def failed_precondition(
-    message: str = PRECONDITION_CHECK_FAILED, details: Iterable[Message] = ()
-) -> ApiError:
+def failed_precondition(message: str = PRECONDITION_CHECK_FAILED, details: Iterable[Message] = ()) -> ApiError:
     return ApiError(grpc.StatusCode.FAILED_PRECONDITION, message, details)
 
 
@@ -122,9 +112,7 @@ def service_disabled(service: str, title: str, project_ref: str) -> ApiError:
         ),
         error_details_pb2.LocalizedMessage(locale="en-US", message=message),
         error_details_pb2.Help(
-            links=[
-                error_details_pb2.Help.Link(description="Google developers console API activation", url=url)
-            ]
+            links=[error_details_pb2.Help.Link(description="Google developers console API activation", url=url)]
         ),
     ]
     return permission_denied(message, details)

@@ -42,17 +42,26 @@ API_OF_SERVICE = {
 OPERATIONS_SERVICE = "google.longrunning.Operations"
 # Roles that carry serviceusage.services.use
 # (https://cloud.google.com/service-usage/docs/access-control#permissions).
-SERVICE_USERS = {"roles/owner", "roles/editor", "roles/serviceusage.serviceUsageConsumer",
-                 "roles/serviceusage.serviceUsageAdmin"}
+SERVICE_USERS = {
+    "roles/owner",
+    "roles/editor",
+    "roles/serviceusage.serviceUsageConsumer",
+    "roles/serviceusage.serviceUsageAdmin",
+}
 _SEE = "See https://developers.google.com/identity/sign-in/web/devconsole-project."
-MISSING_CREDENTIAL = ("Request is missing required authentication credential. Expected OAuth 2 access token, "
-                      f"login cookie or other valid authentication credential. {_SEE}")
-INVALID_CREDENTIAL = ("Request had invalid authentication credentials. Expected OAuth 2 access token, "
-                      f"login cookie or other valid authentication credential. {_SEE}")
+MISSING_CREDENTIAL = (
+    "Request is missing required authentication credential. Expected OAuth 2 access token, "
+    f"login cookie or other valid authentication credential. {_SEE}"
+)
+INVALID_CREDENTIAL = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+    f"login cookie or other valid authentication credential. {_SEE}"
+)
 
 
-def check_caller(world: World, full_service_name: str, metadata: Iterable[Any] | None,
-                 request: Any = None) -> auth.Principal:
+def check_caller(
+    world: World, full_service_name: str, metadata: Iterable[Any] | None, request: Any = None
+) -> auth.Principal:
     """The caller, once its token and quota project pass; ApiError as Google answers otherwise."""
     headers = {str(k).lower(): str(v) for k, v in (metadata or ())}
     api = API_OF_SERVICE.get(full_service_name, "")
@@ -63,11 +72,17 @@ def check_caller(world: World, full_service_name: str, metadata: Iterable[Any] |
     try:
         principal = auth.principal_of(world, headers.get("authorization"))
     except auth.AuthFailure as failure:
-        reason = "CREDENTIALS_MISSING" if failure.missing else (
-            "ACCESS_TOKEN_EXPIRED" if "expired" in str(failure) else "ACCESS_TOKEN_TYPE_UNSUPPORTED")
+        reason = (
+            "CREDENTIALS_MISSING"
+            if failure.missing
+            else ("ACCESS_TOKEN_EXPIRED" if "expired" in str(failure) else "ACCESS_TOKEN_TYPE_UNSUPPORTED")
+        )
         text = MISSING_CREDENTIAL if failure.missing else INVALID_CREDENTIAL
-        raise ApiError(grpc.StatusCode.UNAUTHENTICATED, text,
-                       [error_info(reason, "googleapis.com", {"service": api} if api else {})]) from None
+        raise ApiError(
+            grpc.StatusCode.UNAUTHENTICATED,
+            text,
+            [error_info(reason, "googleapis.com", {"service": api} if api else {})],
+        ) from None
     data = world.view()  # read-only
     if principal.kind != "user" or principal.email != data.get("learner"):
         raise permission_denied()
@@ -81,8 +96,11 @@ def check_quota_project(data: dict[str, Any], principal: auth.Principal, ref: st
     project = find_project(data, ref)
     roles = set()
     if project is not None and is_ready(project) and project.get("state", "ACTIVE") == "ACTIVE":
-        roles = {b.get("role") for b in project.get("iam_policy", {}).get("bindings", [])
-                 if principal.member in b.get("members", [])}
+        roles = {
+            b.get("role")
+            for b in project.get("iam_policy", {}).get("bindings", [])
+            if principal.member in b.get("members", [])
+        }
         if project.get("owner") == principal.email:
             roles.add("roles/owner")
     if not roles & SERVICE_USERS:
@@ -99,5 +117,6 @@ def user_project_denied(ref: str, api: str) -> ApiError:
         f"permission, by visiting https://console.developers.google.com/iam-admin/iam/admin?project={ref} and "
         "then retry. Propagation of the new permission may take a few minutes."
     )
-    return permission_denied(message, [error_info("USER_PROJECT_DENIED", "googleapis.com",
-                                                  {"consumer": f"projects/{ref}", "service": api})])
+    return permission_denied(
+        message, [error_info("USER_PROJECT_DENIED", "googleapis.com", {"consumer": f"projects/{ref}", "service": api})]
+    )

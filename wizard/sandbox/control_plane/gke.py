@@ -85,9 +85,7 @@ def cluster_message(project: dict[str, Any], record: dict[str, Any]) -> cs.Clust
     pools = [
         cs.NodePool(
             name=pool["name"],
-            config=cs.NodeConfig(
-                machine_type=pool["machine_type"], disk_size_gb=100, image_type="COS_CONTAINERD"
-            ),
+            config=cs.NodeConfig(machine_type=pool["machine_type"], disk_size_gb=100, image_type="COS_CONTAINERD"),
             initial_node_count=int(pool["node_count"]),
             locations=zones,
             self_link=f"{self_link}/nodePools/{pool['name']}",
@@ -162,8 +160,7 @@ class ClusterManagerService:
             match = _PARENT.match(request.parent)
             if not match:
                 raise invalid_argument(
-                    f"Invalid parent {request.parent!r}; "
-                    "expected projects/{project}/locations/{location}.",
+                    f"Invalid parent {request.parent!r}; expected projects/{{project}}/locations/{{location}}.",
                     "parent",
                 )
             ref, location = match.groups()
@@ -173,9 +170,7 @@ class ClusterManagerService:
             raise invalid_argument("Either parent or project_id and zone must be set.", "parent")
         data = self.world.read()
         project = self._project(data, ref, "container.clusters.list", f"projects/{ref}")
-        records = sorted(
-            project.get("gke_clusters", {}).values(), key=lambda r: (r["location"], r["name"])
-        )
+        records = sorted(project.get("gke_clusters", {}).values(), key=lambda r: (r["location"], r["name"]))
         found = [r for r in records if location == ALL_LOCATIONS or r["location"] == location]
         return cs.ListClustersResponse(clusters=[cluster_message(project, r) for r in found])
 
@@ -193,10 +188,14 @@ class ClusterManagerService:
             if project.get("gke_clusters", {}).pop(f"{location}/{name}", None) is None:
                 raise not_found(f"Not found: {request.name}.")
         digest = hashlib.sha256(f"delete/{request.name}".encode()).hexdigest()[:16]
-        return cs.Operation(name=f"operation-{digest}", zone=location, status=cs.Operation.Status.DONE,
-                            operation_type=cs.Operation.Type.DELETE_CLUSTER,
-                            self_link=f"{API_ROOT}/projects/{ref}/locations/{location}/operations/operation-{digest}",
-                            target_link=_self_link(ref, location, name))
+        return cs.Operation(
+            name=f"operation-{digest}",
+            zone=location,
+            status=cs.Operation.Status.DONE,
+            operation_type=cs.Operation.Type.DELETE_CLUSTER,
+            self_link=f"{API_ROOT}/projects/{ref}/locations/{location}/operations/operation-{digest}",
+            target_link=_self_link(ref, location, name),
+        )
 
     def handler(self):
         return service_handler(

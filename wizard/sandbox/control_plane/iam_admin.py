@@ -132,11 +132,7 @@ class IamAdminService:
             ref = self._project_of(data, who, permission)
         project = self._project(data, ref, permission)
         accounts = project.get("service_accounts", {})
-        email = (
-            who
-            if who in accounts
-            else next((e for e, a in accounts.items() if a.get("unique_id") == who), None)
-        )
+        email = who if who in accounts else next((e for e, a in accounts.items() if a.get("unique_id") == who), None)
         if email is None:
             raise not_found(missing.format(email=who))
         account = accounts[email]
@@ -170,13 +166,9 @@ class IamAdminService:
             raise invalid_argument(ACCOUNT_ID_RULE, "account_id")
         wanted = request.service_account
         if len(wanted.display_name) > 100:
-            raise invalid_argument(
-                "The display name must be at most 100 characters.", "service_account.display_name"
-            )
+            raise invalid_argument("The display name must be at most 100 characters.", "service_account.display_name")
         if len(wanted.description) > 256:
-            raise invalid_argument(
-                "The description must be at most 256 characters.", "service_account.description"
-            )
+            raise invalid_argument("The description must be at most 256 characters.", "service_account.description")
         now = clock.now()
         with self.world.mutate() as data:
             project = self._project(data, ref, "iam.serviceAccounts.create")
@@ -205,9 +197,7 @@ class IamAdminService:
         project, email, account = self._account(self.world.read(), ref, who, "iam.serviceAccounts.get")
         return account_message(project["project_id"], email, account)
 
-    def list_service_accounts(
-        self, request: iam.ListServiceAccountsRequest
-    ) -> iam.ListServiceAccountsResponse:
+    def list_service_accounts(self, request: iam.ListServiceAccountsRequest) -> iam.ListServiceAccountsResponse:
         ref = parse_project_name(request.name)
         project = self._project(self.world.read(), ref, "iam.serviceAccounts.list")
         now = clock.now()
@@ -233,9 +223,7 @@ class IamAdminService:
         return empty_pb2.Empty()
 
     # -- keys ------------------------------------------------------------------------
-    def create_service_account_key(
-        self, request: iam.CreateServiceAccountKeyRequest
-    ) -> iam.ServiceAccountKey:
+    def create_service_account_key(self, request: iam.CreateServiceAccountKeyRequest) -> iam.ServiceAccountKey:
         ref, who = self._split(_ACCOUNT_NAME, request.name, "projects/{project}/serviceAccounts/{email}")
         if request.private_key_type not in (
             iam.ServiceAccountPrivateKeyType.TYPE_UNSPECIFIED,
@@ -307,23 +295,17 @@ class IamAdminService:
             key_id, key = system_key(account)
             keys.append(key_message(project["project_id"], email, key_id, key, system=True))
         if iam.ListServiceAccountKeysRequest.KeyType.USER_MANAGED in kinds:
-            for key_id, key in sorted(
-                account.get("keys", {}).items(), key=lambda item: item[1].get("create_time", "")
-            ):
+            for key_id, key in sorted(account.get("keys", {}).items(), key=lambda item: item[1].get("create_time", "")):
                 keys.append(key_message(project["project_id"], email, key_id, key))
         return iam.ListServiceAccountKeysResponse(keys=keys)
 
     def _key(self, data: dict[str, Any], name: str, permission: str):
-        ref, who, key_id = self._split(
-            _KEY_NAME, name, "projects/{project}/serviceAccounts/{email}/keys/{key}"
-        )
+        ref, who, key_id = self._split(_KEY_NAME, name, "projects/{project}/serviceAccounts/{email}/keys/{key}")
         project, email, account = self._account(data, ref, who, permission)
         return project, email, account, key_id
 
     def get_service_account_key(self, request: iam.GetServiceAccountKeyRequest) -> iam.ServiceAccountKey:
-        project, email, account, key_id = self._key(
-            self.world.read(), request.name, "iam.serviceAccountKeys.get"
-        )
+        project, email, account, key_id = self._key(self.world.read(), request.name, "iam.serviceAccountKeys.get")
         system_id, system = system_key(account)
         if key_id == system_id:
             return key_message(project["project_id"], email, key_id, system, system=True)

@@ -103,15 +103,11 @@ def from_message(world_data: dict[str, Any], message: policy_pb2.Policy) -> Poli
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], set[str]] = {}
     for binding in message.bindings:
         if not _ROLE.match(binding.role):
-            raise invalid_argument(
-                f"Role {binding.role} is not supported for this resource.", "policy.bindings.role"
-            )
+            raise invalid_argument(f"Role {binding.role} is not supported for this resource.", "policy.bindings.role")
         condition: dict[str, str] = {}
         if binding.HasField("condition"):
             if message.version != 3:
-                raise invalid_argument(
-                    "Policies with conditional role bindings must use version 3.", "policy.version"
-                )
+                raise invalid_argument("Policies with conditional role bindings must use version 3.", "policy.version")
             condition = {
                 key: value
                 for key, value in (
@@ -129,9 +125,7 @@ def from_message(world_data: dict[str, Any], message: policy_pb2.Policy) -> Poli
             if member.startswith("serviceAccount:") and member.endswith(SA_DOMAIN):
                 email = member.split(":", 1)[1]
                 if email not in known_accounts:
-                    raise invalid_argument(
-                        f"Service account {email} does not exist.", "policy.bindings.members"
-                    )
+                    raise invalid_argument(f"Service account {email} does not exist.", "policy.bindings.members")
         key = (binding.role, tuple(sorted(condition.items())))
         merged.setdefault(key, set()).update(binding.members)
     bindings = []
@@ -151,9 +145,7 @@ def set_policy(world_data: dict[str, Any], project: dict[str, Any], message: pol
     if message.etag:
         sent = base64.b64encode(message.etag).decode("ascii")
         if sent != current.get("etag"):
-            raise ApiError(
-                grpc.StatusCode.ABORTED, CONCURRENT_CHANGES.format(sent=sent, current=current.get("etag"))
-            )
+            raise ApiError(grpc.StatusCode.ABORTED, CONCURRENT_CHANGES.format(sent=sent, current=current.get("etag")))
     updated = from_message(world_data, message)
     updated["etag"] = new_etag()
     _stamp_grants(current, updated)
@@ -179,8 +171,9 @@ def _stamp_grants(before: Policy, after: Policy) -> None:
     after["granted_at"] = stamps
 
 
-def effective_roles(world_data: dict[str, Any], project: dict[str, Any], member: str,
-                    now: float | None = None) -> set[str]:
+def effective_roles(
+    world_data: dict[str, Any], project: dict[str, Any], member: str, now: float | None = None
+) -> set[str]:
     """The roles `member` really holds on `project` now: grants younger than the propagation delay
     are in the policy but not yet in effect."""
     moment = clock.now() if now is None else now

@@ -35,21 +35,20 @@ def generate(bits: int = 2048) -> KeyMaterial:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode("ascii")
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return KeyMaterial(
         key_id=hashlib.sha1(der).hexdigest(),
         private_key_pem=pem,
         public_key_fingerprint=hashlib.sha256(der).hexdigest(),
-        public_key_pem=key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode("ascii"),
+        public_key_pem=key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii"),
     )
 
 
-def credentials_json(material: KeyMaterial, project_id: str, client_email: str, client_id: str,
-                     token_uri: str | None = None) -> bytes:
+def credentials_json(
+    material: KeyMaterial, project_id: str, client_email: str, client_id: str, token_uri: str | None = None
+) -> bytes:
     """The key file (TYPE_GOOGLE_CREDENTIALS_FILE) with Google's fields, in Google's order.
 
     `token_uri` is the sandbox's token endpoint, so google-auth exchanges the key there.

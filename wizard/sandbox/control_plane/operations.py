@@ -101,8 +101,14 @@ def record_operation(
 
 
 def record_failed_operation(
-    data: dict[str, Any], name: str, kind: str, done_at: float, code: int, message: str,
-    details: Sequence[Message] = (), metadata: Message | proto.Message | None = None,
+    data: dict[str, Any],
+    name: str,
+    kind: str,
+    done_at: float,
+    code: int,
+    message: str,
+    details: Sequence[Message] = (),
+    metadata: Message | proto.Message | None = None,
 ) -> operations_pb2.Operation:
     """Store an operation that will end with `google.rpc.Status` {code, message, details}."""
     data.setdefault("operations", {})[name] = {

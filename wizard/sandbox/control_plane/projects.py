@@ -106,9 +106,7 @@ def _search_matcher(query: str):
             if field == "parent" and "/" not in wanted:
                 have = have.rsplit("/", 1)[-1]
             case_fold = field == "display_name"
-            if not fnmatch.fnmatchcase(
-                have.lower() if case_fold else have, wanted.lower() if case_fold else wanted
-            ):
+            if not fnmatch.fnmatchcase(have.lower() if case_fold else have, wanted.lower() if case_fold else wanted):
                 return False
         return True
 
@@ -127,8 +125,14 @@ def project_quota_exceeded(data: dict[str, Any], done_at: float) -> operations_p
         violations=[error_details_pb2.QuotaFailure.Violation(description=PROJECT_QUOTA_MESSAGE)]
     )
     return record_failed_operation(
-        data, new_operation_name("create_project"), "create_project", done_at, 8, PROJECT_QUOTA_MESSAGE,
-        [violation], rm.CreateProjectMetadata(gettable=False, ready=False),
+        data,
+        new_operation_name("create_project"),
+        "create_project",
+        done_at,
+        8,
+        PROJECT_QUOTA_MESSAGE,
+        [violation],
+        rm.CreateProjectMetadata(gettable=False, ready=False),
     )
 
 
@@ -195,9 +199,7 @@ class ProjectsService:
 
     def _visible(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         now = clock.now()
-        mine = [
-            p for p in data["projects"].values() if p.get("owner") == data["learner"] and is_ready(p, now)
-        ]
+        mine = [p for p in data["projects"].values() if p.get("owner") == data["learner"] and is_ready(p, now)]
         return sorted(mine, key=lambda p: (p.get("create_time", ""), p["project_id"]))
 
     def search_projects(self, request: rm.SearchProjectsRequest) -> rm.SearchProjectsResponse:
@@ -231,9 +233,7 @@ class ProjectsService:
                 project["delete_time"] = clock.iso(now)
             else:
                 project.pop("delete_time", None)
-            return record_operation(
-                data, new_operation_name(kind), kind, now, project_message(project), metadata
-            )
+            return record_operation(data, new_operation_name(kind), kind, now, project_message(project), metadata)
 
     def delete_project(self, request: rm.DeleteProjectRequest):
         # https://cloud.google.com/resource-manager/reference/rest/v3/projects/delete: only an ACTIVE project is
@@ -268,9 +268,7 @@ class ProjectsService:
         data = self.world.read()
         project = find_project(data, parse_project_name(request.resource, "resource"))
         mine = project is not None and project.get("owner") == data["learner"] and is_ready(project)
-        return iam_policy_pb2.TestIamPermissionsResponse(
-            permissions=list(request.permissions) if mine else []
-        )
+        return iam_policy_pb2.TestIamPermissionsResponse(permissions=list(request.permissions) if mine else [])
 
     def handler(self):
         return service_handler(

@@ -82,9 +82,7 @@ def _abort(context: grpc.ServicerContext, error: ApiError) -> None:
     context.abort_with_status(rpc_status.to_status(error.to_status()))
 
 
-def service_handler(
-    world: World, full_service_name: str, counter_name: str, rpcs: list[Rpc]
-) -> grpc.GenericRpcHandler:
+def service_handler(world: World, full_service_name: str, counter_name: str, rpcs: list[Rpc]) -> grpc.GenericRpcHandler:
     """A generic handler for `full_service_name` (e.g. "google.cloud.billing.v1.CloudBilling").
 
     Failures are injected under the short service name, e.g. "CloudBilling.GetBillingAccount".

@@ -46,10 +46,12 @@ def start_control_plane(world: World, host: str = "127.0.0.1", port: int = 0) ->
         IamAdminService(world),
     ):
         server.add_generic_rpc_handlers((service.handler(),))
-    server.add_generic_rpc_handlers((
-        _OnFirstCall("google.container.v1.ClusterManager", lambda: _gke(world)),
-        _OnFirstCall("google.devtools.artifactregistry.v1.ArtifactRegistry", lambda: _artifact_registry(world)),
-    ))
+    server.add_generic_rpc_handlers(
+        (
+            _OnFirstCall("google.container.v1.ClusterManager", lambda: _gke(world)),
+            _OnFirstCall("google.devtools.artifactregistry.v1.ArtifactRegistry", lambda: _artifact_registry(world)),
+        )
+    )
     try:
         tls = ensure_tls(world.root)
         credentials = grpc.ssl_server_credentials([tls.server_pair()])

@@ -120,9 +120,7 @@ class ServiceUsageService:
         if not services:
             raise invalid_argument("service_ids must name at least one service.", "service_ids")
         if len(services) > MAX_BATCH_ENABLE:
-            raise invalid_argument(
-                f"At most {MAX_BATCH_ENABLE} services can be enabled in one request.", "service_ids"
-            )
+            raise invalid_argument(f"At most {MAX_BATCH_ENABLE} services can be enabled in one request.", "service_ids")
         return self._enable(
             ref,
             services,
@@ -143,9 +141,7 @@ class ServiceUsageService:
                 denied=_denied("disable service", service, "serviceusage.services.disable"),
             )
             self._check_known([service])
-            metadata = resources.OperationMetadata(
-                resource_names=[f"projects/{project['number']}/services/{service}"]
-            )
+            metadata = resources.OperationMetadata(resource_names=[f"projects/{project['number']}/services/{service}"])
             if service not in project.get("services", []):
                 response = su.DisableServiceResponse(service=service_message(project, service, False))
                 return done_operation(NOOP_OPERATION, response, metadata)
@@ -158,9 +154,7 @@ class ServiceUsageService:
     def get_service(self, request: su.GetServiceRequest) -> resources.Service:
         ref, service = _split_service_name(request.name)
         data = self.world.read()
-        project = learner_project(
-            data, ref, denied=_denied("get service", service, "serviceusage.services.get")
-        )
+        project = learner_project(data, ref, denied=_denied("get service", service, "serviceusage.services.get"))
         self._check_known([service])
         return service_message(project, service)
 
@@ -187,9 +181,7 @@ class ServiceUsageService:
         project = learner_project(
             data,
             ref,
-            denied=_denied(
-                "list services for consumer container", f"projects/{ref}", "serviceusage.services.list"
-            ),
+            denied=_denied("list services for consumer container", f"projects/{ref}", "serviceusage.services.list"),
         )
         wanted = (request.filter or "").replace(" ", "").upper()
         enabled = set(project.get("services", []))
@@ -200,13 +192,9 @@ class ServiceUsageService:
         elif not wanted:
             names = sorted(SERVICES)
         else:
-            raise invalid_argument(
-                f"Invalid filter {request.filter!r}; use state:ENABLED or state:DISABLED.", "filter"
-            )
+            raise invalid_argument(f"Invalid filter {request.filter!r}; use state:ENABLED or state:DISABLED.", "filter")
         chunk, token = page(names, request.page_size, request.page_token, default_size=50, max_size=200)
-        return su.ListServicesResponse(
-            services=[service_message(project, s) for s in chunk], next_page_token=token
-        )
+        return su.ListServicesResponse(services=[service_message(project, s) for s in chunk], next_page_token=token)
 
     def handler(self):
         return service_handler(

@@ -99,8 +99,9 @@ class Route:
     permission: str = ""  # what X-Accepted-GitHub-Permissions says (fine-grained tokens)
 
 
-def _route(method: str, path: str, operation: str, docs: str, handler: str, scope: str = "repo",
-           permission: str = "") -> Route:
+def _route(
+    method: str, path: str, operation: str, docs: str, handler: str, scope: str = "repo", permission: str = ""
+) -> Route:
     return Route(method, re.compile(f"^{path}$"), operation, f"{DOCS}/{docs}", handler, scope, permission)
 
 
@@ -115,38 +116,139 @@ def _route(method: str, path: str, operation: str, docs: str, handler: str, scop
 ROUTES = [
     _route("GET", "/user", "users/get-authenticated", "users/users#get-the-authenticated-user", "get_user", ""),
     _route("GET", _REPO, "repos/get", "repos/repos#get-a-repository", "get_repo", permission="metadata=read"),
-    _route("GET", _REPO + "/actions/secrets", "actions/list-repo-secrets",
-           "actions/secrets#list-repository-secrets", "list_secrets", "", "secrets=read"),
-    _route("GET", _REPO + "/actions/secrets/public-key", "actions/get-repo-public-key",
-           "actions/secrets#get-a-repository-public-key", "public_key", "", "secrets=read"),
-    _route("GET", _REPO + "/actions/secrets/(?P<name>[^/]+)", "actions/get-repo-secret",
-           "actions/secrets#get-a-repository-secret", "get_secret", "", "secrets=read"),
-    _route("PUT", _REPO + "/actions/secrets/(?P<name>[^/]+)", "actions/create-or-update-repo-secret",
-           "actions/secrets#create-or-update-a-repository-secret", "put_secret", "", "secrets=write"),
-    _route("DELETE", _REPO + "/actions/secrets/(?P<name>[^/]+)", "actions/delete-repo-secret",
-           "actions/secrets#delete-a-repository-secret", "delete_secret", "", "secrets=write"),
-    _route("GET", _REPO + "/contents(?:/(?P<path>.*))?", "repos/get-content",
-           "repos/contents#get-repository-content", "get_content", permission="contents=read"),
-    _route("PUT", _REPO + "/contents/(?P<path>.+)", "repos/create-or-update-file-contents",
-           "repos/contents#create-or-update-file-contents", "put_content", permission="contents=write"),
-    _route("DELETE", _REPO + "/contents/(?P<path>.+)", "repos/delete-file",
-           "repos/contents#delete-a-file", "delete_content", permission="contents=write"),
-    _route("GET", _REPO + "/actions/runs", "actions/list-workflow-runs-for-repo",
-           "actions/workflow-runs#list-workflow-runs-for-a-repository", "list_runs", permission="actions=read"),
-    _route("GET", _REPO + r"/actions/runs/(?P<run_id>\d+)", "actions/get-workflow-run",
-           "actions/workflow-runs#get-a-workflow-run", "get_run", permission="actions=read"),
-    _route("DELETE", _REPO + r"/actions/runs/(?P<run_id>\d+)", "actions/delete-workflow-run",
-           "actions/workflow-runs#delete-a-workflow-run", "delete_run", permission="actions=write"),
-    _route("POST", _REPO + r"/actions/runs/(?P<run_id>\d+)/rerun", "actions/re-run-workflow",
-           "actions/workflow-runs#re-run-a-workflow", "rerun", permission="actions=write"),
-    _route("GET", _REPO + "/actions/workflows/(?P<workflow>[^/]+)", "actions/get-workflow",
-           "actions/workflows#get-a-workflow", "get_workflow", permission="actions=read"),
-    _route("GET", _REPO + "/actions/workflows/(?P<workflow>[^/]+)/runs", "actions/list-workflow-runs",
-           "actions/workflow-runs#list-workflow-runs-for-a-workflow", "list_workflow_runs", permission="actions=read"),
-    _route("POST", _REPO + "/actions/workflows/(?P<workflow>[^/]+)/dispatches", "actions/create-workflow-dispatch",
-           "actions/workflows#create-a-workflow-dispatch-event", "dispatch", permission="actions=write"),
-    _route("GET", _REPO + "/commits/(?P<ref>.+)", "repos/get-commit", "commits/commits#get-a-commit", "get_commit",
-           permission="contents=read"),
+    _route(
+        "GET",
+        _REPO + "/actions/secrets",
+        "actions/list-repo-secrets",
+        "actions/secrets#list-repository-secrets",
+        "list_secrets",
+        "",
+        "secrets=read",
+    ),
+    _route(
+        "GET",
+        _REPO + "/actions/secrets/public-key",
+        "actions/get-repo-public-key",
+        "actions/secrets#get-a-repository-public-key",
+        "public_key",
+        "",
+        "secrets=read",
+    ),
+    _route(
+        "GET",
+        _REPO + "/actions/secrets/(?P<name>[^/]+)",
+        "actions/get-repo-secret",
+        "actions/secrets#get-a-repository-secret",
+        "get_secret",
+        "",
+        "secrets=read",
+    ),
+    _route(
+        "PUT",
+        _REPO + "/actions/secrets/(?P<name>[^/]+)",
+        "actions/create-or-update-repo-secret",
+        "actions/secrets#create-or-update-a-repository-secret",
+        "put_secret",
+        "",
+        "secrets=write",
+    ),
+    _route(
+        "DELETE",
+        _REPO + "/actions/secrets/(?P<name>[^/]+)",
+        "actions/delete-repo-secret",
+        "actions/secrets#delete-a-repository-secret",
+        "delete_secret",
+        "",
+        "secrets=write",
+    ),
+    _route(
+        "GET",
+        _REPO + "/contents(?:/(?P<path>.*))?",
+        "repos/get-content",
+        "repos/contents#get-repository-content",
+        "get_content",
+        permission="contents=read",
+    ),
+    _route(
+        "PUT",
+        _REPO + "/contents/(?P<path>.+)",
+        "repos/create-or-update-file-contents",
+        "repos/contents#create-or-update-file-contents",
+        "put_content",
+        permission="contents=write",
+    ),
+    _route(
+        "DELETE",
+        _REPO + "/contents/(?P<path>.+)",
+        "repos/delete-file",
+        "repos/contents#delete-a-file",
+        "delete_content",
+        permission="contents=write",
+    ),
+    _route(
+        "GET",
+        _REPO + "/actions/runs",
+        "actions/list-workflow-runs-for-repo",
+        "actions/workflow-runs#list-workflow-runs-for-a-repository",
+        "list_runs",
+        permission="actions=read",
+    ),
+    _route(
+        "GET",
+        _REPO + r"/actions/runs/(?P<run_id>\d+)",
+        "actions/get-workflow-run",
+        "actions/workflow-runs#get-a-workflow-run",
+        "get_run",
+        permission="actions=read",
+    ),
+    _route(
+        "DELETE",
+        _REPO + r"/actions/runs/(?P<run_id>\d+)",
+        "actions/delete-workflow-run",
+        "actions/workflow-runs#delete-a-workflow-run",
+        "delete_run",
+        permission="actions=write",
+    ),
+    _route(
+        "POST",
+        _REPO + r"/actions/runs/(?P<run_id>\d+)/rerun",
+        "actions/re-run-workflow",
+        "actions/workflow-runs#re-run-a-workflow",
+        "rerun",
+        permission="actions=write",
+    ),
+    _route(
+        "GET",
+        _REPO + "/actions/workflows/(?P<workflow>[^/]+)",
+        "actions/get-workflow",
+        "actions/workflows#get-a-workflow",
+        "get_workflow",
+        permission="actions=read",
+    ),
+    _route(
+        "GET",
+        _REPO + "/actions/workflows/(?P<workflow>[^/]+)/runs",
+        "actions/list-workflow-runs",
+        "actions/workflow-runs#list-workflow-runs-for-a-workflow",
+        "list_workflow_runs",
+        permission="actions=read",
+    ),
+    _route(
+        "POST",
+        _REPO + "/actions/workflows/(?P<workflow>[^/]+)/dispatches",
+        "actions/create-workflow-dispatch",
+        "actions/workflows#create-a-workflow-dispatch-event",
+        "dispatch",
+        permission="actions=write",
+    ),
+    _route(
+        "GET",
+        _REPO + "/commits/(?P<ref>.+)",
+        "repos/get-commit",
+        "commits/commits#get-a-commit",
+        "get_commit",
+        permission="contents=read",
+    ),
 ]
 
 _INJECTED: dict[str, tuple[int, str]] = {
@@ -196,7 +298,7 @@ class GitHubApi:
 
     # -- the request cycle ------------------------------------------------------------------
     def __call__(self, request: ForgeRequest) -> ForgeResponse:
-        path = request.path[len(request.prefix):] or "/"
+        path = request.path[len(request.prefix) :] or "/"
         if len(path) > 1:
             path = path.rstrip("/")
         route, params = self._match(request.method, path)
@@ -307,8 +409,13 @@ class GitHubApi:
             role = call.caller.role(full, repo)
             rank = ROLES.index(role) if role in ROLES else -1
             write = call.caller.level(full, repo) == "write"
-            permissions = {"admin": rank >= 4 and write, "maintain": rank >= 3 and write, "push": write,
-                           "triage": rank >= 1, "pull": True}
+            permissions = {
+                "admin": rank >= 4 and write,
+                "maintain": rank >= 3 and write,
+                "push": write,
+                "triage": rank >= 1,
+                "pull": True,
+            }
         owner = self._user(call, full.split("/")[0])
         return ForgeResponse.json(shapes.full_repo(call.base, full, repo, owner, permissions))
 
@@ -337,9 +444,12 @@ class GitHubApi:
         if name.upper().startswith("GITHUB_"):
             raise HttpError(422, "Secret names must not start with GITHUB_.")
         if not _SECRET_NAME.match(name):
-            raise HttpError(422, "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or "
-                                 "underscores (_). Spaces are not allowed. Must start with a letter ([a-z], [A-Z]) "
-                                 "or underscores (_).")
+            raise HttpError(
+                422,
+                "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or "
+                "underscores (_). Spaces are not allowed. Must start with a letter ([a-z], [A-Z]) "
+                "or underscores (_).",
+            )
         body = call.body()
         for field in ("encrypted_value", "key_id"):
             if field not in body:
@@ -365,8 +475,12 @@ class GitHubApi:
             created = name not in secrets
             previous = secrets.get(name, {})
             # Kept sealed, as GitHub keeps it encrypted: a run decrypts it to use the key for real.
-            secrets[name] = {"created_at": previous.get("created_at", now), "updated_at": now,
-                             **key_facts(value).to_world(), "sealed": encrypted}
+            secrets[name] = {
+                "created_at": previous.get("created_at", now),
+                "updated_at": now,
+                **key_facts(value).to_world(),
+                "sealed": encrypted,
+            }
         if created:
             return ForgeResponse.json({}, 201)
         return ForgeResponse(204)
@@ -409,21 +523,28 @@ class GitHubApi:
         if item.kind == "file" and "raw" in accept:
             return ForgeResponse(200, [("Content-Type", "application/vnd.github.raw")], data)
         if item.kind == "symlink":
-            return ForgeResponse.json({**shapes.content_entry(call.base, full, ref, item),
-                                       "target": data.decode("utf-8", "replace")})
+            return ForgeResponse.json(
+                {**shapes.content_entry(call.base, full, ref, item), "target": data.decode("utf-8", "replace")}
+            )
         if item.kind == "submodule":
-            return ForgeResponse.json({**shapes.content_entry(call.base, full, ref, item),
-                                       "submodule_git_url": _submodule_url(git_dir, sha, path)})
+            return ForgeResponse.json(
+                {
+                    **shapes.content_entry(call.base, full, ref, item),
+                    "submodule_git_url": _submodule_url(git_dir, sha, path),
+                }
+            )
         if len(data) > 1024 * 1024:  # GitHub leaves files over 1 MB out of the JSON
-            return ForgeResponse.json({**shapes.content_entry(call.base, full, ref, item), "content": "",
-                                       "encoding": "none"})
+            return ForgeResponse.json(
+                {**shapes.content_entry(call.base, full, ref, item), "content": "", "encoding": "none"}
+            )
         return ForgeResponse.json(shapes.content_file(call.base, full, ref, item, data))
 
     def _check_workflow_change(self, call: Call, full: str, path: str) -> None:
         if path.startswith(WORKFLOW_DIR + "/") and not call.caller.may_change_workflows(full):
             if call.caller.fine_grained:
-                raise HttpError(403, NOT_ACCESSIBLE,
-                                [("X-Accepted-GitHub-Permissions", "contents=write,workflows=write")])
+                raise HttpError(
+                    403, NOT_ACCESSIBLE, [("X-Accepted-GitHub-Permissions", "contents=write,workflows=write")]
+                )
             # GitHub's contents API answers a bare 404 here; only a git push says why:
             # "refusing to allow a Personal Access Token to create or update workflow
             # `.github/workflows/x.yml` without `workflow` scope".
@@ -455,8 +576,9 @@ class GitHubApi:
         self._check_workflow_change(call, full, path)
         return self._commit(call, full, repo, path, None, body)
 
-    def _commit(self, call: Call, full: str, repo: dict[str, Any], path: str, content: bytes | None,
-                body: dict[str, Any]) -> ForgeResponse:
+    def _commit(
+        self, call: Call, full: str, repo: dict[str, Any], path: str, content: bytes | None, body: dict[str, Any]
+    ) -> ForgeResponse:
         git_dir = self.actions.git_dir(full)
         branch = body.get("branch") or repo.get("default_branch", "main")
         user = self._user(call, call.caller.login or "")
@@ -464,8 +586,11 @@ class GitHubApi:
         committer = _person(body.get("committer"), user, now)
         author = _person(body.get("author"), user, now) if body.get("author") else committer
         rule = (repo.get("protected_branches") or {}).get(branch)
-        if rule and rule.get("required_pull_request_reviews") and (
-                rule.get("enforce_admins") or call.caller.role(full, repo) != "admin"):
+        if (
+            rule
+            and rule.get("required_pull_request_reviews")
+            and (rule.get("enforce_admins") or call.caller.role(full, repo) != "admin")
+        ):
             # The contents API on a branch whose rule requires a pull request: 409, as a push
             # gets "GH006: Protected branch update failed" (strict where the docs say no more).
             raise HttpError(409, "Changes must be made through a pull request.")
@@ -475,8 +600,9 @@ class GitHubApi:
                 raise HttpError(404, f"Branch {branch} not found")
             existing = gitrepo.entry(git_dir, parent, path) if parent else None
             if existing is not None and existing.kind == "dir":
-                raise HttpError(422, f'Invalid request.\n\n"{path}" is a directory.' if content is not None
-                                else "Not Found")
+                raise HttpError(
+                    422, f'Invalid request.\n\n"{path}" is a directory.' if content is not None else "Not Found"
+                )
             if content is None and existing is None:
                 raise HttpError(404, "Not Found")
             if existing is not None:
@@ -525,9 +651,10 @@ class GitHubApi:
         if status:
             runs = [r for r in runs if status in (r["status"], r["conclusion"])]
         page, links = _paginate(call, runs)
-        return ForgeResponse.json({"total_count": len(runs),
-                                   "workflow_runs": [self._run_json(call, full, repo, r) for r in page]},
-                                  headers=links)
+        return ForgeResponse.json(
+            {"total_count": len(runs), "workflow_runs": [self._run_json(call, full, repo, r) for r in page]},
+            headers=links,
+        )
 
     def list_runs(self, call: Call) -> ForgeResponse:
         full, repo = self._repo(call)
@@ -573,8 +700,10 @@ class GitHubApi:
         files = self.actions.workflows_at(full, head) if head else {}
         paths = set(files) | {r["workflow_path"] for r in repo.get("runs", [])}
         wanted = call.params["workflow"]
-        path = next((p for p in sorted(paths)
-                     if wanted == str(shapes.workflow_id(repo, p)) or wanted == p.rsplit("/", 1)[-1]), None)
+        path = next(
+            (p for p in sorted(paths) if wanted == str(shapes.workflow_id(repo, p)) or wanted == p.rsplit("/", 1)[-1]),
+            None,
+        )
         if path is None:
             raise HttpError(404, "Not Found")
         runs = [r for r in repo.get("runs", []) if r["workflow_path"] == path]
@@ -584,15 +713,17 @@ class GitHubApi:
             created, updated = (dates[-1], dates[0]) if dates else (repo.get("created_at"),) * 2
         else:
             name = runs[-1]["name"] if runs else path
-            created, updated = ((runs[0]["created_at"], runs[-1]["created_at"]) if runs
-                                else (repo.get("created_at"),) * 2)
+            created, updated = (
+                (runs[0]["created_at"], runs[-1]["created_at"]) if runs else (repo.get("created_at"),) * 2
+            )
         return {"path": path, "name": name, "created": created, "updated": updated}
 
     def get_workflow(self, call: Call) -> ForgeResponse:
         full, repo = self._repo(call)
         found = self._workflow(call, full, repo)
-        return ForgeResponse.json(shapes.workflow(call.base, full, repo, found["path"], found["name"],
-                                                  found["created"], found["updated"]))
+        return ForgeResponse.json(
+            shapes.workflow(call.base, full, repo, found["path"], found["name"], found["created"], found["updated"])
+        )
 
     def list_workflow_runs(self, call: Call) -> ForgeResponse:
         full, repo = self._repo(call)
@@ -617,8 +748,9 @@ class GitHubApi:
         run_id = self.actions.dispatch(full, workflow, ref, sha, call.caller.login or full.split("/")[0])
         if body.get("return_run_details"):
             api = f"{call.base}{API_PREFIX}/repos/{full}/actions/runs/{run_id}"
-            return ForgeResponse.json({"workflow_run_id": run_id, "run_url": api,
-                                       "html_url": f"{call.base}/{full}/actions/runs/{run_id}"})
+            return ForgeResponse.json(
+                {"workflow_run_id": run_id, "run_url": api, "html_url": f"{call.base}/{full}/actions/runs/{run_id}"}
+            )
         return ForgeResponse(204)
 
     # -- commits ----------------------------------------------------------------------------
@@ -631,8 +763,9 @@ class GitHubApi:
         if sha is None:
             raise HttpError(422, f"No commit found for SHA: {call.params['ref']}")
         info = gitrepo.commit_info(git_dir, sha)
-        return ForgeResponse.json(shapes.commit(call.base, full, info, gitrepo.commit_changes(git_dir, sha),
-                                                github(call.data)["users"]))
+        return ForgeResponse.json(
+            shapes.commit(call.base, full, info, gitrepo.commit_changes(git_dir, sha), github(call.data)["users"])
+        )
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -651,9 +784,14 @@ def _token(request: ForgeRequest) -> str | None:
 
 
 def _headers(caller: Caller, route: Route) -> list[tuple[str, str]]:
-    headers = [("X-GitHub-Media-Type", "github.v3; format=json"), ("X-GitHub-Api-Version-Selected", API_VERSION),
-               ("X-RateLimit-Limit", "5000"), ("X-RateLimit-Remaining", "4999"),
-               ("X-RateLimit-Reset", str(int(time.time()) + 3600)), ("X-RateLimit-Resource", "core")]
+    headers = [
+        ("X-GitHub-Media-Type", "github.v3; format=json"),
+        ("X-GitHub-Api-Version-Selected", API_VERSION),
+        ("X-RateLimit-Limit", "5000"),
+        ("X-RateLimit-Remaining", "4999"),
+        ("X-RateLimit-Reset", str(int(time.time()) + 3600)),
+        ("X-RateLimit-Resource", "core"),
+    ]
     if caller.scopes is not None:
         headers += [("X-OAuth-Scopes", ", ".join(caller.scopes)), ("X-Accepted-OAuth-Scopes", route.scope)]
     elif caller.fine_grained and route.permission:
@@ -668,12 +806,18 @@ def _rate_limit_error(data: dict[str, Any], caller: Caller, kind: str, seconds: 
     are the ones PyGithub recognises (Requester.isPrimaryRateLimitError / isSecondaryRateLimitError).
     """
     if kind == "secondary":
-        return HttpError(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you "
-                              "try again.", [("Retry-After", str(max(1, math.ceil(seconds))))])
+        return HttpError(
+            403,
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            [("Retry-After", str(max(1, math.ceil(seconds))))],
+        )
     user = github(data)["users"].get(caller.login or "", {})
     reset = str(math.ceil(time.time() + seconds))
-    return HttpError(403, f"API rate limit exceeded for user ID {user.get('id', 0)}.",
-                     [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Used", "5000"), ("X-RateLimit-Reset", reset)])
+    return HttpError(
+        403,
+        f"API rate limit exceeded for user ID {user.get('id', 0)}.",
+        [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Used", "5000"), ("X-RateLimit-Reset", reset)],
+    )
 
 
 def _secret(name: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -701,7 +845,7 @@ def _paginate(call: Call, items: list[Any]) -> tuple[list[Any], list[tuple[str, 
     if page > 1:
         links += [link(1, "first"), link(page - 1, "prev")]
     headers = [("Link", ", ".join(links))] if links else []
-    return items[(page - 1) * per_page: page * per_page], headers
+    return items[(page - 1) * per_page : page * per_page], headers
 
 
 def _person(given: Any, user: dict[str, Any], now: str) -> gitrepo.Person:
@@ -737,4 +881,3 @@ def mount_github(forge: ForgeHandle, world: World) -> None:
     from wizard.sandbox.github.pages import GitHubPages
 
     forge.add_page(GitHubPages(world))
-

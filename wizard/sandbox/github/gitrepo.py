@@ -67,8 +67,9 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def git(repo: Path, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-        check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def git(
+    repo: Path, *args: str, input: bytes | None = None, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
     result = subprocess.run(["git", *args], cwd=repo, input=input, capture_output=True, env=_env(env), check=False)
     if check and result.returncode != 0:
         raise GitError(f"git {' '.join(args)}: {result.stderr.decode(errors='replace').strip()}")
@@ -122,8 +123,15 @@ def _parse_ls_tree(out: bytes) -> list[Entry]:
             continue
         meta, _, path = record.partition(b"\t")
         mode, kind, sha, size = meta.decode().split(maxsplit=3)
-        entries.append(Entry(mode, kind, sha, int(size) if size.strip().isdigit() else 0,
-                             path.decode("utf-8", errors="surrogateescape")))
+        entries.append(
+            Entry(
+                mode,
+                kind,
+                sha,
+                int(size) if size.strip().isdigit() else 0,
+                path.decode("utf-8", errors="surrogateescape"),
+            )
+        )
     return entries
 
 
@@ -160,9 +168,14 @@ def files_under(repo: Path, commit: str, folder: str) -> dict[str, bytes]:
 def commit_info(repo: Path, sha: str) -> CommitInfo:
     fmt = "%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B"
     fields = git(repo, "show", "-s", f"--format={fmt}", sha, "--").stdout.decode("utf-8", "replace").split("\0")
-    return CommitInfo(fields[0], fields[1], tuple(fields[2].split()),
-                      Person(fields[3], fields[4], fields[5]), Person(fields[6], fields[7], fields[8]),
-                      fields[9].rstrip("\n"))
+    return CommitInfo(
+        fields[0],
+        fields[1],
+        tuple(fields[2].split()),
+        Person(fields[3], fields[4], fields[5]),
+        Person(fields[6], fields[7], fields[8]),
+        fields[9].rstrip("\n"),
+    )
 
 
 def changed_paths(repo: Path, before: str | None, after: str) -> list[str]:
@@ -200,8 +213,14 @@ def commit_changes(repo: Path, sha: str) -> list[FileChange]:
             meta = part[1:].split()
             status, blob = meta[4][0], meta[3]
             if status in "RC":
-                raw.append((status, blob, parts[i + 2].decode("utf-8", "surrogateescape"),
-                            parts[i + 1].decode("utf-8", "surrogateescape")))
+                raw.append(
+                    (
+                        status,
+                        blob,
+                        parts[i + 2].decode("utf-8", "surrogateescape"),
+                        parts[i + 1].decode("utf-8", "surrogateescape"),
+                    )
+                )
                 i += 3
             else:
                 name = parts[i + 1].decode("utf-8", "surrogateescape")
@@ -216,13 +235,29 @@ def commit_changes(repo: Path, sha: str) -> list[FileChange]:
     changes = []
     for n, (status, blob, path, previous) in enumerate(raw):
         lines_added, lines_deleted = counts[n] if n < len(counts) else (0, 0)
-        changes.append(FileChange(path, _STATUS.get(status, "modified"), None if blob == ZERO else blob,
-                                  lines_added, lines_deleted, previous))
+        changes.append(
+            FileChange(
+                path,
+                _STATUS.get(status, "modified"),
+                None if blob == ZERO else blob,
+                lines_added,
+                lines_deleted,
+                previous,
+            )
+        )
     return changes
 
 
-def write_file(repo: Path, branch: str, path: str, content: bytes | None, message: str,
-               author: Person, committer: Person, parent: str | None) -> str:
+def write_file(
+    repo: Path,
+    branch: str,
+    path: str,
+    content: bytes | None,
+    message: str,
+    author: Person,
+    committer: Person,
+    parent: str | None,
+) -> str:
     """Commit `content` at `path` (None deletes it) on `branch`, whose head must be `parent`.
 
     Returns the new commit's sha; raises StaleBranch if the branch moved meanwhile.
@@ -239,9 +274,14 @@ def write_file(repo: Path, branch: str, path: str, content: bytes | None, messag
             blob = git(repo, "hash-object", "-w", "--stdin", input=content).stdout.decode().strip()
             git(repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=index)
         tree = git(repo, "write-tree", env=index).stdout.decode().strip()
-    people = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email, "GIT_AUTHOR_DATE": author.date,
-              "GIT_COMMITTER_NAME": committer.name, "GIT_COMMITTER_EMAIL": committer.email,
-              "GIT_COMMITTER_DATE": committer.date}
+    people = {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_AUTHOR_DATE": author.date,
+        "GIT_COMMITTER_NAME": committer.name,
+        "GIT_COMMITTER_EMAIL": committer.email,
+        "GIT_COMMITTER_DATE": committer.date,
+    }
     args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
     commit = git(repo, *args, input=message.encode("utf-8"), env=people).stdout.decode().strip()
     moved = git(repo, "update-ref", f"refs/heads/{branch}", commit, parent or ZERO, check=False)

@@ -53,14 +53,20 @@ class GitHubPages:
             state = _state(run, seconds)
             done = progress(run, seconds)["status"] == "completed"
             log = "\n".join(run.get("log", [])) if done else "The run is not finished yet: its log appears when it is."
-            body = (f"<p>{html.escape(run['name'])} #{run['run_number']} · {html.escape(run['event'])} on "
-                    f"{html.escape(run['branch'])} at <code>{run['sha'][:7]}</code> · <b>{html.escape(state)}</b></p>"
-                    f"<p>{html.escape(run.get('display_title', ''))}</p><pre>{html.escape(log)}</pre>"
-                    f'<p><a href="/{full}/actions">All runs</a></p>')
+            body = (
+                f"<p>{html.escape(run['name'])} #{run['run_number']} · {html.escape(run['event'])} on "
+                f"{html.escape(run['branch'])} at <code>{run['sha'][:7]}</code> · <b>{html.escape(state)}</b></p>"
+                f"<p>{html.escape(run.get('display_title', ''))}</p><pre>{html.escape(log)}</pre>"
+                f'<p><a href="/{full}/actions">All runs</a></p>'
+            )
             return html_page(f"{full} · run {run['id']}", body, refresh=not done)
-        rows = "".join(f'<li><a href="/{full}/actions/runs/{r["id"]}">{html.escape(r["name"])} '
-                       f'#{r["run_number"]}</a> · <code>{r["sha"][:7]}</code> · '
-                       f'{html.escape(_state(r, seconds))}</li>' for r in runs)
+        rows = "".join(
+            f'<li><a href="/{full}/actions/runs/{r["id"]}">{html.escape(r["name"])} '
+            f"#{r['run_number']}</a> · <code>{r['sha'][:7]}</code> · "
+            f"{html.escape(_state(r, seconds))}</li>"
+            for r in runs
+        )
         pending = any(progress(r, seconds)["status"] != "completed" for r in runs)
-        return html_page(f"{full} · Actions", f"<ul>{rows}</ul>" if rows else "<p>No workflow runs yet.</p>",
-                         refresh=pending)
+        return html_page(
+            f"{full} · Actions", f"<ul>{rows}</ul>" if rows else "<p>No workflow runs yet.</p>", refresh=pending
+        )

@@ -78,11 +78,19 @@ def progress(run: dict[str, Any], seconds: float, now: float | None = None) -> d
     created = epoch(run["created_at"])
     started, finished = created + seconds * QUEUED_SHARE, created + seconds
     if now >= finished:
-        return {"status": "completed", "conclusion": run["outcome"], "run_started_at": stamp(started),
-                "updated_at": stamp(finished)}
+        return {
+            "status": "completed",
+            "conclusion": run["outcome"],
+            "run_started_at": stamp(started),
+            "updated_at": stamp(finished),
+        }
     if now >= started:
-        return {"status": "in_progress", "conclusion": None, "run_started_at": stamp(started),
-                "updated_at": stamp(started)}
+        return {
+            "status": "in_progress",
+            "conclusion": None,
+            "run_started_at": stamp(started),
+            "updated_at": stamp(started),
+        }
     return {"status": "queued", "conclusion": None, "run_started_at": stamp(started), "updated_at": run["created_at"]}
 
 
@@ -124,7 +132,7 @@ def dvc_bucket(config: bytes | None) -> str | None:
     ordered = ([urls[default]] if default in urls else []) + list(urls.values())
     for url in ordered:
         if url.startswith("gs://"):
-            return url[len("gs://"):].split("/")[0] or None
+            return url[len("gs://") :].split("/")[0] or None
     return None
 
 
@@ -144,8 +152,9 @@ def _unsealed(repo: dict[str, Any], secret: dict[str, Any]) -> bytes | None:
         return None
 
 
-def judge(data: dict[str, Any], repo: dict[str, Any], pending: Pending,
-          root: Path | None = None) -> tuple[str, list[str]]:
+def judge(
+    data: dict[str, Any], repo: dict[str, Any], pending: Pending, root: Path | None = None
+) -> tuple[str, list[str]]:
     """(conclusion, log lines) of a run, from the world as it is now.
 
     Called outside the world's lock: with `root` (the sandbox folder), a Google key is used
@@ -176,16 +185,24 @@ def judge(data: dict[str, Any], repo: dict[str, Any], pending: Pending,
         if secret is None:
             name = use.secret or use.name
             if use.as_google_key:
-                failures.append(f"{label}: Error: google-github-actions/auth failed with: the GitHub Action workflow "
-                                f"must specify exactly one of \"workload_identity_provider\" or \"credentials_json\"! "
-                                f"(the secret {name} is not set in {pending.full})")
+                failures.append(
+                    f"{label}: Error: google-github-actions/auth failed with: the GitHub Action workflow "
+                    f'must specify exactly one of "workload_identity_provider" or "credentials_json"! '
+                    f"(the secret {name} is not set in {pending.full})"
+                )
             else:
                 failures.append(f"{label}: the secret {name} is not set in {pending.full}")
             continue
         if use.as_google_key:
-            reason = check_key(data, secret, bucket_project, deploys=use.deploys,
-                               key_json=_unsealed(repo, secret), bucket=pending.bucket,
-                               ca_file=Path(root) / "ca.pem" if root is not None else None)
+            reason = check_key(
+                data,
+                secret,
+                bucket_project,
+                deploys=use.deploys,
+                key_json=_unsealed(repo, secret),
+                bucket=pending.bucket,
+                ca_file=Path(root) / "ca.pem" if root is not None else None,
+            )
             if reason:
                 failures.append(f"{label}: {reason}")
             else:
@@ -262,8 +279,16 @@ class Actions:
                 repo = github(data)["repos"][full]
                 stored = next(r for r in repo["runs"] if r["id"] == run_id)
                 conclusion, log = judge(data, repo, pending)
-                stored.update({"run_attempt": int(stored.get("run_attempt", 1)) + 1, "created_at": stamp(),
-                               "status": "queued", "conclusion": None, "outcome": conclusion, "log": log})
+                stored.update(
+                    {
+                        "run_attempt": int(stored.get("run_attempt", 1)) + 1,
+                        "created_at": stamp(),
+                        "status": "queued",
+                        "conclusion": None,
+                        "outcome": conclusion,
+                        "log": log,
+                    }
+                )
                 stored.update(progress(stored, run_seconds(data)))
 
     def workflows_at(self, full: str, sha: str) -> dict[str, Workflow]:
@@ -275,23 +300,44 @@ class Actions:
         if not workflows:
             return []
         changed = gitrepo.changed_paths(self.git_dir(full), before, after)
-        return [self._pending(full, wf, branch, after, "push", workflows)
-                for path, wf in sorted(workflows.items()) if triggered_by_push(wf, branch, changed)]
+        return [
+            self._pending(full, wf, branch, after, "push", workflows)
+            for path, wf in sorted(workflows.items())
+            if triggered_by_push(wf, branch, changed)
+        ]
 
-    def _pending(self, full: str, workflow: Workflow, branch: str, sha: str, event: str,
-                 workflows: dict[str, Workflow] | None = None) -> Pending:
+    def _pending(
+        self,
+        full: str,
+        workflow: Workflow,
+        branch: str,
+        sha: str,
+        event: str,
+        workflows: dict[str, Workflow] | None = None,
+    ) -> Pending:
         git_dir = self.git_dir(full)
         workflows = workflows if workflows is not None else self.workflows_at(full, sha)
         info = gitrepo.commit_info(git_dir, sha)
-        head_commit = {"id": info.sha, "tree_id": info.tree, "message": info.message,
-                       "timestamp": info.committer.date,
-                       "author": {"name": info.author.name, "email": info.author.email},
-                       "committer": {"name": info.committer.name, "email": info.committer.email}}
-        return Pending(full, workflow, plan(workflow, workflows, f"refs/heads/{branch}", event), branch, sha,
-                       event, head_commit, dvc_bucket(gitrepo.read_file(git_dir, sha, ".dvc/config")))
+        head_commit = {
+            "id": info.sha,
+            "tree_id": info.tree,
+            "message": info.message,
+            "timestamp": info.committer.date,
+            "author": {"name": info.author.name, "email": info.author.email},
+            "committer": {"name": info.committer.name, "email": info.committer.email},
+        }
+        return Pending(
+            full,
+            workflow,
+            plan(workflow, workflows, f"refs/heads/{branch}", event),
+            branch,
+            sha,
+            event,
+            head_commit,
+            dvc_bucket(gitrepo.read_file(git_dir, sha, ".dvc/config")),
+        )
 
-    def _store(self, full: str, pending: list[Pending], actor: str,
-               heads: dict[str, str] | None = None) -> list[int]:
+    def _store(self, full: str, pending: list[Pending], actor: str, heads: dict[str, str] | None = None) -> list[int]:
         ids = []
         snapshot = self.world.read()  # judged before taking the lock: a run calls the sandbox's Google
         known = github(snapshot)["repos"].get(full, {})
@@ -305,13 +351,25 @@ class Actions:
             for item, (conclusion, log) in zip(pending, verdicts, strict=True):
                 numbers = repo.setdefault("run_numbers", {})
                 numbers[item.workflow.path] = numbers.get(item.workflow.path, 0) + 1
-                run = {"id": next_id(data), "run_number": numbers[item.workflow.path], "sha": item.sha,
-                       "branch": item.branch, "event": item.event, "workflow_path": item.workflow.path,
-                       "name": item.workflow.name,
-                       "display_title": item.head_commit["message"].split("\n")[0] if item.event == "push"
-                       else item.workflow.name,
-                       "actor": actor, "created_at": stamp(), "status": "queued", "conclusion": None,
-                       "outcome": conclusion, "log": log, "head_commit": item.head_commit}
+                run = {
+                    "id": next_id(data),
+                    "run_number": numbers[item.workflow.path],
+                    "sha": item.sha,
+                    "branch": item.branch,
+                    "event": item.event,
+                    "workflow_path": item.workflow.path,
+                    "name": item.workflow.name,
+                    "display_title": item.head_commit["message"].split("\n")[0]
+                    if item.event == "push"
+                    else item.workflow.name,
+                    "actor": actor,
+                    "created_at": stamp(),
+                    "status": "queued",
+                    "conclusion": None,
+                    "outcome": conclusion,
+                    "log": log,
+                    "head_commit": item.head_commit,
+                }
                 run.update(progress(run, run_seconds(data)))
                 repo.setdefault("runs", []).append(run)
                 ids.append(run["id"])

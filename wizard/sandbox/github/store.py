@@ -67,22 +67,28 @@ def _user(data: dict[str, Any], login: str) -> dict[str, Any]:
     users = github(data)["users"]
     if login not in users:
         learner = login == LEARNER_LOGIN
-        users[login] = {"id": next_id(data), "name": LEARNER_NAME if learner else login,
-                        "email": data.get("learner", "learner@example.com") if learner else f"{login}@example.com",
-                        "created_at": stamp()}
+        users[login] = {
+            "id": next_id(data),
+            "name": LEARNER_NAME if learner else login,
+            "email": data.get("learner", "learner@example.com") if learner else f"{login}@example.com",
+            "created_at": stamp(),
+        }
     return users[login]
 
 
 def actions_key_pair() -> dict[str, str]:
     """The repository's libsodium key pair for sealed-box secrets (GitHub's ids are digits)."""
     key = PrivateKey.generate()
-    return {"key_id": str(random.randbelow(9 * 10**17) + 10**17),
-            "public_key": base64.b64encode(bytes(key.public_key)).decode("ascii"),
-            "private_key": base64.b64encode(bytes(key)).decode("ascii")}
+    return {
+        "key_id": str(random.randbelow(9 * 10**17) + 10**17),
+        "public_key": base64.b64encode(bytes(key.public_key)).decode("ascii"),
+        "private_key": base64.b64encode(bytes(key)).decode("ascii"),
+    }
 
 
-def new_token(data: dict[str, Any], login: str, scopes: list[str] | None, repos: dict[str, Any] | None,
-              note: str = "") -> str:
+def new_token(
+    data: dict[str, Any], login: str, scopes: list[str] | None, repos: dict[str, Any] | None, note: str = ""
+) -> str:
     _user(data, login)
     token = ("sandbox-gh-" if scopes is not None else "sandbox-gh-pat-") + random.token_hex(16)
     record: dict[str, Any] = {"login": login, "scopes": list(scopes) if scopes is not None else None}
@@ -110,14 +116,18 @@ def seed_github(world_data: dict[str, Any], owner: str, name: str) -> dict[str, 
 
 
 def _find_sandbox_token(forge: dict[str, Any], login: str) -> str | None:
-    candidates = [t for t, r in forge.get("tokens", {}).items()
-                  if r.get("login") == login and r.get("scopes") is not None and set(FULL_SCOPES) <= set(r["scopes"])]
+    candidates = [
+        t
+        for t, r in forge.get("tokens", {}).items()
+        if r.get("login") == login and r.get("scopes") is not None and set(FULL_SCOPES) <= set(r["scopes"])
+    ]
     noted = [t for t in candidates if forge["tokens"][t].get("note") == SANDBOX_TOKEN_NOTE]
     return (noted or candidates or [None])[0]
 
 
-def mint_github_token(world: World, scopes: list[str] | None, repos: dict[str, Any] | None = None,
-                      login: str = LEARNER_LOGIN) -> str:
+def mint_github_token(
+    world: World, scopes: list[str] | None, repos: dict[str, Any] | None = None, login: str = LEARNER_LOGIN
+) -> str:
     """A new token: classic with `scopes`, or (scopes=None) fine-grained with `repos` permissions.
 
     A fine-grained token's permissions per repository are "read", "write" (see
@@ -139,8 +149,9 @@ def sandbox_github_token(world: World, login: str = LEARNER_LOGIN) -> str:
     """The learner's full-scope token, which the wizard uses by itself in sandbox mode."""
     token = _find_sandbox_token(world.read().get("forges", {}).get("github", {}), login)
     if token is None:
-        raise LookupError("this sandbox has no GitHub token for the learner: it was created without the "
-                          "fake GitHub (seed_github)")
+        raise LookupError(
+            "this sandbox has no GitHub token for the learner: it was created without the fake GitHub (seed_github)"
+        )
     return token
 
 
@@ -249,12 +260,18 @@ def caller_for(data: dict[str, Any], token: str | None) -> Caller | None:
     if record is None:
         return None
     scopes = record.get("scopes")
-    return Caller(token, record.get("login"), tuple(scopes) if scopes is not None else None,
-                  dict(record.get("repos") or {}))
+    return Caller(
+        token, record.get("login"), tuple(scopes) if scopes is not None else None, dict(record.get("repos") or {})
+    )
 
 
-def add_repo(data: dict[str, Any], full: str, private: bool = False,
-             collaborators: dict[str, str] | None = None, organization: bool = False) -> dict[str, Any]:
+def add_repo(
+    data: dict[str, Any],
+    full: str,
+    private: bool = False,
+    collaborators: dict[str, str] | None = None,
+    organization: bool = False,
+) -> dict[str, Any]:
     """A repository of the fake GitHub (its git side is made by `forge.create_repo`).
 
     `organization`: the owner is an organisation (a user that cannot log in); the learner
@@ -267,8 +284,16 @@ def add_repo(data: dict[str, Any], full: str, private: bool = False,
         user["type"] = "Organization"
     repos = github(data)["repos"]
     if full not in repos:
-        repos[full] = {"id": next_id(data), "private": private, "default_branch": "main", "created_at": stamp(),
-                       "pushed_at": None, "actions_key": actions_key_pair(), "secrets": {}, "runs": []}
+        repos[full] = {
+            "id": next_id(data),
+            "private": private,
+            "default_branch": "main",
+            "created_at": stamp(),
+            "pushed_at": None,
+            "actions_key": actions_key_pair(),
+            "secrets": {},
+            "runs": [],
+        }
     for login, role in (collaborators or {}).items():
         if role not in ROLES:
             raise ValueError(f"role for {login} must be one of {ROLES}, not {role!r}")
@@ -285,11 +310,14 @@ def protect_branch(data: dict[str, Any], full: str, branch: str = "main", enforc
     administrators are exempt unless the rule is enforced for them ("Do not allow bypassing").
     """
     github(data)["repos"][full].setdefault("protected_branches", {})[branch] = {
-        "required_pull_request_reviews": True, "enforce_admins": enforce_admins}
+        "required_pull_request_reviews": True,
+        "enforce_admins": enforce_admins,
+    }
 
 
-def push_refusal(data: dict[str, Any], token: str | None, full: str, branch: str | None,
-                 changed: list[str]) -> tuple[int, str] | None:
+def push_refusal(
+    data: dict[str, Any], token: str | None, full: str, branch: str | None, changed: list[str]
+) -> tuple[int, str] | None:
     """Why GitHub would refuse this push over HTTPS, as (HTTP status or 0 for a ref rejection, message).
 
     None when it is accepted. `branch` None: the HTTP stage (who pushes, with what access);
@@ -314,8 +342,10 @@ def push_refusal(data: dict[str, Any], token: str | None, full: str, branch: str
     if rule and rule.get("required_pull_request_reviews"):
         admin = caller.role(full, repo) == "admin"
         if rule.get("enforce_admins") or not admin:
-            return 0, (f"GH006: Protected branch update failed for refs/heads/{branch}.\n"
-                       "Changes must be made through a pull request.")
+            return 0, (
+                f"GH006: Protected branch update failed for refs/heads/{branch}.\n"
+                "Changes must be made through a pull request."
+            )
     workflows = [p for p in changed if p.startswith(".github/workflows/")]
     if workflows and not caller.may_change_workflows(full):
         # Recorded from github.com: "! [remote rejected] main -> main (refusing to allow a Personal

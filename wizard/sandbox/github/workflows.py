@@ -97,7 +97,7 @@ def _pattern(glob: str) -> re.Pattern[str]:
             if end == -1:
                 out.append(re.escape(char))
             else:
-                out.append(glob[i:end + 1])
+                out.append(glob[i : end + 1])
                 i = end
         else:
             out.append(re.escape(char))
@@ -217,8 +217,16 @@ def _resolve(name: str, mapping: dict[str, str | None] | None) -> str | None:
     return mapping.get(name)
 
 
-def _plan_jobs(workflow: Workflow, files: dict[str, Workflow], ref: str, event: str,
-               mapping: dict[str, str | None] | None, prefix: str, result: Plan, depth: int) -> None:
+def _plan_jobs(
+    workflow: Workflow,
+    files: dict[str, Workflow],
+    ref: str,
+    event: str,
+    mapping: dict[str, str | None] | None,
+    prefix: str,
+    result: Plan,
+    depth: int,
+) -> None:
     for job_id, job in (workflow.data or {}).get("jobs", {}).items():
         label = f"{prefix}{job_id}"
         if not isinstance(job, dict):
@@ -233,9 +241,11 @@ def _plan_jobs(workflow: Workflow, files: dict[str, Workflow], ref: str, event: 
             _plan_call(workflow, files, ref, event, mapping, label, job, uses, result, depth)
             continue
         steps = [step for step in job.get("steps") or [] if isinstance(step, dict)]
-        deploys = any("mlem deployment" in str(step.get("run", "")) or
-                      str(step.get("uses", "")).startswith("google-github-actions/get-gke-credentials")
-                      for step in steps)
+        deploys = any(
+            "mlem deployment" in str(step.get("run", ""))
+            or str(step.get("uses", "")).startswith("google-github-actions/get-gke-credentials")
+            for step in steps
+        )
         for number, step in enumerate(job.get("steps") or [], start=1):
             if not isinstance(step, dict):
                 continue
@@ -246,16 +256,26 @@ def _plan_jobs(workflow: Workflow, files: dict[str, Workflow], ref: str, event: 
             for name in secret_names(step):
                 if name in AUTOMATIC_SECRETS:
                     continue
-                result.uses.append(SecretUse(label, _resolve(name, mapping), name, name in key_names, step_name,
-                                             deploys))
+                result.uses.append(
+                    SecretUse(label, _resolve(name, mapping), name, name in key_names, step_name, deploys)
+                )
         for name in secret_names({k: v for k, v in job.items() if k != "steps"}):
             if name not in AUTOMATIC_SECRETS:
                 result.uses.append(SecretUse(label, _resolve(name, mapping), name))
 
 
-def _plan_call(workflow: Workflow, files: dict[str, Workflow], ref: str, event: str,
-               mapping: dict[str, str | None] | None, label: str, job: dict[str, Any], uses: str,
-               result: Plan, depth: int) -> None:
+def _plan_call(
+    workflow: Workflow,
+    files: dict[str, Workflow],
+    ref: str,
+    event: str,
+    mapping: dict[str, str | None] | None,
+    label: str,
+    job: dict[str, Any],
+    uses: str,
+    result: Plan,
+    depth: int,
+) -> None:
     local = _LOCAL_USES.match(uses.strip())
     if not local:
         result.skipped.append(f"{label} (calls {uses}: not checked by the sandbox)")
@@ -264,20 +284,27 @@ def _plan_call(workflow: Workflow, files: dict[str, Workflow], ref: str, event: 
     called = files.get(path)
     where = f"{workflow.path} (job '{label}')"
     if called is None:
-        result.problems.append(f"Invalid workflow file: {where}: error parsing called workflow "
-                               f'"{uses}": failed to fetch workflow: workflow was not found.')
+        result.problems.append(
+            f"Invalid workflow file: {where}: error parsing called workflow "
+            f'"{uses}": failed to fetch workflow: workflow was not found.'
+        )
         return
     if called.error:
         result.problems.append(
-            f"Invalid workflow file: {where}: error parsing called workflow \"{uses}\": {called.error}")
+            f'Invalid workflow file: {where}: error parsing called workflow "{uses}": {called.error}'
+        )
         return
     if "workflow_call" not in called.triggers:
-        result.problems.append(f"Invalid workflow file: {where}: error parsing called workflow \"{uses}\": "
-                               "workflow is not reusable as it is missing a `on.workflow_call` trigger")
+        result.problems.append(
+            f'Invalid workflow file: {where}: error parsing called workflow "{uses}": '
+            "workflow is not reusable as it is missing a `on.workflow_call` trigger"
+        )
         return
     if depth + 1 >= MAX_NESTING:
-        result.problems.append(f"Invalid workflow file: {where}: job '{label}' calls workflow '{uses}', "
-                               f"but doing so would exceed the limit on called workflow depth of {MAX_NESTING}")
+        result.problems.append(
+            f"Invalid workflow file: {where}: job '{label}' calls workflow '{uses}', "
+            f"but doing so would exceed the limit on called workflow depth of {MAX_NESTING}"
+        )
         return
     passed = job.get("secrets")
     if passed == "inherit":

@@ -77,5 +77,13 @@ def mount_gitlab(forge: ForgeHandle, world: World) -> GitLabApp:
     return app
 
 
-__all__ = ["API_PREFIX", "GitLabApp", "mint_gitlab_token", "mount_gitlab", "pipeline_status", "pipeline_view",
-           "sandbox_gitlab_token", "seed_gitlab"]
+__all__ = [
+    "API_PREFIX",
+    "GitLabApp",
+    "mint_gitlab_token",
+    "mount_gitlab",
+    "pipeline_status",
+    "pipeline_view",
+    "sandbox_gitlab_token",
+    "seed_gitlab",
+]

@@ -86,7 +86,7 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
             return error.response()
 
     def _dispatch(self, request: ForgeRequest) -> ForgeResponse:
-        path = request.path[len(request.prefix):] or "/"
+        path = request.path[len(request.prefix) :] or "/"
         matched = [(route, m) for route in self.routes if (m := route.pattern.match(path))]
         if not matched:
             raise route_not_found()
@@ -107,10 +107,18 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
             # (https://docs.gitlab.com/ee/administration/settings/user_and_ip_rate_limits.html#response-headers).
             seconds = limited[0]
             reset = math.ceil(time.time() + seconds)
-            raise GitLabError(429, "Retry later\n", [
-                ("RateLimit-Limit", "600"), ("RateLimit-Observed", "601"), ("RateLimit-Remaining", "0"),
-                ("RateLimit-Reset", str(reset)), ("RateLimit-ResetTime", formatdate(reset, usegmt=True)),
-                ("Retry-After", str(max(1, math.ceil(seconds))))])
+            raise GitLabError(
+                429,
+                "Retry later\n",
+                [
+                    ("RateLimit-Limit", "600"),
+                    ("RateLimit-Observed", "601"),
+                    ("RateLimit-Remaining", "0"),
+                    ("RateLimit-Reset", str(reset)),
+                    ("RateLimit-ResetTime", formatdate(reset, usegmt=True)),
+                    ("Retry-After", str(max(1, math.ceil(seconds)))),
+                ],
+            )
         code = self.world.take_failure(f"gitlab.{operation}")
         if not code:
             return
@@ -140,8 +148,9 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         return params
 
     def _authenticate(self, request: ForgeRequest, params: dict[str, Any], route: Route) -> tuple[str, dict[str, Any]]:
-        secret = (request.header("private-token") or params.pop("private_token", None)
-                  or params.pop("access_token", None))
+        secret = (
+            request.header("private-token") or params.pop("private_token", None) or params.pop("access_token", None)
+        )
         authorization = request.header("authorization") or ""
         if not secret and authorization.lower().startswith("bearer "):
             secret = authorization[7:].strip()
@@ -158,31 +167,63 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
             allowed |= {"read_user"}
         if route.scope != "any" and not scopes & allowed:
             wanted = " ".join(sorted(allowed, key=["api", "read_api", "read_user"].index))
-            raise GitLabError(403, {"error": "insufficient_scope", "error_description": INSUFFICIENT, "scope": wanted},
-                              [("WWW-Authenticate", (
-                                  'Bearer realm="Protected by OAuth 2.0", error="insufficient_scope", '
-                                  f'error_description="{INSUFFICIENT}", scope="{wanted}"'))])
+            raise GitLabError(
+                403,
+                {"error": "insufficient_scope", "error_description": INSUFFICIENT, "scope": wanted},
+                [
+                    (
+                        "WWW-Authenticate",
+                        (
+                            'Bearer realm="Protected by OAuth 2.0", error="insufficient_scope", '
+                            f'error_description="{INSUFFICIENT}", scope="{wanted}"'
+                        ),
+                    )
+                ],
+            )
         return record["username"], record
 
     # -- user and token ------------------------------------------------------------------------
     def get_user(self, call: Call) -> ForgeResponse:
         user = self._user(call.username)
-        body = {**self._user_basic(call, call.username), "created_at": user.get("created_at"), "bio": "",
-                "location": "", "public_email": None, "website_url": "", "organization": "", "job_title": "",
-                "bot": False, "email": user.get("email"), "commit_email": user.get("email"),
-                "projects_limit": 100000, "can_create_group": True, "can_create_project": True,
-                "two_factor_enabled": False, "external": False, "private_profile": False, "identities": []}
+        body = {
+            **self._user_basic(call, call.username),
+            "created_at": user.get("created_at"),
+            "bio": "",
+            "location": "",
+            "public_email": None,
+            "website_url": "",
+            "organization": "",
+            "job_title": "",
+            "bot": False,
+            "email": user.get("email"),
+            "commit_email": user.get("email"),
+            "projects_limit": 100000,
+            "can_create_group": True,
+            "can_create_project": True,
+            "two_factor_enabled": False,
+            "external": False,
+            "private_profile": False,
+            "identities": [],
+        }
         return ForgeResponse.json(body)
 
     def get_token(self, call: Call) -> ForgeResponse:
         t = call.token
         user = self._user(call.username)
-        return ForgeResponse.json({
-            "id": t.get("id"), "name": t.get("name"), "revoked": bool(t.get("revoked")),
-            "created_at": t.get("created_at"), "description": None, "scopes": list(t.get("scopes", [])),
-            "user_id": user["id"], "last_used_at": store.now_iso(), "active": True,
-            "expires_at": t.get("expires_at"),
-        })
+        return ForgeResponse.json(
+            {
+                "id": t.get("id"),
+                "name": t.get("name"),
+                "revoked": bool(t.get("revoked")),
+                "created_at": t.get("created_at"),
+                "description": None,
+                "scopes": list(t.get("scopes", [])),
+                "user_id": user["id"],
+                "last_used_at": store.now_iso(),
+                "active": True,
+                "expires_at": t.get("expires_at"),
+            }
+        )
 
     # -- projects ------------------------------------------------------------------------------
     def get_project(self, call: Call, project: str) -> ForgeResponse:
@@ -194,18 +235,40 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         owner = self._user(namespace)
         empty = git_repo.is_empty(self._repo(path))
         return {
-            "id": record["id"], "description": None, "name": name,
-            "name_with_namespace": f"{owner['name']} / {name}", "path": name, "path_with_namespace": path,
+            "id": record["id"],
+            "description": None,
+            "name": name,
+            "name_with_namespace": f"{owner['name']} / {name}",
+            "path": name,
+            "path_with_namespace": path,
             "created_at": record.get("created_at"),
             "default_branch": None if empty else record.get("default_branch", "main"),
-            "tag_list": [], "topics": [], "ssh_url_to_repo": f"git@{call.base.split('//', 1)[-1]}:{path}.git",
-            "http_url_to_repo": f"{call.base}/{path}.git", "web_url": f"{call.base}/{path}", "readme_url": None,
-            "avatar_url": None, "forks_count": 0, "star_count": 0, "last_activity_at": record.get("created_at"),
-            "namespace": {"id": owner["id"], "name": owner["name"], "path": namespace, "kind": "user",
-                          "full_path": namespace, "parent_id": None, "avatar_url": None,
-                          "web_url": f"{call.base}/{namespace}"},
-            "visibility": record.get("visibility", "private"), "empty_repo": empty, "archived": False,
-            "jobs_enabled": True, "builds_access_level": "enabled", "ci_config_path": None,
+            "tag_list": [],
+            "topics": [],
+            "ssh_url_to_repo": f"git@{call.base.split('//', 1)[-1]}:{path}.git",
+            "http_url_to_repo": f"{call.base}/{path}.git",
+            "web_url": f"{call.base}/{path}",
+            "readme_url": None,
+            "avatar_url": None,
+            "forks_count": 0,
+            "star_count": 0,
+            "last_activity_at": record.get("created_at"),
+            "namespace": {
+                "id": owner["id"],
+                "name": owner["name"],
+                "path": namespace,
+                "kind": "user",
+                "full_path": namespace,
+                "parent_id": None,
+                "avatar_url": None,
+                "web_url": f"{call.base}/{namespace}",
+            },
+            "visibility": record.get("visibility", "private"),
+            "empty_repo": empty,
+            "archived": False,
+            "jobs_enabled": True,
+            "builds_access_level": "enabled",
+            "ci_config_path": None,
             "permissions": {"project_access": self._access(call, path), "group_access": None},
         }
 
@@ -229,12 +292,19 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         data = self.world.read()
         needed = store.push_level(record, name)
         commit = {"id": sha, "short_id": sha[:8]}
-        return ForgeResponse.json({
-            "name": name, "merged": False, "protected": needed is not None,
-            "default": name == record.get("default_branch", "main"),
-            "developers_can_push": needed is not None and 0 < needed <= store.DEVELOPER,
-            "developers_can_merge": False, "can_push": store.can_push(data, call.username, path, name),
-            "web_url": f"{call.base}/{path}/-/tree/{name}", "commit": commit})
+        return ForgeResponse.json(
+            {
+                "name": name,
+                "merged": False,
+                "protected": needed is not None,
+                "default": name == record.get("default_branch", "main"),
+                "developers_can_push": needed is not None and 0 < needed <= store.DEVELOPER,
+                "developers_can_merge": False,
+                "can_push": store.can_push(data, call.username, path, name),
+                "web_url": f"{call.base}/{path}/-/tree/{name}",
+                "commit": commit,
+            }
+        )
 
     # -- CI/CD variables -----------------------------------------------------------------------
     def list_variables(self, call: Call, project: str) -> ForgeResponse:
@@ -273,8 +343,16 @@ class GitLabApp(RepositoryEndpoints, PipelineEndpoints):
         with self.world.mutate() as data:
             _, record = self._project(call, project, data, maintainer=True)
             variables = record.setdefault("variables", {})
-            base = {"key": key, "value": "", "masked": False, "protected": False, "raw": False,
-                    "variable_type": "env_var", "environment_scope": "*", "description": None}
+            base = {
+                "key": key,
+                "value": "",
+                "masked": False,
+                "protected": False,
+                "raw": False,
+                "variable_type": "env_var",
+                "environment_scope": "*",
+                "description": None,
+            }
             var = self._variable_fields(call.params, base)
             errors = store.validate_variable(var, key in variables)
             if errors:

@@ -107,8 +107,9 @@ class Endpoints:
     repos_dir: Path
     base_url: str
 
-    def _project(self, call: Call, raw_id: str, data: dict[str, Any] | None = None,
-                 maintainer: bool = False) -> tuple[str, dict[str, Any]]:
+    def _project(
+        self, call: Call, raw_id: str, data: dict[str, Any] | None = None, maintainer: bool = False
+    ) -> tuple[str, dict[str, Any]]:
         """The project `raw_id` names (numeric id or URL-encoded path) if the caller may see it.
 
         Reads of a public project are open to anyone; other reads need a role on the project,
@@ -148,8 +149,15 @@ class Endpoints:
 
     def _user_basic(self, call: Call, username: str) -> dict[str, Any]:
         user = self._user(username)
-        return {"id": user["id"], "username": username, "name": user["name"], "state": "active",
-                "locked": False, "avatar_url": None, "web_url": f"{call.base}/{username}"}
+        return {
+            "id": user["id"],
+            "username": username,
+            "name": user["name"],
+            "state": "active",
+            "locked": False,
+            "avatar_url": None,
+            "web_url": f"{call.base}/{username}",
+        }
 
     @staticmethod
     def _required(params: dict[str, Any], *names: str) -> None:
@@ -165,7 +173,7 @@ class Endpoints:
             raise bad_params("page is invalid") from None
         total = len(items)
         pages = max(1, math.ceil(total / per_page))
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         query = {k: v for k, v in call.request.query.items() if k not in ("page", "per_page")}
 
         def link(number: int) -> str:
@@ -179,8 +187,13 @@ class Endpoints:
         if page > 1:
             links.append(f'<{link(page - 1)}>; rel="prev"')
         links += [f'<{link(1)}>; rel="first"', f'<{link(pages)}>; rel="last"']
-        headers = [("X-Page", str(page)), ("X-Per-Page", str(per_page)), ("X-Total", str(total)),
-                   ("X-Total-Pages", str(pages)), ("X-Next-Page", str(page + 1) if page < pages else ""),
-                   ("X-Prev-Page", str(page - 1) if page > 1 else ""), ("Link", ", ".join(links))]
+        headers = [
+            ("X-Page", str(page)),
+            ("X-Per-Page", str(per_page)),
+            ("X-Total", str(total)),
+            ("X-Total-Pages", str(pages)),
+            ("X-Next-Page", str(page + 1) if page < pages else ""),
+            ("X-Prev-Page", str(page - 1) if page > 1 else ""),
+            ("Link", ", ".join(links)),
+        ]
         return ForgeResponse.json(chunk, 200, headers)
-

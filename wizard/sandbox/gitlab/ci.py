@@ -17,11 +17,33 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-RESERVED = {"stages", "variables", "default", "include", "workflow", "image", "services", "cache",
-            "before_script", "after_script", "types", "spec"}
+RESERVED = {
+    "stages",
+    "variables",
+    "default",
+    "include",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+    "types",
+    "spec",
+}
 DEFAULT_STAGES = ["build", "test", "deploy"]
-DEFAULT_KEYS = ("image", "before_script", "after_script", "services", "cache", "tags", "retry",
-                "timeout", "interruptible", "artifacts")
+DEFAULT_KEYS = (
+    "image",
+    "before_script",
+    "after_script",
+    "services",
+    "cache",
+    "tags",
+    "retry",
+    "timeout",
+    "interruptible",
+    "artifacts",
+)
 
 
 class CiError(Exception):
@@ -51,7 +73,8 @@ class Plan:
 
 
 # -- expressions -------------------------------------------------------------------------------
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     \s*(?:
       (?P<op>==|!=|=~|!~|&&|\|\||\(|\))
     | \$\{(?P<var1>[A-Za-z_][A-Za-z0-9_]*)\}
@@ -60,7 +83,9 @@ _TOKEN = re.compile(r"""
     | '(?P<sq>[^']*)'
     | /(?P<re>(?:\\.|[^/\\])*)/(?P<flags>[a-z]*)
     | (?P<null>null)\b
-    )""", re.VERBOSE)
+    )""",
+    re.VERBOSE,
+)
 
 
 @dataclass
@@ -251,10 +276,17 @@ def _only(spec: Any, variables: dict[str, str]) -> bool:
         refs, expressions = spec.get("refs"), _lines(spec.get("variables"))
     ref = variables.get("CI_COMMIT_REF_NAME", "")
     source = variables.get("CI_PIPELINE_SOURCE", "push")
-    keywords = {"branches": "CI_COMMIT_BRANCH" in variables, "tags": "CI_COMMIT_TAG" in variables,
-                "merge_requests": source == "merge_request_event", "api": source == "api",
-                "pushes": source == "push", "web": source == "web", "schedules": source == "schedule",
-                "triggers": source == "trigger", "pipelines": source == "pipeline"}
+    keywords = {
+        "branches": "CI_COMMIT_BRANCH" in variables,
+        "tags": "CI_COMMIT_TAG" in variables,
+        "merge_requests": source == "merge_request_event",
+        "api": source == "api",
+        "pushes": source == "push",
+        "web": source == "web",
+        "schedules": source == "schedule",
+        "triggers": source == "trigger",
+        "pipelines": source == "pipeline",
+    }
     hit = refs is None
     for item in _lines(refs):
         if item in keywords:
@@ -312,8 +344,7 @@ def plan(text: str, context: dict[str, str], exists: Callable[[str], bool] = lam
             raise CiError(f"jobs:{name} config should implement the script:, run:, or trigger: keyword")
         stage = str(body.get("stage", "test"))
         if stage not in stages:
-            raise CiError(f"{name} job: chosen stage {stage} does not exist; available stages are "
-                          + ", ".join(stages))
+            raise CiError(f"{name} job: chosen stage {stage} does not exist; available stages are " + ", ".join(stages))
         job_vars = _variables(body.get("variables"), f"jobs:{name}:variables")
         when = str(body.get("when", "on_success"))
         declared = _allow_failure(body.get("allow_failure"))
@@ -345,15 +376,20 @@ def plan(text: str, context: dict[str, str], exists: Callable[[str], bool] = lam
         image = body.get("image", defaults.get("image"))
         if isinstance(image, dict):
             image = image.get("name")
-        jobs.append(Job(
-            name=str(name), stage=stage, when=when, allow_failure=allow_failure,
-            image=None if image is None else str(image),
-            before_script=_lines(body.get("before_script", defaults.get("before_script"))),
-            script=_lines(body.get("script", body.get("run"))),
-            after_script=_lines(body.get("after_script", defaults.get("after_script"))),
-            environment=None if environment is None else str(environment),
-            variables=job_vars,
-        ))
+        jobs.append(
+            Job(
+                name=str(name),
+                stage=stage,
+                when=when,
+                allow_failure=allow_failure,
+                image=None if image is None else str(image),
+                before_script=_lines(body.get("before_script", defaults.get("before_script"))),
+                script=_lines(body.get("script", body.get("run"))),
+                after_script=_lines(body.get("after_script", defaults.get("after_script"))),
+                environment=None if environment is None else str(environment),
+                variables=job_vars,
+            )
+        )
     jobs.sort(key=lambda job: stages.index(job.stage))
     return Plan(stages, jobs, global_vars)
 
@@ -371,7 +407,8 @@ _REDIRECT = re.compile(r"\d?>>?\s*(?:\"[^\"]*\"|'[^']*'|\S+)")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 _USES_CREDENTIALS = re.compile(
     r"\bdvc\s+(?:pull|push|fetch|repro|update|import|import-url|exp\s+run|status\s+(?:-c|--cloud))\b"
-    r"|\bgcloud\b|\bgsutil\b|\bmlem\b")
+    r"|\bgcloud\b|\bgsutil\b|\bmlem\b"
+)
 
 
 def decoded_variables(line: str) -> list[str]:

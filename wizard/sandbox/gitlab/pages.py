@@ -45,29 +45,42 @@ class GitLabPages:
             if pipeline is None:
                 return ForgeResponse.text("Not Found\n", 404)
             return self._pipeline(path, pipeline)
-        rows = "".join(f'<li><a href="/{path}/-/pipelines/{p["id"]}">#{p["id"]}</a> · {html.escape(p["ref"])} · '
-                       f'<code>{p["sha"][:8]}</code> · {html.escape(pipeline_status(p))}</li>' for p in runs)
+        rows = "".join(
+            f'<li><a href="/{path}/-/pipelines/{p["id"]}">#{p["id"]}</a> · {html.escape(p["ref"])} · '
+            f"<code>{p['sha'][:8]}</code> · {html.escape(pipeline_status(p))}</li>"
+            for p in runs
+        )
         running = any(pipeline_status(p) not in FINISHED for p in runs)
-        return html_page(f"{path} · Pipelines", f"<ul>{rows}</ul>" if rows else "<p>No pipelines yet.</p>",
-                         refresh=running)
+        return html_page(
+            f"{path} · Pipelines", f"<ul>{rows}</ul>" if rows else "<p>No pipelines yet.</p>", refresh=running
+        )
 
     def _pipeline(self, path: str, pipeline: dict[str, Any]) -> ForgeResponse:
         status = pipeline_status(pipeline)
-        jobs = "".join(f'<li><a href="/{path}/-/jobs/{j.get("id")}">{html.escape(j["name"])}</a> '
-                       f'({html.escape(j["stage"])}) · {html.escape(job_status(pipeline, j))}</li>'
-                       for j in pipeline.get("jobs", []))
-        errors = (f"<p>This GitLab CI configuration is invalid: {html.escape(str(pipeline['yaml_errors']))}</p>"
-                  if pipeline.get("yaml_errors") else "")
+        jobs = "".join(
+            f'<li><a href="/{path}/-/jobs/{j.get("id")}">{html.escape(j["name"])}</a> '
+            f"({html.escape(j['stage'])}) · {html.escape(job_status(pipeline, j))}</li>"
+            for j in pipeline.get("jobs", [])
+        )
+        errors = (
+            f"<p>This GitLab CI configuration is invalid: {html.escape(str(pipeline['yaml_errors']))}</p>"
+            if pipeline.get("yaml_errors")
+            else ""
+        )
         log = "\n".join(pipeline.get("log", [])) if status in FINISHED else "Running: the log appears when it ends."
-        body = (f"<p>Pipeline #{pipeline['id']} · {html.escape(pipeline['ref'])} at <code>{pipeline['sha'][:8]}</code>"
-                f" · <b>{html.escape(status)}</b></p>{errors}<ul>{jobs}</ul><pre>{html.escape(log)}</pre>"
-                f'<p><a href="/{path}/-/pipelines">All pipelines</a></p>')
+        body = (
+            f"<p>Pipeline #{pipeline['id']} · {html.escape(pipeline['ref'])} at <code>{pipeline['sha'][:8]}</code>"
+            f" · <b>{html.escape(status)}</b></p>{errors}<ul>{jobs}</ul><pre>{html.escape(log)}</pre>"
+            f'<p><a href="/{path}/-/pipelines">All pipelines</a></p>'
+        )
         return html_page(f"{path} · pipeline #{pipeline['id']}", body, refresh=status not in FINISHED)
 
     def _job(self, path: str, pipeline: dict[str, Any], job: dict[str, Any]) -> ForgeResponse:
         status = job_status(pipeline, job)
         log = "\n".join(job.get("log", [])) if status in FINISHED else "The job is not finished yet."
-        body = (f"<p>Job {html.escape(job['name'])} · <b>{html.escape(status)}</b> · "
-                f'<a href="/{path}/-/pipelines/{pipeline["id"]}">pipeline #{pipeline["id"]}</a></p>'
-                f"<pre>{html.escape(log)}</pre>")
+        body = (
+            f"<p>Job {html.escape(job['name'])} · <b>{html.escape(status)}</b> · "
+            f'<a href="/{path}/-/pipelines/{pipeline["id"]}">pipeline #{pipeline["id"]}</a></p>'
+            f"<pre>{html.escape(log)}</pre>"
+        )
         return html_page(f"{path} · job {job['name']}", body, refresh=status not in FINISHED)

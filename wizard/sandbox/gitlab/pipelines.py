@@ -48,18 +48,26 @@ def ref_protected(project: dict[str, Any], ref: str) -> bool:
 
 
 # -- planning ----------------------------------------------------------------------------------
-def predefined(project_path: str, project: dict[str, Any], sha: str, ref: str, source: str,
-               base_url: str = "") -> dict[str, str]:
+def predefined(
+    project_path: str, project: dict[str, Any], sha: str, ref: str, source: str, base_url: str = ""
+) -> dict[str, str]:
     namespace, _, name = project_path.rpartition("/")
     slug = re.sub(r"[^a-z0-9]", "-", ref.lower())[:63].strip("-")
     variables = {
-        "CI": "true", "GITLAB_CI": "true", "CI_SERVER": "yes",
-        "CI_COMMIT_SHA": sha, "CI_COMMIT_SHORT_SHA": sha[:8],
-        "CI_COMMIT_REF_NAME": ref, "CI_COMMIT_REF_SLUG": slug, "CI_COMMIT_BRANCH": ref,
+        "CI": "true",
+        "GITLAB_CI": "true",
+        "CI_SERVER": "yes",
+        "CI_COMMIT_SHA": sha,
+        "CI_COMMIT_SHORT_SHA": sha[:8],
+        "CI_COMMIT_REF_NAME": ref,
+        "CI_COMMIT_REF_SLUG": slug,
+        "CI_COMMIT_BRANCH": ref,
         "CI_COMMIT_REF_PROTECTED": "true" if ref_protected(project, ref) else "false",
         "CI_DEFAULT_BRANCH": project.get("default_branch", "main"),
         "CI_PIPELINE_SOURCE": source,
-        "CI_PROJECT_PATH": project_path, "CI_PROJECT_NAME": name, "CI_PROJECT_NAMESPACE": namespace,
+        "CI_PROJECT_PATH": project_path,
+        "CI_PROJECT_NAME": name,
+        "CI_PROJECT_NAMESPACE": namespace,
         "CI_PROJECT_ID": str(project.get("id", "")),
         "CI_PROJECT_DIR": f"/builds/{project_path}",
     }
@@ -111,9 +119,19 @@ def _dvc_stages(repo: Path, sha: str) -> list[str]:
 class _Runner:
     """Runs one pipeline's jobs on paper."""
 
-    def __init__(self, world: dict[str, Any], project_path: str, project: dict[str, Any], repo: Path,
-                 sha: str, ref: str, context: dict[str, str], plan: ci.Plan,
-                 pipeline_vars: dict[str, str], ca_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        world: dict[str, Any],
+        project_path: str,
+        project: dict[str, Any],
+        repo: Path,
+        sha: str,
+        ref: str,
+        context: dict[str, str],
+        plan: ci.Plan,
+        pipeline_vars: dict[str, str],
+        ca_file: Path | None = None,
+    ) -> None:
         self.world, self.project_path, self.project = world, project_path, project
         self.repo, self.sha, self.ref, self.context, self.plan = repo, sha, ref, context, plan
         self.pipeline_vars = pipeline_vars
@@ -141,15 +159,18 @@ class _Runner:
         if name in self.pipeline_vars:
             return self.pipeline_vars[name], "", None
         var = self.project.get("variables", {}).get(name)
-        why = (f"the CI/CD variable {name} is not set in {self.project_path} "
-               "(Settings > CI/CD > Variables)")
+        why = f"the CI/CD variable {name} is not set in {self.project_path} (Settings > CI/CD > Variables)"
         if var is not None:
             if var.get("protected") and not self.protected:
-                why = (f"the CI/CD variable {name} is protected: GitLab passes it only to pipelines on "
-                       f"protected branches and tags, and {self.ref} is not protected")
+                why = (
+                    f"the CI/CD variable {name} is protected: GitLab passes it only to pipelines on "
+                    f"protected branches and tags, and {self.ref} is not protected"
+                )
             elif not ci.scope_matches(var.get("environment_scope", "*"), job.environment):
-                why = (f"the CI/CD variable {name} is scoped to the environment "
-                       f"{var.get('environment_scope')!r}, which job {job.name} does not deploy to")
+                why = (
+                    f"the CI/CD variable {name} is scoped to the environment "
+                    f"{var.get('environment_scope')!r}, which job {job.name} does not deploy to"
+                )
             else:
                 return var.get("value", ""), "", var
         for source in (job.variables, self.plan.variables):
@@ -160,18 +181,22 @@ class _Runner:
     def run(self, job: ci.Job) -> tuple[str, str | None, list[str]]:
         """(status, failure_reason, log lines) of one job."""
         variables = self.job_variables(job)
-        log = [f"Running with {RUNNER}", "  on sandbox-runner, system ID: s_sandbox",
-               'Preparing the "docker" executor', f"Using docker image {job.image or 'ruby:3.1'} ...",
-               "Preparing environment", "Getting source from Git repository",
-               f"Fetching changes with git depth set to {variables.get('GIT_DEPTH') or 20}...",
-               f"Checking out {self.sha[:8]} as detached HEAD (ref is {self.ref})...",
-               'Executing "step_script" stage of the job script']
+        log = [
+            f"Running with {RUNNER}",
+            "  on sandbox-runner, system ID: s_sandbox",
+            'Preparing the "docker" executor',
+            f"Using docker image {job.image or 'ruby:3.1'} ...",
+            "Preparing environment",
+            "Getting source from Git repository",
+            f"Fetching changes with git depth set to {variables.get('GIT_DEPTH') or 20}...",
+            f"Checking out {self.sha[:8]} as detached HEAD (ref is {self.ref})...",
+            'Executing "step_script" stage of the job script',
+        ]
         problems: list[tuple[str, str]] = []  # (error line, why line) waiting for a command using the key
 
         def fail(*lines: str) -> tuple[str, str | None, list[str]]:
             log.extend(lines)
-            log.extend(["Cleaning up project directory and file based variables",
-                        "ERROR: Job failed: exit code 1"])
+            log.extend(["Cleaning up project directory and file based variables", "ERROR: Job failed: exit code 1"])
             return "failed", "script_failure", log
 
         for line in [*job.before_script, *job.script]:
@@ -181,36 +206,65 @@ class _Runner:
                 target_path = _expand(target[1].strip("\"'"), variables) if target else "the output"
                 value, why, var = self.lookup(job, name)
                 if var is not None and var.get("variable_type") == "file":
-                    return fail("base64: invalid input",
-                                (f"Why: {name} is a file-type variable, so ${name} is the path of a "
-                                 "temporary file, not the base64 text; make it a plain variable "
-                                 "(variable_type env_var) or decode the file it names"))
+                    return fail(
+                        "base64: invalid input",
+                        (
+                            f"Why: {name} is a file-type variable, so ${name} is the path of a "
+                            "temporary file, not the base64 text; make it a plain variable "
+                            "(variable_type env_var) or decode the file it names"
+                        ),
+                    )
                 if value is None:
-                    problems.append(((f"ERROR: failed to pull data from the cloud - File {target_path} "
-                                      "is not a valid json file."),
-                                     f"Why: {why}, so the job decoded an empty value into {target_path}."))
+                    problems.append(
+                        (
+                            (
+                                f"ERROR: failed to pull data from the cloud - File {target_path} "
+                                "is not a valid json file."
+                            ),
+                            f"Why: {why}, so the job decoded an empty value into {target_path}.",
+                        )
+                    )
                     continue
                 try:
                     decoded = base64.b64decode((value + "\n").replace("\n", ""), validate=True)
                 except (binascii.Error, ValueError):
-                    return fail("base64: invalid input",
-                                (f"Why: the value of {name} is not valid base64: store the key file "
-                                 "encoded on one line (base64 -w 0 on Linux) with Expand variable "
-                                 "reference off"))
+                    return fail(
+                        "base64: invalid input",
+                        (
+                            f"Why: the value of {name} is not valid base64: store the key file "
+                            "encoded on one line (base64 -w 0 on Linux) with Expand variable "
+                            "reference off"
+                        ),
+                    )
                 facts = ci_checks.key_facts(decoded)
                 if not facts.valid_json_key:
-                    problems.append(((f"ERROR: failed to pull data from the cloud - Service account info was "
-                                      f"not in the expected format, {facts.problem}."),
-                                     (f"Why: {name} decodes to something that is not a Google service "
-                                      "account key file.")))
+                    problems.append(
+                        (
+                            (
+                                f"ERROR: failed to pull data from the cloud - Service account info was "
+                                f"not in the expected format, {facts.problem}."
+                            ),
+                            (f"Why: {name} decodes to something that is not a Google service account key file."),
+                        )
+                    )
                     continue
                 deploys = any("mlem deployment" in str(item) for item in [*job.before_script, *job.script])
-                message = ci_checks.check_key(self.world, facts, self.bucket_project(), deploys=deploys,
-                                              key_json=decoded, bucket=_dvc_bucket(self.repo, self.sha),
-                                              ca_file=self.ca_file)
+                message = ci_checks.check_key(
+                    self.world,
+                    facts,
+                    self.bucket_project(),
+                    deploys=deploys,
+                    key_json=decoded,
+                    bucket=_dvc_bucket(self.repo, self.sha),
+                    ca_file=self.ca_file,
+                )
                 if message:
-                    problems.append((f"ERROR: failed to pull data from the cloud - {message}",
-                                     f"Why: the key in {name} cannot read the data: {message}."))
+                    problems.append(
+                        (
+                            f"ERROR: failed to pull data from the cloud - {message}",
+                            f"Why: the key in {name} cannot read the data: {message}.",
+                        )
+                    )
             if problems and ci.uses_credentials(line):
                 return fail(*problems[0])
             if re.search(r"\bdvc\s+repro\b", line):
@@ -222,9 +276,18 @@ class _Runner:
         return "success", None, log
 
 
-def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: str, source: str,
-          pipeline_vars: dict[str, str] | None = None, injected: str | None = None,
-          base_url: str = "", ca_file: Path | None = None) -> dict[str, Any] | None:
+def build(
+    world: dict[str, Any],
+    project_path: str,
+    repo: Path,
+    sha: str,
+    ref: str,
+    source: str,
+    pipeline_vars: dict[str, str] | None = None,
+    injected: str | None = None,
+    base_url: str = "",
+    ca_file: Path | None = None,
+) -> dict[str, Any] | None:
     """A pipeline record (without ids) for `sha` on branch `ref`, or None when GitLab makes none.
 
     Raises ci.CiError only for a manual run (`source == "api"`) that cannot start, with
@@ -244,9 +307,15 @@ def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: s
     context.update(pipeline_vars)
     now = time.time()
     record: dict[str, Any] = {
-        "sha": sha, "ref": ref, "source": source, "tag": False, "yaml_errors": None,
-        "created_at": iso(now), "run_seconds": run_seconds_of(world),
-        "jobs": [], "log": [],
+        "sha": sha,
+        "ref": ref,
+        "source": source,
+        "tag": False,
+        "yaml_errors": None,
+        "created_at": iso(now),
+        "run_seconds": run_seconds_of(world),
+        "jobs": [],
+        "log": [],
     }
     try:
         files = set(git_repo.tree_entries(repo, sha))
@@ -254,36 +323,63 @@ def build(world: dict[str, Any], project_path: str, repo: Path, sha: str, ref: s
     except ci.CiError as err:
         if source != "push":
             raise
-        record.update(status="failed", yaml_errors=str(err), failure_reason="config_error",
-                      log=[f"This GitLab CI configuration is invalid: {err}"])
+        record.update(
+            status="failed",
+            yaml_errors=str(err),
+            failure_reason="config_error",
+            log=[f"This GitLab CI configuration is invalid: {err}"],
+        )
         record["updated_at"] = record["created_at"]
         record["run_seconds"] = 0.0
         return record
     if not plan.created or not plan.jobs:
         if source == "push":
             return None
-        raise ci.CiError("Pipeline will not run for the selected trigger. The rules configuration "
-                         "prevented any jobs from being added to the pipeline.")
+        raise ci.CiError(
+            "Pipeline will not run for the selected trigger. The rules configuration "
+            "prevented any jobs from being added to the pipeline."
+        )
     runner = _Runner(world, project_path, project, repo, sha, ref, context, plan, pipeline_vars, ca_file)
     failing = failing_names(world)  # `faults.fail_runs`: job names made to fail, for rehearsals
     failed_stage: str | None = None
     for job in plan.jobs:
-        entry = {"name": job.name, "stage": job.stage, "when": job.when, "allow_failure": job.allow_failure,
-                 "image": job.image, "failure_reason": None}
+        entry = {
+            "name": job.name,
+            "stage": job.stage,
+            "when": job.when,
+            "allow_failure": job.allow_failure,
+            "image": job.image,
+            "failure_reason": None,
+        }
         if job.when == "manual":
             entry.update(status="manual", log=[])
-        elif failed_stage is not None and plan.stages.index(job.stage) > plan.stages.index(failed_stage) \
-                and job.when != "always":
+        elif (
+            failed_stage is not None
+            and plan.stages.index(job.stage) > plan.stages.index(failed_stage)
+            and job.when != "always"
+        ):
             entry.update(status="skipped", log=[])
         elif job.name in failing:
-            entry.update(status="failed", failure_reason="script_failure", log=[
-                f"Running with {RUNNER}", f"$ {(job.script or ['true'])[0]}",
-                "Why: " + FAIL_RUNS_WHY.format(name=job.name), "ERROR: Job failed: exit code 1"])
+            entry.update(
+                status="failed",
+                failure_reason="script_failure",
+                log=[
+                    f"Running with {RUNNER}",
+                    f"$ {(job.script or ['true'])[0]}",
+                    "Why: " + FAIL_RUNS_WHY.format(name=job.name),
+                    "ERROR: Job failed: exit code 1",
+                ],
+            )
             failed_stage = failed_stage or job.stage
         elif injected:
-            entry.update(status="failed", failure_reason="runner_system_failure", log=[
-                f"Running with {RUNNER}",
-                f"ERROR: Job failed (system failure): the sandbox runner was told to fail ({injected})"])
+            entry.update(
+                status="failed",
+                failure_reason="runner_system_failure",
+                log=[
+                    f"Running with {RUNNER}",
+                    f"ERROR: Job failed (system failure): the sandbox runner was told to fail ({injected})",
+                ],
+            )
             injected = None
             failed_stage = failed_stage or job.stage
         else:
@@ -329,8 +425,12 @@ def pipeline_status(record: dict[str, Any], now: float | None = None) -> str:
 def pipeline_view(record: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     """{sha, ref, status, conclusion}: conclusion is the final status once finished, else None."""
     status = pipeline_status(record, now)
-    return {"sha": record["sha"], "ref": record["ref"], "status": status,
-            "conclusion": status if status in FINISHED else None}
+    return {
+        "sha": record["sha"],
+        "ref": record["ref"],
+        "status": status,
+        "conclusion": status if status in FINISHED else None,
+    }
 
 
 def job_status(record: dict[str, Any], job: dict[str, Any], now: float | None = None) -> str:
@@ -361,8 +461,7 @@ def timings(record: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     finished = created + total
     reached_start = phase in ("running", "finished")
     done = phase == "finished"
-    updated = {"created": created, "pending": created + 0.15 * total, "running": started,
-               "finished": finished}[phase]
+    updated = {"created": created, "pending": created + 0.15 * total, "running": started, "finished": finished}[phase]
     return {
         "created_at": record["created_at"],
         "updated_at": iso(updated),

@@ -26,19 +26,37 @@ log = logging.getLogger(__name__)
 
 class PipelineEndpoints(Endpoints):
     # -- pipelines -----------------------------------------------------------------------------
-    def trigger(self, path: str, ref: str, sha: str, source: str, pipeline_vars: dict[str, str] | None = None,
-                base_url: str = "", user: str | None = None) -> dict[str, Any] | None:
+    def trigger(
+        self,
+        path: str,
+        ref: str,
+        sha: str,
+        source: str,
+        pipeline_vars: dict[str, str] | None = None,
+        base_url: str = "",
+        user: str | None = None,
+    ) -> dict[str, Any] | None:
         """Create the pipeline GitLab would create for `sha` on branch `ref` (None when it makes none)."""
         snapshot = self.world.read()
         if path not in store.gitlab(snapshot)["projects"]:
             return None
-        if source == "push" and any(p["sha"] == sha and p["ref"] == ref
-                                    for p in store.gitlab(snapshot)["projects"][path].get("pipelines", [])):
+        if source == "push" and any(
+            p["sha"] == sha and p["ref"] == ref for p in store.gitlab(snapshot)["projects"][path].get("pipelines", [])
+        ):
             return None
         injected = self.world.take_failure("gitlab.pipeline.run")
-        record = pipelines.build(snapshot, path, self._repo(path), sha, ref, source, pipeline_vars,
-                                 f"gitlab.pipeline.run={injected}" if injected else None, base_url,
-                                 ca_file=self.world.root / "ca.pem")
+        record = pipelines.build(
+            snapshot,
+            path,
+            self._repo(path),
+            sha,
+            ref,
+            source,
+            pipeline_vars,
+            f"gitlab.pipeline.run={injected}" if injected else None,
+            base_url,
+            ca_file=self.world.root / "ca.pem",
+        )
         if record is None:
             return None
         with self.world.mutate() as data:
@@ -67,28 +85,59 @@ class PipelineEndpoints(Endpoints):
             except Exception:
                 log.exception("gitlab: no pipeline for %s@%s", path, branch)
 
-    def _pipeline_json(self, call: Call, path: str, project: dict[str, Any], p: dict[str, Any],
-                       detailed: bool = True, now: float | None = None) -> dict[str, Any]:
+    def _pipeline_json(
+        self,
+        call: Call,
+        path: str,
+        project: dict[str, Any],
+        p: dict[str, Any],
+        detailed: bool = True,
+        now: float | None = None,
+    ) -> dict[str, Any]:
         now = time.time() if now is None else now
         status = pipelines.pipeline_status(p, now)
         times = pipelines.timings(p, now)
-        body = {"id": p["id"], "iid": p["iid"], "project_id": project["id"], "sha": p["sha"], "ref": p["ref"],
-                "status": status, "source": p["source"], "created_at": times["created_at"],
-                "updated_at": times["updated_at"], "web_url": f"{call.base}/{path}/-/pipelines/{p['id']}",
-                "name": None}
+        body = {
+            "id": p["id"],
+            "iid": p["iid"],
+            "project_id": project["id"],
+            "sha": p["sha"],
+            "ref": p["ref"],
+            "status": status,
+            "source": p["source"],
+            "created_at": times["created_at"],
+            "updated_at": times["updated_at"],
+            "web_url": f"{call.base}/{path}/-/pipelines/{p['id']}",
+            "name": None,
+        }
         if detailed:
             label = {"success": "passed", "manual": "blocked"}.get(status, status)
-            body.update({
-                "before_sha": git_repo.ZERO_SHA, "tag": bool(p.get("tag")), "yaml_errors": p.get("yaml_errors"),
-                "user": self._user_basic(call, p.get("user") or path.split("/", 1)[0]),
-                "started_at": times["started_at"], "finished_at": times["finished_at"], "committed_at": None,
-                "duration": times["duration"], "queued_duration": times["queued_duration"], "coverage": None,
-                "archived": False,
-                "detailed_status": {"icon": f"status_{status}", "text": label.capitalize(), "label": label,
-                                    "group": status, "tooltip": label, "has_details": True,
-                                    "details_path": f"/{path}/-/pipelines/{p['id']}", "illustration": None,
-                                    "favicon": f"/assets/ci_favicons/favicon_status_{status}.png"},
-            })
+            body.update(
+                {
+                    "before_sha": git_repo.ZERO_SHA,
+                    "tag": bool(p.get("tag")),
+                    "yaml_errors": p.get("yaml_errors"),
+                    "user": self._user_basic(call, p.get("user") or path.split("/", 1)[0]),
+                    "started_at": times["started_at"],
+                    "finished_at": times["finished_at"],
+                    "committed_at": None,
+                    "duration": times["duration"],
+                    "queued_duration": times["queued_duration"],
+                    "coverage": None,
+                    "archived": False,
+                    "detailed_status": {
+                        "icon": f"status_{status}",
+                        "text": label.capitalize(),
+                        "label": label,
+                        "group": status,
+                        "tooltip": label,
+                        "has_details": True,
+                        "details_path": f"/{path}/-/pipelines/{p['id']}",
+                        "illustration": None,
+                        "favicon": f"/assets/ci_favicons/favicon_status_{status}.png",
+                    },
+                }
+            )
         return body
 
     def _find_pipeline(self, call: Call, project: str, pipeline: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -156,8 +205,16 @@ class PipelineEndpoints(Endpoints):
         if pipelines.pipeline_status(found) == "failed":
             snapshot = self.world.read()
             try:
-                fresh = pipelines.build(snapshot, path, self._repo(path), found["sha"], found["ref"], "api",
-                                        base_url=call.base, ca_file=self.world.root / "ca.pem")
+                fresh = pipelines.build(
+                    snapshot,
+                    path,
+                    self._repo(path),
+                    found["sha"],
+                    found["ref"],
+                    "api",
+                    base_url=call.base,
+                    ca_file=self.world.root / "ca.pem",
+                )
             except ci.CiError as err:
                 raise message(400, {"base": [str(err)]}) from None
             if fresh is not None:
@@ -175,25 +232,56 @@ class PipelineEndpoints(Endpoints):
         return ForgeResponse.json(self._pipeline_json(call, path, record, found), 201)
 
     # -- jobs ----------------------------------------------------------------------------------
-    def _job_json(self, call: Call, path: str, project: dict[str, Any], p: dict[str, Any], job: dict[str, Any],
-                  commit: dict[str, Any] | None, now: float) -> dict[str, Any]:
+    def _job_json(
+        self,
+        call: Call,
+        path: str,
+        project: dict[str, Any],
+        p: dict[str, Any],
+        job: dict[str, Any],
+        commit: dict[str, Any] | None,
+        now: float,
+    ) -> dict[str, Any]:
         status = pipelines.job_status(p, job, now)
         times = pipelines.timings(p, now)
         done = status in pipelines.FINISHED
         body = {
-            "id": job["id"], "status": status, "stage": job["stage"], "name": job["name"], "ref": p["ref"],
-            "tag": False, "coverage": None, "allow_failure": job.get("allow_failure", False),
-            "created_at": p["created_at"], "started_at": times["started_at"] if status != "created" else None,
-            "finished_at": times["finished_at"] if done else None, "erased_at": None,
-            "duration": times["duration"] if done else None, "queued_duration": times["queued_duration"],
+            "id": job["id"],
+            "status": status,
+            "stage": job["stage"],
+            "name": job["name"],
+            "ref": p["ref"],
+            "tag": False,
+            "coverage": None,
+            "allow_failure": job.get("allow_failure", False),
+            "created_at": p["created_at"],
+            "started_at": times["started_at"] if status != "created" else None,
+            "finished_at": times["finished_at"] if done else None,
+            "erased_at": None,
+            "duration": times["duration"] if done else None,
+            "queued_duration": times["queued_duration"],
             "user": self._user_basic(call, p.get("user") or path.split("/", 1)[0]),
             "commit": commit or {"id": p["sha"], "short_id": p["sha"][:8]},
             "pipeline": self._pipeline_json(call, path, project, p, False, now),
-            "web_url": f"{call.base}/{path}/-/jobs/{job['id']}", "project": {"ci_job_token_scope_enabled": False},
-            "artifacts": [], "artifacts_expire_at": None, "tag_list": [], "archived": False,
-            "runner": None if status in ("created", "manual", "skipped") else
-            {"id": 1, "description": "sandbox-runner", "active": True, "paused": False, "is_shared": True,
-             "runner_type": "instance_type", "name": "gitlab-runner", "online": True, "status": "online"},
+            "web_url": f"{call.base}/{path}/-/jobs/{job['id']}",
+            "project": {"ci_job_token_scope_enabled": False},
+            "artifacts": [],
+            "artifacts_expire_at": None,
+            "tag_list": [],
+            "archived": False,
+            "runner": None
+            if status in ("created", "manual", "skipped")
+            else {
+                "id": 1,
+                "description": "sandbox-runner",
+                "active": True,
+                "paused": False,
+                "is_shared": True,
+                "runner_type": "instance_type",
+                "name": "gitlab-runner",
+                "online": True,
+                "status": "online",
+            },
         }
         if status == "failed":
             body["failure_reason"] = job.get("failure_reason") or "script_failure"
@@ -235,4 +323,3 @@ class PipelineEndpoints(Endpoints):
             lines = lines[:9]
         text = "".join(f"{line}\n" for line in lines)
         return ForgeResponse(200, [("Content-Type", "text/plain; charset=utf-8")], text.encode("utf-8"))
-

@@ -197,8 +197,9 @@ def tree_entries(repo: Path, commit: str | None) -> dict[str, tuple[str, str]]:
     return entries
 
 
-def commit_actions(repo: Path, branch: str, message: str, actions: list[Action], author: tuple[str, str],
-                   start_ref: str | None = None) -> str:
+def commit_actions(
+    repo: Path, branch: str, message: str, actions: list[Action], author: tuple[str, str], start_ref: str | None = None
+) -> str:
     """Make one commit applying `actions` on `branch` (created from `start_ref` if new)."""
     with repo_lock(repo):
         heads = branches(repo)
@@ -221,8 +222,14 @@ def commit_actions(repo: Path, branch: str, message: str, actions: list[Action],
             tree = git(repo, "write-tree", env=env).decode().strip()
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
         name, email = author
-        commit_env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": now,
-                      "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": now}
+        commit_env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": now,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_COMMITTER_DATE": now,
+        }
         args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
         sha = git(repo, *args, input=message.encode("utf-8"), env=commit_env).decode().strip()
         try:
@@ -253,8 +260,12 @@ def _check_path(path: str, entries: dict[str, tuple[str, str]]) -> None:
 def _apply(repo: Path, parent: str | None, entries: dict[str, tuple[str, str]], item: Action) -> None:
     path = item.file_path.strip("/")
     current = entries.get(path)
-    if item.last_commit_id and parent and current is not None \
-            and last_commit_for(repo, parent, path) != item.last_commit_id:
+    if (
+        item.last_commit_id
+        and parent
+        and current is not None
+        and last_commit_for(repo, parent, path) != item.last_commit_id
+    ):
         raise ActionError(f"The file has changed since you started editing it: {path}")
     if item.action == "create":
         if current is not None:

@@ -51,20 +51,35 @@ def ensure_user(data: dict[str, Any], username: str) -> dict[str, Any]:
     users = gitlab(data)["users"]
     if username not in users:
         email = data.get("learner", "learner@example.com") if username == "learner" else f"{username}@example.com"
-        users[username] = {"id": next_id(data, "user"), "name": username.replace("-", " ").title(),
-                           "email": email, "created_at": now_iso()}
+        users[username] = {
+            "id": next_id(data, "user"),
+            "name": username.replace("-", " ").title(),
+            "email": email,
+            "created_at": now_iso(),
+        }
     return users[username]
 
 
-def add_token(data: dict[str, Any], scopes: list[str], username: str = "learner", expired: bool = False,
-              name: str = "mlops-wizard") -> str:
+def add_token(
+    data: dict[str, Any],
+    scopes: list[str],
+    username: str = "learner",
+    expired: bool = False,
+    name: str = "mlops-wizard",
+) -> str:
     ensure_user(data, username)
     token = "sandbox-gl-" + secrets.token_hex(16)
     today = date.today()
     expires = today - timedelta(days=1) if expired else today + timedelta(days=30)
     gitlab(data)["tokens"][token] = {
-        "id": next_id(data, "token"), "name": name, "username": username, "scopes": list(scopes),
-        "active": not expired, "revoked": False, "expires_at": expires.isoformat(), "created_at": now_iso(),
+        "id": next_id(data, "token"),
+        "name": name,
+        "username": username,
+        "scopes": list(scopes),
+        "active": not expired,
+        "revoked": False,
+        "expires_at": expires.isoformat(),
+        "created_at": now_iso(),
     }
     return token
 
@@ -82,9 +97,15 @@ def seed_gitlab(world_data: dict[str, Any], path: str) -> dict[str, Any]:
         token = add_token(world_data, DEFAULT_SCOPES, namespace or "learner", name=SANDBOX_TOKEN_NAME)
     if path not in forge["projects"]:
         forge["projects"][path] = {
-            "id": next_id(world_data, "project"), "name": name, "namespace": namespace,
-            "default_branch": "main", "visibility": "private", "protected_branches": ["main"],
-            "created_at": now_iso(), "variables": {}, "pipelines": [],
+            "id": next_id(world_data, "project"),
+            "name": name,
+            "namespace": namespace,
+            "default_branch": "main",
+            "visibility": "private",
+            "protected_branches": ["main"],
+            "created_at": now_iso(),
+            "variables": {},
+            "pipelines": [],
         }
     return {"token": token}
 
@@ -120,8 +141,11 @@ def to_bool(value: Any, default: bool = False) -> bool:
 
 def is_bool(value: Any) -> bool:
     """Does Grape accept this as a Boolean parameter?"""
-    return value is None or isinstance(value, bool) or str(value).strip().lower() in (
-        "true", "false", "1", "0", "t", "f", "yes", "no", "y", "n", "on", "off")
+    return (
+        value is None
+        or isinstance(value, bool)
+        or str(value).strip().lower() in ("true", "false", "1", "0", "t", "f", "yes", "no", "y", "n", "on", "off")
+    )
 
 
 def validate_variable(var: dict[str, Any], key_taken: bool) -> dict[str, list[str]]:
@@ -180,10 +204,14 @@ def variable_record(var: dict[str, Any]) -> dict[str, Any]:
 
 def variable_json(key: str, var: dict[str, Any]) -> dict[str, Any]:
     return {
-        "variable_type": var.get("variable_type", "env_var"), "key": key,
-        "value": None if var.get("hidden") else var.get("value"), "hidden": bool(var.get("hidden")),
-        "protected": bool(var.get("protected")), "masked": bool(var.get("masked")),
-        "raw": bool(var.get("raw")), "environment_scope": var.get("environment_scope", "*"),
+        "variable_type": var.get("variable_type", "env_var"),
+        "key": key,
+        "value": None if var.get("hidden") else var.get("value"),
+        "hidden": bool(var.get("hidden")),
+        "protected": bool(var.get("protected")),
+        "masked": bool(var.get("masked")),
+        "raw": bool(var.get("raw")),
+        "environment_scope": var.get("environment_scope", "*"),
         "description": var.get("description"),
     }
 
@@ -231,8 +259,9 @@ def can_push(data: dict[str, Any], username: str | None, path: str, branch: str)
     return needed is None or (needed > 0 and level >= needed)
 
 
-def push_refusal(data: dict[str, Any], token: str | None, path: str, branch: str | None,
-                 changed: list[str]) -> tuple[int, str] | None:
+def push_refusal(
+    data: dict[str, Any], token: str | None, path: str, branch: str | None, changed: list[str]
+) -> tuple[int, str] | None:
     """Why GitLab would refuse this push over HTTPS: (HTTP status, or 0 for a ref rejection, message).
 
     Messages as GitLab prints them through git ("remote: GitLab: You are not allowed to push code
@@ -246,8 +275,10 @@ def push_refusal(data: dict[str, Any], token: str | None, path: str, branch: str
     if token:
         record = gitlab(data)["tokens"].get(token)
         if record is None or not record.get("active", True) or record.get("revoked") or token_expired(record):
-            return 401, ("HTTP Basic: Access denied. If a password was provided for Git authentication, the password "
-                         "was incorrect or you're required to use a token instead of a password.")
+            return 401, (
+                "HTTP Basic: Access denied. If a password was provided for Git authentication, the password "
+                "was incorrect or you're required to use a token instead of a password."
+            )
         username = record["username"]
         if not set(record.get("scopes", [])) & set(PUSH_SCOPES):
             return 403, "You are not allowed to push code to this project."

@@ -17,8 +17,10 @@ class ConfirmScreen(Dialog[bool]):
     """Dismissed with True only on an explicit yes; the safe answer (no) is the default."""
 
     PANEL = "confirm-panel"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('no')", "No"),
-                                             Binding("ctrl+o", "choose('yes')", "Yes, replace")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose('no')", "No"),
+        Binding("ctrl+o", "choose('yes')", "Yes, replace"),
+    ]
 
     def __init__(self, title: str, details: str) -> None:
         super().__init__()
@@ -79,8 +81,10 @@ class ChoiceScreen(Dialog[str]):
         yield Static(self.details, markup=False)
 
     def choices(self) -> Sequence[Choice]:
-        return [Choice(f"Keep {self.earlier} (esc)", "earlier", "primary"),
-                Choice(f"Use {self.other}", "other", "warning")]
+        return [
+            Choice(f"Keep {self.earlier} (esc)", "earlier", "primary"),
+            Choice(f"Use {self.other}", "other", "warning"),
+        ]
 
     def answer(self, choice: str) -> str:
         return self.other if choice == "other" else self.earlier

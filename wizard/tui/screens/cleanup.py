@@ -32,8 +32,9 @@ class CleanupPlanScreen(Dialog[bool]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('keep')", "Keep everything")]
 
-    def __init__(self, plan_text: str, project_id: str, differences: list[str],
-                 title: str = "Clean up: undo chapters 14, 8, 7") -> None:
+    def __init__(
+        self, plan_text: str, project_id: str, differences: list[str], title: str = "Clean up: undo chapters 14, 8, 7"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.plan_text = plan_text

@@ -47,8 +47,9 @@ class ErrorScreen(Dialog[bool]):
 
             yield Label("Log", classes="error-heading")
             yield Static(f"{self.log_file} ({LOG_NOTE})", id="error-log", markup=False)
-        yield Static("Nothing was lost: what was done stays done, and Retry only does what is missing.",
-                     classes="error-note")
+        yield Static(
+            "Nothing was lost: what was done stays done, and Retry only does what is missing.", classes="error-note"
+        )
 
     def choices(self) -> Sequence[Choice]:
         return [Choice("Retry (ctrl+r)", "retry", "primary"), Choice("Close (esc)", "close")]

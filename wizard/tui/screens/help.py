@@ -37,15 +37,20 @@ MARKS = [
 
 class HelpScreen(Dialog[None]):
     PANEL = "help-panel"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('close')", "Close"),
-                                             Binding("f1", "choose('close')", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose('close')", "Close"),
+        Binding("f1", "choose('close')", "Close"),
+    ]
 
     def body(self) -> ComposeResult:
         yield Label("Keys", id="help-title")
         for key, meaning in KEYS:
             yield Static(f"[b]{key:<16}[/b] {meaning}", classes="help-row")
-        yield Static(" ".join(f"{mark} {meaning};" for mark, meaning in MARKS).rstrip(";") + ".",
-                     classes="help-marks", markup=False)
+        yield Static(
+            " ".join(f"{mark} {meaning};" for mark, meaning in MARKS).rstrip(";") + ".",
+            classes="help-marks",
+            markup=False,
+        )
         yield Static("Press esc to close.", classes="help-note")
 
     def answer(self, choice: str) -> None:

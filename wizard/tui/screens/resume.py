@@ -37,8 +37,11 @@ class ResumeScreen(Dialog[bool]):
 
     def body(self) -> ComposeResult:
         yield Label("Welcome back", id="resume-title")
-        yield Static(f"{len(self.done)} of {len(self.done) + len(self.todo)} steps are done "
-                     "(checked just now in the cloud and in your repository):", id="resume-count")
+        yield Static(
+            f"{len(self.done)} of {len(self.done) + len(self.todo)} steps are done "
+            "(checked just now in the cloud and in your repository):",
+            id="resume-count",
+        )
         lines: list[str] = []
         chapter = None
         for number, title in self.done:
@@ -51,8 +54,12 @@ class ResumeScreen(Dialog[bool]):
         if self.todo:
             number, title = self.todo[0]
             yield Static(f"Next: chapter {number}, {title}", id="resume-next", markup=False)
-        yield Static("enter: continue · esc: look around first · pgup/pgdn: scroll the list",
-                     classes="help-note", id="resume-keys", markup=False)
+        yield Static(
+            "enter: continue · esc: look around first · pgup/pgdn: scroll the list",
+            classes="help-note",
+            id="resume-keys",
+            markup=False,
+        )
 
     def choices(self) -> Sequence[Choice]:
         return [Choice("Continue (enter)", "resume", "primary"), Choice("Look around (esc)", "stay")]

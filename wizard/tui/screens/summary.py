@@ -12,8 +12,11 @@ from textual.widgets import Button, Footer, Markdown
 class SummaryScreen(Screen[bool]):
     """Dismissed with True to go on to the next chapter (when there is one), False to look at the steps."""
 
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit"), Binding("escape", "back", "Back to the steps"),
-                Binding("enter", "next", "Next chapter", show=False, priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("escape", "back", "Back to the steps"),
+        Binding("enter", "next", "Next chapter", show=False, priority=True),
+    ]
 
     def __init__(self, markdown: str, next_chapter: int | None = None) -> None:
         super().__init__()

@@ -31,8 +31,14 @@ class RuleValidator(Validator):
 class AnswersForm(Vertical):
     """One labelled field per question; `values()` returns what the learner entered."""
 
-    def __init__(self, keys: Sequence[str], values: Mapping[str, str], options: Mapping[str, list[tuple[str, str]]],
-                 locked: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        keys: Sequence[str],
+        values: Mapping[str, str],
+        options: Mapping[str, list[tuple[str, str]]],
+        locked: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.keys = list(keys)
         self.initial = dict(values)
@@ -46,18 +52,32 @@ class AnswersForm(Vertical):
             yield Label(question.help, classes="question-help", markup=False)
             value = self.initial.get(key) or ""
             if question.choices:
-                yield Select([(c, c) for c in question.choices], value=value or question.default or question.choices[0],
-                             allow_blank=False,
-                             id=widget_id(key), disabled=self.locked)
+                yield Select(
+                    [(c, c) for c in question.choices],
+                    value=value or question.default or question.choices[0],
+                    allow_blank=False,
+                    id=widget_id(key),
+                    disabled=self.locked,
+                )
             elif self.options.get(key):
                 choices = [(label, v) for v, label in self.options[key]]
                 known = {v for v, _ in self.options[key]}
-                yield Select(choices, value=value if value in known else Select.NULL, prompt="Pick one",
-                             id=widget_id(key), disabled=self.locked)
+                yield Select(
+                    choices,
+                    value=value if value in known else Select.NULL,
+                    prompt="Pick one",
+                    id=widget_id(key),
+                    disabled=self.locked,
+                )
             else:
-                yield Input(value=value, placeholder=question.help.split(":")[0], id=widget_id(key),
-                            validators=[RuleValidator(key)], validate_on=["changed", "submitted"],
-                            disabled=self.locked)
+                yield Input(
+                    value=value,
+                    placeholder=question.help.split(":")[0],
+                    id=widget_id(key),
+                    validators=[RuleValidator(key)],
+                    validate_on=["changed", "submitted"],
+                    disabled=self.locked,
+                )
             yield Label("", id=widget_id(key) + "-error", classes="field-error", markup=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:

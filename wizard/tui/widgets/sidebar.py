@@ -33,8 +33,9 @@ class StepItem(ListItem):
 
 class ChapterHeader(ListItem):
     def __init__(self, chapter: Chapter) -> None:
-        super().__init__(Label(f"Chapter {chapter.number}", classes="chapter-label"), disabled=True,
-                         id=f"chapter-{chapter.number}")
+        super().__init__(
+            Label(f"Chapter {chapter.number}", classes="chapter-label"), disabled=True, id=f"chapter-{chapter.number}"
+        )
 
 
 class Sidebar(ListView):
