@@ -29,14 +29,18 @@ from wizard.sandbox.world import World
 _EXIT_GRACE_SECONDS = 120
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A process whose tests are over ends within two minutes, whatever thread is left waiting.
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The test run ends within two minutes of its last hook, whatever thread is left waiting.
 
     Python waits for every non-daemon thread before it exits; one left blocked (a server's
-    handler, a pool's task) would keep a worker, and the whole run, alive until CI gives up.
-    The watchdog prints every thread's stack (to find the culprit), saves the coverage
-    measured so far, and ends the process with the run's own status.
+    handler, a pool's task) would keep the run alive until CI gives up. The watchdog prints
+    every thread's stack (to find the culprit), saves the coverage measured so far, and ends
+    the process with the run's own status. Only the process that leads the run arms it: an
+    xdist worker idles, by design, until the lead closes it, and the lead ends stuck workers.
     """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    exitstatus = int(getattr(config, "_mlops_exitstatus", 0))
 
     def watchdog() -> None:
         time.sleep(_EXIT_GRACE_SECONDS)
@@ -54,9 +58,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 current.stop()
                 current.save()
         finally:
-            os._exit(int(exitstatus))
+            os._exit(exitstatus)
 
     threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._mlops_exitstatus = int(exitstatus)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

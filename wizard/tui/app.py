@@ -95,6 +95,8 @@ class WizardApp(App["str | None"]):
         self.choices: dict[str, Choices] = {}
         self.ready = False
         self.busy = False
+        # Set when the app closes: a worker thread waiting for a dialog's answer stops waiting.
+        self._app_closed = threading.Event()
         self._form_for: tuple[str, bool] | None = None
         self._suggestions: dict[str, tuple[tuple[str, ...], str]] = {}  # key -> (what it follows, suggestion)
         self._text_shown: str | None = None  # the step text on screen: rendered again only when it changes
@@ -138,6 +140,7 @@ class WizardApp(App["str | None"]):
         self.call_after_refresh(self.open_session)
 
     def on_unmount(self) -> None:
+        self._app_closed.set()
         if self.busy:  # closing some other way than ctrl+q (a crash in the UI): the work must not outlive it
             cancel.cancel_all(grace=0.5)
         self.controller.close()
@@ -151,9 +154,13 @@ class WizardApp(App["str | None"]):
             box["result"] = result
             done.set()
 
+        if self._app_closed.is_set():
+            raise cancel.Cancelled()
         self.call_from_thread(self.open_dialog, screen, closed)
         while not done.wait(0.2):
             cancel.check()  # the learner quit with the dialog open
+            if self._app_closed.is_set():  # the app closed with the dialog open: nobody will answer
+                raise cancel.Cancelled()
         return box.get("result")
 
     def open_dialog(self, screen: Any, after: Callable[[Any], Any] | None = None) -> None:
@@ -209,6 +216,8 @@ class WizardApp(App["str | None"]):
             choices = self.controller.choices(keys)
             target = self.controller.describe_target()
             self.post_message(SessionReady(reports, choices, self.controller.resumed, target))
+        except cancel.Cancelled:
+            return  # the app closed while a question was open: nothing was settled
         except Exception as exc:  # noqa: BLE001 - shown in the error panel
             self.post_message(SessionFailed(*explain(exc, "opening your repository")))
 
