@@ -175,3 +175,21 @@ def create_key_elsewhere(sandbox: Path, email: str) -> str:
     finally:
         target.close()
         running.stop()
+
+
+def spawn_line_mode(sandbox: Path, chapter: str, *extra: str, env: dict[str, str] | None = None) -> Any:
+    """`run --plain` in a real 80×24 pseudo-terminal (pexpect), as a learner types into it."""
+    import pexpect
+
+    environment = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
+    environment.update({**(env or {}), "TERM": "xterm-256color", "NO_COLOR": "1", "COLUMNS": "80", "LINES": "24"})
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "wizard", "run", "--plain", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox)]
+        + ["--chapter", chapter, *extra],
+        env=environment,
+        dimensions=(24, 80),
+        encoding="utf-8",
+        timeout=120,
+        codec_errors="replace",
+    )

@@ -7,44 +7,20 @@ a time. And the same command without a terminal, as a CI job or a pipe would run
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import pexpect
 
-from tests.support import PROJECT, learner_world, remote_messages, wizard
+from tests.support import PROJECT, learner_world, remote_messages, spawn_line_mode, wizard
 
 ENTER = "\r"
 CTRL_C = "\x03"
 
 
 def spawn_plain(sandbox: Path, *extra: str) -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
-    env.update({"TERM": "xterm-256color", "NO_COLOR": "1", "COLUMNS": "80", "LINES": "24"})
-    return pexpect.spawn(
-        sys.executable,
-        [
-            "-m",
-            "wizard",
-            "run",
-            "--plain",
-            "--repo",
-            str(sandbox / "learner-repo"),
-            "--sandbox",
-            str(sandbox),
-            "--chapter",
-            "7",
-            *extra,
-        ],
-        env=env,
-        dimensions=(24, 80),
-        encoding="utf-8",
-        timeout=120,
-        codec_errors="replace",
-    )
+    return spawn_line_mode(sandbox, "7", *extra)
 
 
 def checkpoint_answers(sandbox: Path) -> dict[str, str]:

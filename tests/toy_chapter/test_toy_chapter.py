@@ -8,13 +8,11 @@ real terminal, and in the full-screen wizard, with no change in `wizard/`.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-import pexpect
 import pytest
 
-from tests.support import git, wizard
+from tests.support import git, spawn_line_mode, wizard
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = "tests.toy_chapter"
@@ -91,28 +89,7 @@ def test_without_the_chapter_named_its_key_is_unknown(sandbox: Path, tmp_path: P
 
 
 def test_a_chapter_from_outside_asks_its_question_in_line_mode(sandbox: Path):
-    env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
-    env.update({**toy_env(), "TERM": "xterm-256color", "NO_COLOR": "1", "COLUMNS": "80", "LINES": "24"})
-    child = pexpect.spawn(
-        sys.executable,
-        [
-            "-m",
-            "wizard",
-            "run",
-            "--plain",
-            "--repo",
-            str(sandbox / "learner-repo"),
-            "--sandbox",
-            str(sandbox),
-            "--chapter",
-            "99",
-        ],
-        env=env,
-        dimensions=(24, 80),
-        encoding="utf-8",
-        timeout=120,
-        codec_errors="replace",
-    )
+    child = spawn_line_mode(sandbox, "99", env=toy_env())
     try:
         child.expect("Toy greeting")
         assert "writes your greeting to GREETING.txt" in child.before  # the step's text, before its question
