@@ -27,11 +27,43 @@ async def wait_ready(pilot: Pilot, intro: bool = False) -> None:
     unless `intro` asks to keep it open."""
     app = pilot.app
     assert isinstance(app, WizardApp)
-    await wait_until(pilot, lambda: app.ready, what="the wizard to observe the world")
+    await wait_until(pilot, lambda: app.shown, what="the wizard to observe the world")
     await pilot.pause()
     if not intro and isinstance(app.screen, IntroScreen):
         await pilot.press("enter")
         await pilot.pause()
+
+
+async def wait_settled(pilot: Pilot, intro: bool = False) -> None:
+    """Ready, and nothing still moving: no worker running and no message left to paint, so that a
+    picture taken now is the same on a loaded two-core machine as on an idle one."""
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    await wait_ready(pilot, intro=intro)
+    await wait_still(pilot)
+
+
+async def wait_still(pilot: Pilot) -> None:
+    """No worker running (a step opened is observed again in the background) and the screen painted."""
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    await wait_until(
+        pilot,
+        lambda: not app.busy and all(w.is_finished for w in app.workers if w.group != "session"),
+        what="the wizard to be still",
+    )
+    for _ in range(3):
+        await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+async def cursors_still(pilot: Pilot) -> None:
+    """The cursor blinks on a timer: a picture taken on a loaded machine may catch it either way, so
+    every answer field (under a dialog too) stops blinking and hides its cursor before the picture."""
+    for screen in pilot.app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
+    await pilot.pause()
 
 
 async def next_chapter(pilot: Pilot, number: int) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import BUCKET, PROJECT
-from tests.tui.pilot_support import wait_idle, wait_ready, wait_until
+from tests.tui.pilot_support import cursors_still, wait_idle, wait_ready, wait_settled, wait_still, wait_until
 from wizard.engine.chapter import get_chapter, load_chapters
 from wizard.sandbox.world import World
 from wizard.tui.app import WizardApp
@@ -24,36 +24,50 @@ SIZES = [(80, 24), (120, 40)]
 GIVEN = {"gcp.project_id": PROJECT, "gcp.bucket_name": BUCKET}
 
 
+@pytest.fixture
+def picture(snap_compare):
+    """snap_compare, with every answer field's cursor stilled just before the picture."""
+
+    def take(app: WizardApp, size: tuple[int, int], before) -> bool:
+        async def run_before(pilot) -> None:
+            await before(pilot)
+            await cursors_still(pilot)
+
+        return snap_compare(app, terminal_size=size, run_before=run_before)
+
+    return take
+
+
 def make_app(sandbox: Path) -> WizardApp:
     return WizardApp(sandbox / "learner-repo", sandbox, [get_chapter(7)], given=GIVEN)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_first_screen(snap_compare, sandbox: Path, size):
-    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=wait_ready)
+def test_first_screen(picture, sandbox: Path, size):
+    assert picture(make_app(sandbox), size, wait_settled)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_bucket_step_with_its_answers(snap_compare, sandbox: Path, size):
+def test_bucket_step_with_its_answers(picture, sandbox: Path, size):
     async def go_to_bucket(pilot):
-        await wait_ready(pilot)
+        await wait_settled(pilot)
         await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
-        await pilot.pause()
+        await wait_still(pilot)
 
-    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=go_to_bucket)
+    assert picture(make_app(sandbox), size, go_to_bucket)
 
 
-def test_help(snap_compare, sandbox: Path):
+def test_help(picture, sandbox: Path):
     async def open_help(pilot):
-        await wait_ready(pilot)
+        await wait_settled(pilot)
         await pilot.press("f1")
-        await pilot.pause()
+        await wait_still(pilot)
 
-    assert snap_compare(make_app(sandbox), terminal_size=(80, 24), run_before=open_help)
+    assert picture(make_app(sandbox), (80, 24), open_help)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_error_panel(snap_compare, sandbox: Path, monkeypatch: pytest.MonkeyPatch, size):
+def test_error_panel(picture, sandbox: Path, monkeypatch: pytest.MonkeyPatch, size):
     monkeypatch.setenv("MLOPS_WIZARD_RETRY_BUDGET", "1")  # a long outage, told after 1 s of retries
     with World(sandbox).mutate() as world:
         world["faults"]["fail"] = {"Projects.CreateProject": "UNAVAILABLE"}
@@ -66,37 +80,37 @@ def test_error_panel(snap_compare, sandbox: Path, monkeypatch: pytest.MonkeyPatc
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen))
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=size, run_before=fail)
+    assert picture(app, size, fail)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_chapter_introduction(snap_compare, sandbox: Path, size):
+def test_chapter_introduction(picture, sandbox: Path, size):
     async def intro(pilot):
-        await wait_ready(pilot, intro=True)
+        await wait_settled(pilot, intro=True)
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, IntroScreen), what="the introduction")
-        await pilot.pause()
+        await wait_still(pilot)
 
-    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=intro)
+    assert picture(make_app(sandbox), size, intro)
 
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_welcome_back(snap_compare, after_ch8: Path, forge: str, size):
+def test_welcome_back(picture, after_ch8: Path, forge: str, size):
     app = WizardApp(after_ch8 / "learner-repo", after_ch8, list(load_chapters().values()))
 
     async def resumed(pilot):
         await wait_until(pilot, lambda: isinstance(app.screen, ResumeScreen), timeout=120, what="the resume offer")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=size, run_before=resumed)
+    assert picture(app, size, resumed)
 
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)
-def test_chapter_summary_with_what_a_teammate_does_next(snap_compare, after_ch7: Path, forge: str):
+def test_chapter_summary_with_what_a_teammate_does_next(picture, after_ch7: Path, forge: str):
     app = WizardApp(after_ch7 / "learner-repo", after_ch7, [get_chapter(7), get_chapter(8)])
 
     async def summary(pilot):
-        await wait_until(pilot, lambda: app.ready, timeout=120, what="the wizard")
+        await wait_until(pilot, lambda: app.shown, timeout=120, what="the wizard")
         await pilot.pause()
         while not isinstance(app.screen, type(app.screen_stack[0])):
             await pilot.press("escape")  # the resume offer: look around
@@ -106,4 +120,4 @@ def test_chapter_summary_with_what_a_teammate_does_next(snap_compare, after_ch7:
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=summary)
+    assert picture(app, (80, 24), summary)

@@ -95,7 +95,11 @@ async def test_an_answers_file_that_disagrees_with_earlier_answers_is_asked_abou
         given={"gcp.project_id": "someone-new-9999", "gcp.bucket_name": BUCKET},
     )
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ChoiceScreen) and bool(app.screen.query("#other")),
+            what="the question, drawn",
+        )
         assert "someone-new-9999" in str(app.screen.query_one("#other", Button).label)
         await pilot.press("escape")  # keep mine
         await wait_ready(pilot)

@@ -94,6 +94,9 @@ class WizardApp(App["str | None"]):
         self.details: dict[str, str] = {s.id: "" for _c, s in self.steps}
         self.choices: dict[str, Choices] = {}
         self.ready = False
+        # The first screen of the session is complete (the welcome-back offer, summary or
+        # introduction already pushed): `ready` is set before, so that the buttons it enables are drawn.
+        self.shown = False
         self.busy = False
         # Set when the app closes: a worker thread waiting for a dialog's answer stops waiting.
         self._app_closed = threading.Event()
@@ -287,6 +290,7 @@ class WizardApp(App["str | None"]):
             self.show_summary()
         else:
             self.maybe_show_intro()
+        self.shown = True
 
     def on_session_failed(self, message: SessionFailed) -> None:
         self.log_line(f"✗ {message.error.what}")
