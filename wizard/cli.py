@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from wizard.engine.errors import WizardError
-from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+from wizard.engine.events import Event, Notice, Progress, StepStarted, event_line
 
 EXIT_FAILED = 1
 
@@ -49,15 +49,11 @@ def _print_event(event: Event) -> None:
         _compact.show(event)
         return
     _compact.close()
+    line = event_line(event)
     if isinstance(event, StepStarted):
-        click.echo(f"\n▶ {event.title}")
-    elif isinstance(event, Progress):
-        click.echo(f"    {event.message}")
-    elif isinstance(event, StepFinished):
-        mark = {"done": "✓ already done:", "applied": "✓", "failed": "✗"}.get(event.status, "·")
-        click.echo(f"  {mark} {event.detail}")
-    elif isinstance(event, Notice):
-        click.echo(f"! {event.message}", err=event.level in {"warning", "error"})
+        click.echo("\n" + line)
+    else:
+        click.echo(line, err=isinstance(event, Notice) and event.level in {"warning", "error"})
 
 
 def _fail(error: WizardError) -> None:
@@ -321,9 +317,7 @@ def _run_chapters(
     defaults: dict[str, str] | None = None,
     answers_file: Path | None = None,
 ) -> dict[str, str]:
-    from wizard.drive import ChapterDriver, settle
-    from wizard.engine.questions import identity_keys
-    from wizard.engine.runner import Runner, check_changed_answers, preflight_run
+    from wizard.engine.session import Session
     from wizard.engine.step import fmt
     from wizard.plaintext import markdown_to_plain
     from wizard.session import open_session
@@ -342,34 +336,31 @@ def _run_chapters(
         click.echo(f"Repository: {ctx.workspace.root}   Cloud: {ctx.target.describe()}")
         if ctx.forge is not None:
             click.echo(f"Origin: {ctx.forge.describe()}")
+        session = Session(ctx, specs, defaults)
         # An answer naming another project or bucket than the one set up is named and confirmed first;
         # once agreed to (or allowed), the new value wins over the checkpoint's.
-        check_changed_answers(ctx, given)
-        ctx.answers = {**ctx.answers, **{k: given[k] for k in identity_keys() if given.get(k)}}
-        start = settle(ctx, given, choose, answers_file)
+        session.open(given, confirm_switch=True)
+        session.settle_all(choose, answers_file)
         if ask is None:  # nobody to ask: what exists (DVC's remote, its bucket's project) answers for itself
             from wizard.observed import fill_answers
 
-            ctx.answers = dict(start)
+            merged = dict(ctx.answers)
             filled = fill_answers(ctx, with_billing=False)  # the billing account has its own default, read when needed
-            start = {**ctx.answers, **start}
+            ctx.answers = start = {**ctx.answers, **merged}
             if filled:
                 click.echo("Read from what exists: " + ", ".join(filled))
             # Every answer first, then every chapter's checks: a wrong one changes nothing.
-            known = dict(start)
-            for spec in specs:
-                known.update(Runner(spec, ctx).resolve_answers(known, ask=None, defaults=defaults, save=False))
-            ctx.answers = known
-            preflight_run(specs, ctx)
+            session.answer_all()
+            session.preflight()
+            answers = dict(start)
         else:  # the steps' own checks run chapter by chapter, asking again for a refused answer
-            preflight_run(specs, ctx, steps=False)
-        answers: dict[str, str] = dict(start)
+            session.preflight(steps=False)
+            answers = dict(ctx.answers)
         for spec in specs:
             click.echo(f"\nChapter {spec.number} — {spec.title}")
             if interactive and spec.intro:
                 show(spec.intro)
-            driver = ChapterDriver(spec, ctx, ask=ask, defaults=defaults, show=show if interactive else None)
-            answers = driver.run(answers)
+            answers = session.run_chapter(spec, answers, ask=ask, show=show if interactive else None)
             show(fmt(spec.summary, answers))
         return answers
 

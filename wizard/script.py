@@ -32,7 +32,7 @@ def render_script(chapter: Chapter, answers: Mapping[str, str]) -> str:
         )
     for step in chapter.steps:
         # Shell variables in commands; real values inside files written with a quoted heredoc.
-        shown = {**answers, **({} if getattr(step, "writes_files", False) else variables)}
+        shown = {**answers, **({} if step.writes_files else variables)}
         command = step.command(shown)
         if not command:
             continue

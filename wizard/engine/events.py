@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from wizard.engine.status import Status
+
 
 @dataclass(frozen=True)
 class StepStarted:
@@ -27,7 +29,7 @@ class Progress:
 class StepFinished:
     step_id: str
     title: str
-    status: str  # "done" (already true), "applied", "failed", "skipped"
+    status: Status  # DONE (already true), APPLIED (by this run) or FAILED
     detail: str = ""
 
 
@@ -45,6 +47,18 @@ Reporter = Callable[[Event], None]
 
 def null_reporter(_event: Event) -> None:
     return None
+
+
+def event_line(event: Event, already: str = "already done") -> str:
+    """An event as one line of plain text, the same in every front end's log (clean-up says "already gone")."""
+    if isinstance(event, StepStarted):
+        return f"▶ {event.title}"
+    if isinstance(event, Progress):
+        return f"    {event.message}"
+    if isinstance(event, StepFinished):
+        mark = {Status.DONE: f"✓ {already}:", Status.APPLIED: "✓", Status.FAILED: "✗"}.get(event.status, "·")
+        return f"  {mark} {event.detail}"
+    return f"! {event.message}"
 
 
 @dataclass

@@ -22,7 +22,7 @@ from wizard.engine.questions import (
     identity_keys,
     validate_all,
 )
-from wizard.engine.step import Context, Observation, Status, Step
+from wizard.engine.step import Context, Observation, Reason, Status, Step
 
 # Ask one question: (question, default, choices) -> answer. None means "do not ask".
 Asker = Callable[[Question, "str | None", "list[tuple[str, str]]"], str]
@@ -37,11 +37,16 @@ class StepReport:
     error: WizardError | None = None
 
     @property
-    def label(self) -> str:
+    def status(self) -> Status:
         if self.error is not None:
-            return "unknown"
+            return Status.UNKNOWN
         assert self.observation is not None
-        return self.observation.status.value
+        return self.observation.status
+
+    @property
+    def label(self) -> str:
+        """The status's word, as `status` prints it and the screen keys its icons."""
+        return self.status.value
 
 
 class Runner:
@@ -108,7 +113,7 @@ class Runner:
         memory = self.ctx.memory
         if memory.get(LOGIN_CHECKED):
             return
-        step = next((s for s in self.chapter.steps if getattr(s, "checks_login", False)), None)
+        step = next((s for s in self.chapter.steps if s.checks_login), None)
         if step is not None:
             memory[LOGIN_CHECKED] = step.id
             try:
@@ -173,12 +178,9 @@ class Runner:
     def first_preflight_failure(self) -> tuple[Step, WizardError] | None:
         """The first step whose read-only check fails, with the failure explained (line mode asks again)."""
         for step in self.chapter.steps:
-            check = getattr(step, "preflight", None)
-            if check is None:
-                continue
             self.ctx.step_id = step.id
             try:
-                check(self.ctx)
+                step.preflight(self.ctx)
             except Exception as exc:  # noqa: BLE001 - every failure is explained to the learner
                 return step, translate(exc, f"checking '{step.title}'")
         return None
@@ -192,7 +194,9 @@ class Runner:
 
         def observe(step: Step) -> StepReport:
             if any(key not in self.ctx.answers for key in step.needs):
-                return StepReport(step, observation=Observation(Status.TODO, "waiting for your answers"))
+                return StepReport(
+                    step, observation=Observation(Status.TODO, "waiting for your answers", reason=Reason.WAITING)
+                )
             ctx = replace(self.ctx, step_id=step.id)  # the same clients and workspace, its own step id
             try:
                 return StepReport(step, observation=step.observe(ctx))
@@ -212,11 +216,11 @@ class Runner:
             before = step.observe(ctx)
             if before.done:
                 if store is not None:
-                    store.mark(step.id, "done", before.detail, before.outputs)
-                ctx.reporter(StepFinished(step.id, step.title, "done", before.detail))
+                    store.mark(step.id, Status.DONE, before.detail, before.outputs)
+                ctx.reporter(StepFinished(step.id, step.title, Status.DONE, before.detail))
                 return before
             if store is not None:
-                store.mark(step.id, "started", step.intent(ctx.answers))
+                store.mark(step.id, Status.STARTED, step.intent(ctx.answers))
             outputs = step.apply(ctx)
             after = step.observe(ctx)
             if not after.done:
@@ -229,12 +233,12 @@ class Runner:
         except Exception as exc:  # noqa: BLE001
             error = translate(exc, f"'{step.title}'")
             if store is not None:
-                store.mark(step.id, "failed", error.what)
-            ctx.reporter(StepFinished(step.id, step.title, "failed", error.what))
+                store.mark(step.id, Status.FAILED, error.what)
+            ctx.reporter(StepFinished(step.id, step.title, Status.FAILED, error.what))
             raise error from exc
         if store is not None:
-            store.mark(step.id, "done", after.detail, {**dict(outputs or {}), **dict(after.outputs)})
-        ctx.reporter(StepFinished(step.id, step.title, "applied", after.detail))
+            store.mark(step.id, Status.DONE, after.detail, {**dict(outputs or {}), **dict(after.outputs)})
+        ctx.reporter(StepFinished(step.id, step.title, Status.APPLIED, after.detail))
         return after
 
     def run(self) -> list[Observation]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from wizard.engine.errors import WizardError
+from wizard.engine.status import Status
 from wizard.fsutil import atomic_write_json
 
 SCHEMA_VERSION = 1
@@ -148,15 +149,18 @@ class StateStore:
         self.journal(step_id, "recorded", ", ".join(sorted(outputs)))
         self.save()
 
-    def mark(self, step_id: str, status: str, detail: str = "", outputs: Mapping[str, Any] | None = None) -> None:
+    def mark(
+        self, step_id: str, status: Status | str, detail: str = "", outputs: Mapping[str, Any] | None = None
+    ) -> None:
+        word = Status.read(status)
         entry = self.data["steps"].setdefault(step_id, {})
-        entry["status"] = status
+        entry["status"] = word.value
         entry["at"] = _now()
         if outputs is not None:
             entry["outputs"] = dict(outputs)
-        if status == "started":
+        if word is Status.STARTED:
             entry["intent"] = detail
         elif detail:
             entry["detail"] = detail
-        self.journal(step_id, status, detail)
+        self.journal(step_id, word.value, detail)
         self.save()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from wizard.engine.events import Progress, Reporter, null_reporter
 from wizard.engine.faults import crash_point
+from wizard.engine.status import Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from wizard.engine.state import StateStore
@@ -24,10 +25,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from wizard.workspace.repo import Workspace
 
 
-class Status(str, enum.Enum):
-    DONE = "done"
-    TODO = "todo"
-    DRIFTED = "drifted"  # exists but differs from what the guide wants
+class Reason(str, enum.Enum):
+    """Why an observation is what it is, for code to branch on (the detail is for people)."""
+
+    NONE = ""
+    WAITING = "waiting"  # its answers are not given yet
+    UNCONFIRMED = "unconfirmed"  # true with the answers offered, which the learner has not confirmed
+    ELSEWHERE = "elsewhere"  # it exists, but belongs to another project or owner
+    FIXED_SETTING = "fixed-setting"  # a setting that cannot change after creation differs
+    SETTINGS = "settings"  # settings that can be changed differ
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class Observation:
     status: Status
     detail: str = ""
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    reason: Reason = field(default=Reason.NONE, kw_only=True)
 
     @property
     def done(self) -> bool:
@@ -66,7 +73,7 @@ class Context:
 
     @property
     def interrupted(self) -> bool:
-        return self.previous.get("status") == "started"
+        return Status.read(self.previous.get("status")) is Status.STARTED
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         self.reporter(Progress(self.step_id, message, fraction))
@@ -78,11 +85,12 @@ class Context:
         return self.answers[key]
 
 
+@dataclass(kw_only=True)
 class Step:
-    """Base class for steps. Subclasses set these attributes and implement observe/apply.
+    """Base class for steps: step kinds are dataclasses that implement observe/apply.
 
-    They are plain annotated attributes, not ClassVars: most step kinds are dataclasses whose
-    instances set them (each step has its own id, title and needs), a few set them on the class.
+    Every optional hook is declared here with its neutral default, so the runner, the session
+    and the script call them directly instead of looking them up by name.
     """
 
     id: str = ""
@@ -90,6 +98,13 @@ class Step:
     text: str = ""  # Markdown shown to the learner: why, what happens, what you will see
     needs: Sequence[str] = ()  # answer keys, validated before any call
     mutating: bool = True
+    # The runner runs it before anything else calls Google (a chapter's login check).
+    checks_login: bool = False
+    # Its command shows a file's content: `script` fills in real values, not shell variables.
+    writes_files: bool = False
+
+    def preflight(self, ctx: Context) -> None:
+        """Read-only checks before any write of the run (a bucket name taken): raise to refuse. None by default."""
 
     def command(self, answers: Mapping[str, str]) -> str:
         """The shell command(s) a learner would type to do this step by hand."""

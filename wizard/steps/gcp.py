@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from wizard.engine.errors import WizardError
-from wizard.engine.step import Context, Observation, Status, Step, fmt
+from wizard.engine.step import Context, Observation, Reason, Status, Step, fmt
 from wizard.gcp import billing, buckets, projects, services
 
 
@@ -221,7 +221,9 @@ class CreateBucket(Step):
         location = ctx.answer("gcp.bucket_location")
         outputs = {"location": found.location, "project_number": found.project_number}
         if project is None or found.project_number != project.number:
-            return Observation(Status.DRIFTED, "the bucket exists in another of your projects", outputs)
+            return Observation(
+                Status.DRIFTED, "the bucket exists in another of your projects", outputs, reason=Reason.ELSEWHERE
+            )
         problems = []
         if found.location != location:
             problems.append(f"location is {found.location}, not {location}")
@@ -230,7 +232,9 @@ class CreateBucket(Step):
         if found.public_access_prevention != "enforced":
             problems.append("public access prevention is not enforced")
         if problems:
-            return Observation(Status.DRIFTED, "; ".join(problems), outputs)
+            moved = found.location != location  # a bucket's location is fixed for good; the rest can change
+            reason = Reason.FIXED_SETTING if moved else Reason.SETTINGS
+            return Observation(Status.DRIFTED, "; ".join(problems), outputs, reason=reason)
         return Observation(Status.DONE, f"gs://{found.name} in {found.location}, private, uniform access", outputs)
 
     def observe(self, ctx: Context) -> Observation:
@@ -249,13 +253,13 @@ class CreateBucket(Step):
             ctx.crash_point("after-call")
         observation = self._compare(ctx, found)
         if observation.status is Status.DRIFTED:
-            if "another of your projects" in observation.detail:
+            if observation.reason is Reason.ELSEWHERE:
                 raise WizardError(
                     what=f"Bucket gs://{name} already exists in another of your projects.",
                     why="A bucket belongs to one project for good.",
                     fix="Choose another bucket name, or delete the old bucket if you no longer need it.",
                 )
-            if "location is" in observation.detail:
+            if observation.reason is Reason.FIXED_SETTING:
                 raise WizardError(
                     what=f"Bucket gs://{name} already exists, in {found.location}.",
                     why="A bucket's location cannot change after it is created.",

@@ -344,7 +344,7 @@ class CreateKey(Step):
         replacing = self._replacing(ctx) & live
         kid = self._usable_key(ctx, live)
         doomed = {k.key_id for k in keys if k.key_id in ours}
-        if ctx.previous.get("status") in {"started", "failed"} and ctx.previous.get("at"):
+        if Status.read(ctx.previous.get("status")) in {Status.STARTED, Status.FAILED} and ctx.previous.get("at"):
             # A key created after an interrupted attempt began, and never recorded, is an orphan.
             since = iam.utc(ctx.previous["at"]) - timedelta(seconds=2)
             doomed |= {k.key_id for k in keys if k.valid_after is not None and k.valid_after >= since}

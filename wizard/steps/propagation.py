@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from wizard.engine.errors import WizardError
-from wizard.engine.step import Context
+from wizard.engine.step import Context, Status
 
 # Longer than Google's "7 minutes or more": a grant younger than this may not be in effect yet.
 WINDOW_SECONDS = 20 * 60
@@ -39,7 +39,7 @@ def last_grant(ctx: Context, step_id: str) -> datetime | None:
     latest: datetime | None = None
     for entry in ctx.store.data.get("journal", []):
         step = str(entry.get("step", ""))
-        if step.startswith(prefix) and "grant" in step and entry.get("event") == "started":
+        if step.startswith(prefix) and "grant" in step and Status.read(entry.get("event")) is Status.STARTED:
             try:
                 moment = datetime.fromisoformat(str(entry["at"]))
             except (KeyError, ValueError):
@@ -91,4 +91,4 @@ def explain(
 def should_rerun(ctx: Context) -> bool:
     """True when the previous attempt of the watch stopped on a run refused while a grant propagated."""
     previous = ctx.previous
-    return previous.get("status") == "failed" and MARKER in str(previous.get("detail", ""))
+    return Status.read(previous.get("status")) is Status.FAILED and MARKER in str(previous.get("detail", ""))

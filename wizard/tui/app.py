@@ -20,7 +20,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar, RichLog, Static
 
 from wizard.engine.chapter import Chapter
-from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted, event_line
 from wizard.engine.faults import crash_point
 from wizard.engine.questions import QUESTIONS
 from wizard.engine.step import Step, fmt
@@ -314,8 +314,7 @@ class WizardApp(App["str | None"]):
                 return  # the bar shows it: the log keeps the lines that say something new
             self.log_line(f"    {event.message}")
         elif isinstance(event, StepFinished):
-            mark = {"done": "✓ already done:", "applied": "✓", "failed": "✗"}.get(event.status, "·")
-            self.log_line(f"  {mark} {event.detail}")
+            self.log_line(event_line(event))
         elif isinstance(event, Notice):
             self.log_line(f"! {event.message}")
 

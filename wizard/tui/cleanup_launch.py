@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, RichLog
 
-from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
+from wizard.engine.events import Event, event_line
 
 
 class CleanupApp(App[int]):
@@ -55,21 +55,7 @@ class CleanupApp(App[int]):
         self.query_one("#cleanup-log", RichLog).write(text)
 
     def _report(self, event: Event) -> None:
-        if isinstance(event, StepStarted):
-            line = f"▶ {event.title}"
-        elif isinstance(event, Progress):
-            line = f"    {event.message}"
-        elif isinstance(event, StepFinished):
-            line = (
-                "  "
-                + {"done": "✓ already gone:", "applied": "✓", "failed": "✗"}.get(event.status, "·")
-                + f" {event.detail}"
-            )
-        elif isinstance(event, Notice):
-            line = f"! {event.message}"
-        else:  # pragma: no cover
-            return
-        self.call_from_thread(self.log_line, line)
+        self.call_from_thread(self.log_line, event_line(event, already="already gone"))
 
     @work(thread=True, exit_on_error=False, group="cleanup")
     def observe(self) -> None:
