@@ -30,7 +30,7 @@ from wizard.engine.questions import (
     precedence,
 )
 from wizard.engine.runner import Asker, Runner, StepReport, check_changed_answers, preflight_run
-from wizard.engine.step import Context, Observation, Status, Step, fmt
+from wizard.engine.step import Context, Observation, Reason, Status, Step, fmt
 
 # Settle a conflict between an earlier answer and the answers file: returns the value to keep.
 Chooser = Callable[[Conflict], str]
@@ -112,8 +112,8 @@ class Session:
     def suggestions(self) -> dict[str, str]:
         """Generated defaults that follow answers (the demo's bucket after the learner's project), filled in."""
         out: dict[str, str] = {}
-        for key in self.defaults:
-            value = default_for(key, {**self.ctx.answers, **out}, self.defaults)
+        for key in self.defaults:  # what the learner answered comes before what was generated, here too
+            value = self.ctx.answers.get(key) or default_for(key, {**out, **self.ctx.answers}, self.defaults)
             if value:
                 out[key] = value
         return out
@@ -203,7 +203,9 @@ class Session:
             # True with the answers offered, but the learner has not confirmed them: still theirs to run
             # (running it records the answers, which later steps and `status` rely on).
             was = report.observation
-            report.observation = Observation(Status.TODO, was.detail + " — run it to confirm", reason=was.reason)
+            report.observation = Observation(
+                Status.TODO, was.detail + " — run it to confirm", reason=Reason.UNCONFIRMED
+            )
         return report
 
     # -- acting ----------------------------------------------------------------------------

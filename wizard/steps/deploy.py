@@ -110,7 +110,9 @@ Checker = Callable[[str, str], bool]
 class AddCiJob(Step):
     """Add a job to the learner's CI file with a round-trip edit: their comments, order and jobs survive."""
 
-    writes_files = True  # its command shows a file's content: real values, not shell variables
+    writes_files: bool = field(
+        default=True, kw_only=True
+    )  # its command shows a file's content: real values, not shell variables
     id: str
     title: str
     # forge kind -> (path, render the job's template from the answers, editor, checker)

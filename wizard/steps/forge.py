@@ -229,7 +229,9 @@ class StoreKeySecret(Step):
 class WriteFile(Step):
     """A file of the guide (a workflow), written exactly; a different existing file is never overwritten silently."""
 
-    writes_files = True  # its command shows a file's content: real values, not shell variables
+    writes_files: bool = field(
+        default=True, kw_only=True
+    )  # its command shows a file's content: real values, not shell variables
     id: str
     title: str
     # forge kind -> (path in the repository, template renderer taking the answers)

@@ -23,7 +23,7 @@ class CheckCredentials(Step):
     text: str = ""
     mutating: bool = False
     needs: Sequence[str] = ()
-    checks_login: bool = True  # the runner runs it before anything else calls Google
+    checks_login: bool = field(default=True, kw_only=True)  # the runner runs it before anything else calls Google
 
     def command(self, answers: Mapping[str, str]) -> str:
         return "gcloud init\ngcloud auth application-default login"
