@@ -10,6 +10,7 @@ from wizard.engine.step import Context, Observation, Status, Step
 from wizard.fsutil import atomic_write
 from wizard.gcp import deploy_targets, services
 from wizard.steps.forge import forge_kind
+from wizard.steps.written import FileStep
 
 
 @dataclass
@@ -107,12 +108,11 @@ Checker = Callable[[str, str], bool]
 
 
 @dataclass
-class AddCiJob(Step):
+class AddCiJob(FileStep):
     """Add a job to the learner's CI file with a round-trip edit: their comments, order and jobs survive."""
 
-    writes_files: bool = field(
-        default=True, kw_only=True
-    )  # its command shows a file's content: real values, not shell variables
+    # Its command shows a file's content: real values, not shell variables.
+    writes_files: bool = field(default=True, kw_only=True)
     id: str
     title: str
     # forge kind -> (path, render the job's template from the answers, editor, checker)

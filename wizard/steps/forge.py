@@ -15,6 +15,7 @@ from wizard.forges.connect import open_forge
 from wizard.fsutil import atomic_write
 from wizard.steps import propagation
 from wizard.steps.iam import CreateKey
+from wizard.steps.written import FileStep
 
 
 def forge_kind(answers: Mapping[str, str]) -> str:
@@ -226,12 +227,11 @@ class StoreKeySecret(Step):
 
 
 @dataclass
-class WriteFile(Step):
+class WriteFile(FileStep):
     """A file of the guide (a workflow), written exactly; a different existing file is never overwritten silently."""
 
-    writes_files: bool = field(
-        default=True, kw_only=True
-    )  # its command shows a file's content: real values, not shell variables
+    # Its command shows a file's content: real values, not shell variables.
+    writes_files: bool = field(default=True, kw_only=True)
     id: str
     title: str
     # forge kind -> (path in the repository, template renderer taking the answers)
@@ -250,6 +250,11 @@ class WriteFile(Step):
     def paths(self, answers: Mapping[str, str]) -> list[str]:
         target = self.target(answers)
         return [target[0]] if target else []
+
+    def accepts(self, answers: Mapping[str, str], text: str | None, path: str = "") -> bool | str | None:
+        """The file as the guide writes it, to the byte (a guide's file compared by meaning says more)."""
+        target = self.target(answers)
+        return target is not None and text == target[1]
 
     def command(self, answers: Mapping[str, str]) -> str:
         if self.target(answers) is None:

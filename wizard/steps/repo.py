@@ -10,6 +10,7 @@ from wizard.engine.errors import WizardError
 from wizard.engine.step import Context, Observation, Status, Step, fmt
 from wizard.fsutil import atomic_write
 from wizard.gcp import buckets
+from wizard.steps.written import FileStep
 from wizard.workspace import dvc_remote, proc
 from wizard.workspace import requirements as req
 from wizard.workspace.installed import all_installed
@@ -20,7 +21,7 @@ REQUIREMENTS_FILE = "requirements.txt"
 
 
 @dataclass
-class AddRequirementExtra(Step):
+class AddRequirementExtra(FileStep):
     """`dvc==X` → `dvc[gs]==X` in requirements.txt, then pip install and freeze, like the guide."""
 
     id: str
@@ -127,7 +128,7 @@ class AddRequirementExtra(Step):
 
 
 @dataclass
-class DvcRemote(Step):
+class DvcRemote(FileStep):
     """`dvc remote add -d NAME URL`, idempotent: a remote that already points at the bucket is adopted, whatever
     its name; changing another remote or the default is shown and confirmed first."""
 
@@ -408,9 +409,9 @@ class CommitChapterFiles(CommitAndPush):
     file, and chapter 14's uncommitted edit never goes into chapter 8's commit.
     """
 
-    file_steps: Sequence[Any] = field(default_factory=list)  # steps with .paths(answers) and .accepts(...)
+    file_steps: Sequence[FileStep] = field(default_factory=list)
 
-    def _owners(self, answers: Mapping[str, str]) -> dict[str, Any]:
+    def _owners(self, answers: Mapping[str, str]) -> dict[str, FileStep]:
         return {path: step for step in self.file_steps for path in step.paths(answers)}
 
     def wanted_paths(self, ctx: Context) -> list[str]:
@@ -429,10 +430,8 @@ class CommitChapterFiles(CommitAndPush):
         owners = self._owners(ctx.answers)
         foreign = []
         for path in ws.changed(list(owners)):
-            own = getattr(owners.get(path), "own_change", None)
-            if own is not None and not own(
-                ctx.answers, path, ws.show("HEAD", path), ws.read(path) if (ws.root / path).exists() else None
-            ):
+            work = ws.read(path) if (ws.root / path).exists() else None
+            if path in owners and not owners[path].own_change(ctx.answers, path, ws.show("HEAD", path), work):
                 foreign.append(path)
         if foreign and not self.observe(ctx).done:  # once origin holds the chapter's files, later edits are yours
             names = ", ".join(foreign)
@@ -445,11 +444,7 @@ class CommitChapterFiles(CommitAndPush):
             )
 
     def accepts(self, ctx: Context, path: str, committed: str | None) -> bool:
-        step = self._owners(ctx.answers)[path]
-        check = getattr(step, "accepts", None)
-        if check is None:
-            return super().accepts(ctx, path, committed)
-        return bool(check(ctx.answers, committed, path))
+        return bool(self._owners(ctx.answers)[path].accepts(ctx.answers, committed, path))
 
 
 def push_failed(branch: str, stderr: str) -> WizardError:
