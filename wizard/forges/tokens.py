@@ -53,32 +53,23 @@ class NoToken(WizardError):
     """No token anywhere the wizard may look (and it was not allowed, or not able, to ask)."""
 
 
+def _asked_to_tool(args: list[str]) -> str | None:
+    """The token a forge's command line tool prints for a host (it knows the keyring); None when it has none."""
+    result = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=15)
+    token = result.stdout.strip()
+    return token if result.returncode == 0 and token else None
+
+
 def _gh_cli_token(host: str) -> str | None:
     if shutil.which("gh") is None:
         return None
-    result = subprocess.run(
-        ["gh", "auth", "token", "--hostname", host],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=15,
-    )
-    token = result.stdout.strip()
-    return token if result.returncode == 0 and token else None
+    return _asked_to_tool(["gh", "auth", "token", "--hostname", host])
 
 
 def _glab_token(host: str) -> str | None:
     """glab's token for `host`, asked to glab itself (it knows the keyring); its config file without glab."""
     if shutil.which("glab") is not None:
-        result = subprocess.run(
-            ["glab", "config", "get", "token", "--host", host],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=15,
-        )
-        token = result.stdout.strip()
-        return token if result.returncode == 0 and token else None
+        return _asked_to_tool(["glab", "config", "get", "token", "--host", host])
     from wizard.forges.gitlab import glab_config_token
 
     config_home = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from wizard.engine.errors import WizardError
 from wizard.gcp import retry
 
 Say = Callable[[str, "float | None"], None]
+T = TypeVar("T")
 
 
 def email_for(account_id: str, project_id: str) -> str:
@@ -128,14 +129,8 @@ def grant_roles(target: Any, project_id: str, member: str, roles: list[str], say
 
     The same end state as one `gcloud projects add-iam-policy-binding` per role, in one
     write instead of one per role."""
-    from google.api_core import exceptions
 
-    delay = target.poll_initial
-    for _attempt in range(attempts):
-        policy = target.projects().get_iam_policy(
-            request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
-            retry=retry.policy(),
-        )
+    def add(policy: Any) -> tuple[bool, None]:
         changed = False
         for role in roles:
             binding = next((b for b in policy.bindings if b.role == role and not b.condition.expression), None)
@@ -146,23 +141,14 @@ def grant_roles(target: Any, project_id: str, member: str, roles: list[str], say
                 binding.role = role
             binding.members.append(member)
             changed = True
-        if not changed:
-            return
-        policy.version = 3
-        try:
-            # Safe to repeat: a write that took effect makes the repeat's etag stale (ABORTED, re-read below).
-            target.projects().set_iam_policy(
-                request={"resource": f"projects/{project_id}", "policy": policy}, retry=retry.policy()
-            )
-            return
-        except (exceptions.Aborted, exceptions.Conflict):
-            say("Someone else changed the project's policy at the same time; reading it again", None)
-        except exceptions.BadRequest as exc:
-            if "does not exist" not in str(exc):
-                raise
-            say(f"Google does not know {member} everywhere yet; retrying", None)
-        time.sleep(delay)
-        delay = min(delay * 2, target.poll_maximum)
+        return changed, None
+
+    # Safe to repeat: a write that took effect makes the repeat's etag stale (ABORTED, read again).
+    written, _ = _rewrite_policy(
+        target, project_id, add, say, attempts, retry.policy(), retry.policy(), waiting_for=member
+    )
+    if written:
+        return
     raise WizardError(
         what=f"Could not add {', '.join(roles)} for {member}.",
         why="The project's policy kept changing, or the new account stayed unknown.",
@@ -325,14 +311,8 @@ def _names(member: str, email: str) -> bool:
 
 def remove_account_bindings(target: Any, project_id: str, email: str, say: Say, attempts: int = 8) -> list[str]:
     """Take the account out of every project binding (read, modify, write with the etag; retry on races)."""
-    from google.api_core import exceptions
 
-    delay = target.poll_initial
-    for _attempt in range(attempts):
-        policy = target.projects().get_iam_policy(
-            request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
-            retry=target.retry(),
-        )
+    def take_out(policy: Any) -> tuple[bool, list[str]]:
         removed: list[str] = []
         kept: list[Any] = []
         for binding in policy.bindings:
@@ -345,20 +325,14 @@ def remove_account_bindings(target: Any, project_id: str, email: str, say: Say, 
                 copy.members.extend(members)
             if copy.members:
                 kept.append(copy)
-        if not removed:
-            return []
-        del policy.bindings[:]
-        policy.bindings.extend(kept)
-        policy.version = 3
-        try:
-            target.projects().set_iam_policy(
-                request={"resource": f"projects/{project_id}", "policy": policy}, retry=None
-            )
-            return sorted(removed)
-        except (exceptions.Aborted, exceptions.Conflict):
-            say("Someone else changed the project's policy at the same time; reading it again", None)
-        time.sleep(delay)
-        delay = min(delay * 2, target.poll_maximum)
+        if removed:
+            del policy.bindings[:]
+            policy.bindings.extend(kept)
+        return bool(removed), sorted(removed)
+
+    written, removed = _rewrite_policy(target, project_id, take_out, say, attempts, target.retry(), None)
+    if written:
+        return removed or []
     raise WizardError(
         what=f"Could not remove the roles of {email}.",
         why="The project's policy kept changing.",
@@ -375,3 +349,45 @@ def delete_account(target: Any, project_id: str, email: str) -> None:
         target.iam().delete_service_account(name=f"projects/{project_id}/serviceAccounts/{email}", retry=None)
     except exceptions.NotFound:
         pass
+
+
+def _rewrite_policy(
+    target: Any,
+    project_id: str,
+    edit: Callable[[Any], tuple[bool, T]],
+    say: Say,
+    attempts: int,
+    read_retry: Any,
+    write_retry: Any,
+    waiting_for: str | None = None,
+) -> tuple[bool, T | None]:
+    """Read the project's policy, let `edit` change it, write it back with its etag: the one safe way to change
+    a policy others may change at the same time. A race (ABORTED) reads again, and so does a member Google does
+    not know everywhere yet (`waiting_for`, a new account). Returns (True, what `edit` said) once the policy
+    holds the change (or `edit` found nothing to change), (False, None) when every attempt lost."""
+    from google.api_core import exceptions
+
+    delay = target.poll_initial
+    for _attempt in range(attempts):
+        policy = target.projects().get_iam_policy(
+            request={"resource": f"projects/{project_id}", "options": {"requested_policy_version": 3}},
+            retry=read_retry,
+        )
+        changed, result = edit(policy)
+        if not changed:
+            return True, result
+        policy.version = 3
+        try:
+            target.projects().set_iam_policy(
+                request={"resource": f"projects/{project_id}", "policy": policy}, retry=write_retry
+            )
+            return True, result
+        except (exceptions.Aborted, exceptions.Conflict):
+            say("Someone else changed the project's policy at the same time; reading it again", None)
+        except exceptions.BadRequest as exc:
+            if waiting_for is None or "does not exist" not in str(exc):
+                raise
+            say(f"Google does not know {waiting_for} everywhere yet; retrying", None)
+        time.sleep(delay)
+        delay = min(delay * 2, target.poll_maximum)
+    return False, None
