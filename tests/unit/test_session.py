@@ -101,6 +101,7 @@ def test_one_status_vocabulary_from_the_checkpoint_to_the_log(tmp_path: Path):
     store.mark("toy.bucket", Status.STARTED, "name the bucket")
     assert Status.read(store.step("toy.bucket")["status"]) is Status.STARTED
     assert Status.read("a word from a later version") is Status.UNKNOWN
+    assert f"{Status.APPLIED:<8}|" == "applied |" and str(Status.DRIFTED) == "drifted"  # the word, as shown
     recorder = Recorder()
     recorder(StepFinished("toy.bucket", "Name the bucket", Status.DONE, "gs://b exists"))
     assert event_line(recorder.events[0]) == "  ✓ already done: gs://b exists"

@@ -23,6 +23,9 @@ class Status(str, enum.Enum):
     RUNNING = "running"
     UNKNOWN = "unknown"
 
+    def __str__(self) -> str:  # the word itself wherever it is shown or formatted, on every Python version
+        return str(self.value)
+
     @classmethod
     def read(cls, word: object) -> Status:
         """A status read back from a checkpoint (any version): a word this version does not know is UNKNOWN."""
