@@ -171,3 +171,13 @@ def test_a_chapter_without_an_introduction_has_none_due():
 def test_the_model_needs_no_screen():
     code = "import sys, wizard.tui.model; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_chapter_summary_lists_what_each_step_found_or_made():
+    model = ready(two_chapters(), "ch07.project")
+    model.succeeded("ch07.bucket", "gs://learner-data created")
+
+    text = model.summary(model.chapters[0], {"gcp.project_id": "learner-1"})
+
+    assert "- ✓ Create the project — exists" in text
+    assert "- ✓ Create the bucket — gs://learner-data created" in text

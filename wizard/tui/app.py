@@ -13,7 +13,6 @@ message handlers, tells the model what happened and draws what it decides.
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
@@ -45,6 +44,7 @@ from wizard.tui.model import SessionModel
 from wizard.tui.screens.error import ErrorScreen
 from wizard.tui.screens.help import HelpScreen
 from wizard.tui.screens.resume import ResumeScreen
+from wizard.tui.thread_dialogs import ThreadDialogs
 from wizard.tui.widgets.sidebar import Sidebar, StepItem
 from wizard.tui.widgets.step_pane import StepPane, StepView
 from wizard.workspace import cancel
@@ -122,8 +122,7 @@ class WizardApp(App["str | None"]):
         )
         self.model = SessionModel(self.chapters)
         self.choices: dict[str, Choices] = {}
-        # Set when the app closes: a worker thread waiting for a dialog's answer stops waiting.
-        self._app_closed = threading.Event()
+        self.dialogs = ThreadDialogs(self, self.open_dialog)  # questions the workers ask
         self._suggestions: dict[str, tuple[tuple[str, ...], str]] = {}  # key -> (what it follows, suggestion)
         self.farewell: str | None = None  # printed by the command line after the app closes
 
@@ -174,29 +173,12 @@ class WizardApp(App["str | None"]):
         self.call_after_refresh(self.open_session)
 
     def on_unmount(self) -> None:
-        self._app_closed.set()
+        self.dialogs.closed.set()
         if self.busy:  # closing some other way than ctrl+q (a crash in the UI): the work must not outlive it
             cancel.cancel_all(grace=0.5)
         self.controller.close()
 
-    # -- dialogs for worker threads -----------------------------------------------------------
-    def _dialog_from_thread(self, screen: object) -> object:
-        """Open `screen` from a worker thread and block that thread (not the UI) until it is dismissed."""
-        done, box = threading.Event(), {}
-
-        def closed(result: object) -> None:
-            box["result"] = result
-            done.set()
-
-        if self._app_closed.is_set():
-            raise cancel.Cancelled()
-        self.call_from_thread(self.open_dialog, screen, closed)
-        while not done.wait(0.2):
-            cancel.check()  # the learner quit with the dialog open
-            if self._app_closed.is_set():  # the app closed with the dialog open: nobody will answer
-                raise cancel.Cancelled()
-        return box.get("result")
-
+    # -- dialogs ---------------------------------------------------------------------------------
     def open_dialog(self, screen: Any, after: Callable[[Any], Any] | None = None) -> None:
         """Push a dialog; when it closes, run `after`, then put the focus back where an answer is expected."""
 
@@ -209,27 +191,6 @@ class WizardApp(App["str | None"]):
 
         self.push_screen(screen, closed)
 
-    def choose_from_thread(self, conflict: object) -> str:
-        from wizard.tui.screens.ask import ChoiceScreen
-
-        earlier, other, key = conflict.earlier, conflict.in_file, conflict.key  # type: ignore[attr-defined]
-        details = (
-            f"Earlier you answered {key} = '{earlier}' (kept in the checkpoint; what exists was made "
-            f"with it). The answers file given now says '{other}'."
-        )
-        return str(self._dialog_from_thread(ChoiceScreen(f"Which {key} do you mean?", details, earlier, other)))
-
-    def confirm_from_thread(self, title: str, details: str) -> bool:
-        from wizard.tui.screens.ask import ConfirmScreen
-
-        return bool(self._dialog_from_thread(ConfirmScreen(title, details)))
-
-    def secret_from_thread(self, prompt: str) -> str | None:
-        from wizard.tui.screens.ask import SecretScreen
-
-        answer = self._dialog_from_thread(SecretScreen(prompt))
-        return answer if isinstance(answer, str) else None
-
     # -- workers -----------------------------------------------------------------------------
     def _report(self, event: Event) -> None:
         self.post_message(EngineEvent(event))  # called from worker threads; thread-safe
@@ -241,10 +202,10 @@ class WizardApp(App["str | None"]):
                 self.controller.open()
                 ctx = self.controller.ctx
                 assert ctx is not None
-                ctx.confirm = self.confirm_from_thread
-                ctx.ask_secret = self.secret_from_thread
+                ctx.confirm = self.dialogs.confirm
+                ctx.ask_secret = self.dialogs.secret
             for conflict in list(self.controller.conflicts):
-                self.controller.settle(conflict, self.choose_from_thread(conflict))
+                self.controller.settle(conflict, self.dialogs.choose(conflict))
             reports = {c.number: self.controller.observe(c) for c in self.chapters}
             keys = list(dict.fromkeys(k for c in self.chapters for k in c.needs()))
             choices = self.controller.choices(keys)
@@ -448,12 +409,7 @@ class WizardApp(App["str | None"]):
         self.query_one(Sidebar).show(statuses, step.id)
 
     def _summary_of(self, chapter: Chapter) -> str:
-        answers = self.controller.ctx.answers if self.controller.ctx else {}
-        return (
-            fmt(chapter.summary, answers)
-            + "\n\n### What exists now\n"
-            + "\n".join(f"- ✓ {s.title} — {self.details[s.id]}" for s in chapter.steps)
-        )
+        return self.model.summary(chapter, self.controller.ctx.answers if self.controller.ctx else {})
 
     def show_summary(self) -> None:
         """Everything is done: every chapter's summary, on one page."""

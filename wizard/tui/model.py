@@ -8,10 +8,10 @@ Nothing here imports Textual, so these rules are unit-tested without a screen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from wizard.engine.chapter import Chapter
-from wizard.engine.step import Step
+from wizard.engine.step import Step, fmt
 
 DONE = "done"
 RUNNING = "running"
@@ -167,6 +167,14 @@ class SessionModel:
             self.summary_shown.add(chapter.number)
             return AfterStep(index=nxt, chapter_summary=chapter, next_chapter=self.chapter_after(chapter))
         return AfterStep(index=nxt, run_on=to_end and self.can_run_unattended(nxt, known))
+
+    def summary(self, chapter: Chapter, answers: Mapping[str, str]) -> str:
+        """A chapter's summary (Markdown): the guide's words, then what each of its steps found or made."""
+        return (
+            fmt(chapter.summary, answers)
+            + "\n\n### What exists now\n"
+            + "\n".join(f"- ✓ {s.title} — {self.details[s.id]}" for s in chapter.steps)
+        )
 
     def chapter_after(self, chapter: Chapter) -> int | None:
         """The number of the chapter that follows `chapter` in this session, if any."""
