@@ -77,3 +77,8 @@ def without(text: str, package: str) -> list[str]:
         if not (parts and _canonical(parts[0]) == _canonical(package)):
             out.append(line)
     return out
+
+
+def count(text: str) -> int:
+    """How many requirements pip will read in the file: the total its progress is counted against."""
+    return sum(1 for line in text.splitlines() if split_line(line) or line.strip().startswith(("-e ", "--editable")))
