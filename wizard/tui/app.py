@@ -476,8 +476,10 @@ class WizardApp(App["str | None"]):
         )
 
     def show_summary(self) -> None:
-        """Everything is done: every chapter's summary, on one page."""
-        parts = [self._summary_of(chapter) for chapter in self.chapters]
+        """Everything is done: every chapter's summary, on one page; the chapters just finished come first,
+        so that the learner who ends chapter 14 reads about chapter 14, not chapter 7."""
+        fresh = [c for c in self.chapters if c.number not in self._summary_shown]
+        parts = [self._summary_of(chapter) for chapter in fresh + [c for c in self.chapters if c not in fresh]]
         self._summary_shown.update(c.number for c in self.chapters)
         parts.append(
             f"\nEverything above was checked live in {self.controller.describe_target()}. "
