@@ -237,13 +237,19 @@ class WizardApp(App["str | None"]):
             self.post_message(StepErrored(step.id, *explain(exc, f"'{step.title}'")))
 
     def _observe_next(self, index: int) -> list:
-        """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown."""
+        """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown.
+
+        One found done now is passed over for the one after it: the wizard goes on to that one, whose status
+        from launch may be stale too (observed before the answers it needs were given)."""
         status = dict(self.status)
         status[self.steps[index][1].id] = "done"
+        reports = []
         for chapter, step in self.steps[index + 1 :]:
             if status[step.id] != "done":
-                return [self.controller.observe_step(chapter, step)]
-        return []
+                reports.append(self.controller.observe_step(chapter, step))
+                if reports[-1].label != "done":
+                    break
+        return reports
 
     @work(thread=True, exclusive=True, group="observe", exit_on_error=False)
     def observe_worker(self, index: int) -> None:
