@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from wizard.workspace.progress import DvcProgress, PipProgress, human
+from wizard.workspace.requirements import count
 
 RECORDED = Path(__file__).parent / "data" / "dvc-push-progress.txt"  # DVC_IGNORE_ISATTY=true, split at \r and \n
 
@@ -61,3 +62,9 @@ def test_pip_bars_and_notices_are_not_progress():
     assert pip.feed("     ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 97.9/97.9 kB 97.7 MB/s eta 0:00:00") is None
     assert pip.feed("  Downloading click-8.1.7-py3-none-any.whl (97 kB)") is None
     assert pip.feed("[notice] A new release of pip is available: 23.2.1 -> 25.0") is None
+
+
+def test_the_total_is_every_requirement_of_the_file_but_not_its_options_or_comments():
+    text = "# the project\n--index-url https://example.org/simple\npyyaml==6.0.1\ndvc[gs]==3.50.0  # data\n\n"
+    text += "./wheels/tiny_tool-1.0-py3-none-any.whl\n-e ./tools/mine\n-r more.txt\n"
+    assert count(text) == 4

@@ -80,5 +80,7 @@ def without(text: str, package: str) -> list[str]:
 
 
 def count(text: str) -> int:
-    """How many requirements pip will read in the file: the total its progress is counted against."""
-    return sum(1 for line in text.splitlines() if split_line(line) or line.strip().startswith(("-e ", "--editable")))
+    """How many requirements pip will read in the file (names, paths, URLs, editables; not options or
+    comments): the total its progress is counted against."""
+    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
+    return sum(1 for line in lines if line and not line.startswith("#") and (line[0] != "-" or line[:2] == "-e"))
