@@ -229,12 +229,19 @@ class WizardApp(App["str | None"]):
             self.post_message(StepErrored(step.id, *explain(exc, f"'{step.title}'")))
 
     def _observe_next(self, index: int) -> list:
-        """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown."""
-        nxt = self.model.next_to_observe(index)
-        if nxt is None:
-            return []
-        chapter, step = self.steps[nxt]
-        return [self.controller.observe_step(chapter, step)]
+        """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown.
+
+        One found done now is passed over for the one after it: the wizard goes on to that one, whose status
+        from launch may be stale too (observed before the answers it needs were given)."""
+        reports = []
+        start = index
+        while (nxt := self.model.next_to_observe(start)) is not None:
+            chapter, step = self.steps[nxt]
+            reports.append(self.controller.observe_step(chapter, step))
+            if reports[-1].label != "done":
+                break
+            start = nxt
+        return reports
 
     @work(thread=True, exclusive=True, group="observe", exit_on_error=False)
     def observe_worker(self, index: int) -> None:
@@ -412,8 +419,10 @@ class WizardApp(App["str | None"]):
         return self.model.summary(chapter, self.controller.ctx.answers if self.controller.ctx else {})
 
     def show_summary(self) -> None:
-        """Everything is done: every chapter's summary, on one page."""
-        parts = [self._summary_of(chapter) for chapter in self.chapters]
+        """Everything is done: every chapter's summary, on one page; the chapters just finished come first,
+        so that the learner who ends chapter 14 reads about chapter 14, not chapter 7."""
+        fresh = [c for c in self.chapters if c.number not in self.model.summary_shown]
+        parts = [self._summary_of(chapter) for chapter in fresh + [c for c in self.chapters if c not in fresh]]
         self.model.all_summaries_shown()
         parts.append(
             f"\nEverything above was checked live in {self.controller.describe_target()}. "
