@@ -12,12 +12,13 @@ saved, so a rejected answer is never kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError, translate
 from wizard.engine.events import Notice
+from wizard.engine.free_names import free_suggestions
 from wizard.engine.questions import (
     DEFAULT_RESOLVERS,
     QUESTIONS,
@@ -137,24 +138,14 @@ class Session:
 
     def free_names(self, step: Step | None, key: str, rejected: str, count: int = 3) -> list[str]:
         """Names built from the rejected one that pass the step's own read-only check (free, not just valid)."""
-        question = QUESTIONS.get(key)
-        if question is None or question.alternatives is None:
-            return []
-        ctx, found, saved = self.ctx, list[str](), dict(self.ctx.answers)
-        try:
-            for candidate in question.alternatives(rejected, count * 2):
-                if len(found) >= count:
-                    break
-                if step is not None:
-                    ctx.answers = {**saved, key: candidate}
-                    try:
-                        step.preflight(ctx)
-                    except Exception:  # noqa: BLE001 - a suggestion that fails its check is simply not offered
-                        continue
-                found.append(candidate)
-        finally:
-            ctx.answers = saved
-        return found
+        return free_suggestions(step, self.ctx, key, rejected, count)
+
+    def _with_free_names(self, error: WizardError, step: Step, key: str, refused: str) -> WizardError:
+        """The refusal's fix names answers that pass the same check (free), as line mode offers them."""
+        ideas = free_suggestions(step, replace(self.ctx, answers={**self.ctx.answers, key: refused}), key, refused)
+        if not ideas:
+            return error
+        return replace(error, fix=f"Choose another one. Free right now: {', '.join(ideas)}.")
 
     def forget(self, key: str, value: str) -> None:
         """A rejected answer leaves the checkpoint too, so the next run asks again instead of failing again."""
@@ -232,8 +223,10 @@ class Session:
         except WizardError as error:
             key = rejected_key(error) or ""
             if key in clean:  # forgotten; the form keeps the text for the learner to correct
+                error = self._with_free_names(error, step, key, clean[key])
                 ctx.answers = {k: v for k, v in clean.items() if k != key}
                 self.forget(key, clean[key])
+                raise error from error.__cause__
             raise
 
     def run_chapter(
