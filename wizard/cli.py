@@ -702,7 +702,8 @@ def demo(directory: Path | None, headless: bool) -> None:
     )
     if farewell:
         click.echo(farewell.replace("{again}", _again()))
-    click.echo(f"The demo's world is in {directory}; run `mlops-wizard demo` again to continue or look around.")
+    # Two lines: with the folder's path in it, one line breaks mid-word in an 80-column terminal.
+    click.echo(f"The demo's world is in {directory}.\nRun `mlops-wizard demo` again to continue or look around.")
 
 
 @main.command()

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 from wizard.engine.chapter import Chapter
 from wizard.engine.errors import WizardError
 from wizard.engine.events import Notice
+from wizard.engine.free_names import free_suggestions
 from wizard.engine.questions import QUESTIONS, Conflict, Question, conflict_error, precedence
 from wizard.engine.runner import Asker, Runner
 from wizard.engine.step import Context, Step
@@ -38,30 +39,6 @@ def rejected_key(error: WizardError) -> str | None:
     """The answer a failed check names as the cause (e.g. a taken bucket name), if any."""
     key = (error.details or {}).get("answer")
     return key if key in QUESTIONS else None
-
-
-def free_suggestions(step: Step | None, ctx: Context, key: str, rejected: str, count: int = 3) -> list[str]:
-    """Names built from the rejected one that pass the step's own read-only check (free, not just valid)."""
-    question = QUESTIONS.get(key)
-    if question is None or question.alternatives is None:
-        return []
-    check = getattr(step, "preflight", None) if step is not None else None
-    found: list[str] = []
-    saved = dict(ctx.answers)
-    try:
-        for candidate in question.alternatives(rejected, count * 2):
-            if len(found) >= count:
-                break
-            if check is not None:
-                ctx.answers = {**saved, key: candidate}
-                try:
-                    check(ctx)
-                except Exception:  # noqa: BLE001 - a suggestion that fails its check is simply not offered
-                    continue
-            found.append(candidate)
-    finally:
-        ctx.answers = saved
-    return found
 
 
 class ChapterDriver:

@@ -8,6 +8,7 @@ from typing import Callable
 
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
 from wizard.tui.app import WizardApp
 from wizard.tui.screens.chapter import IntroScreen
@@ -47,11 +48,7 @@ async def wait_still(pilot: Pilot) -> None:
     """No worker running (a step opened is observed again in the background) and the screen painted."""
     app = pilot.app
     assert isinstance(app, WizardApp)
-    await wait_until(
-        pilot,
-        lambda: not app.busy and all(w.is_finished for w in app.workers if w.group != "session"),
-        what="the wizard to be still",
-    )
+    await wait_workers(pilot, ("run", "observe"), what="the wizard to be still")
     for _ in range(3):
         await pilot.pause()
     await pilot.wait_for_scheduled_animations()
@@ -79,16 +76,36 @@ async def next_chapter(pilot: Pilot, number: int) -> None:
 
 async def wait_idle(pilot: Pilot, timeout: float = 120.0) -> None:
     """Until no step is running (a run-to-the-end may chain several)."""
+    await wait_workers(pilot, ("run",), timeout=timeout, what="the wizard to stop working")
+
+
+async def wait_workers(pilot: Pilot, groups: tuple[str, ...], timeout: float = 120.0, what: str = "") -> None:
+    """Until no worker of `groups` runs and no step is under way. Each running worker is awaited (not polled);
+    its result message is then handled, and may start the next step of a run-to-the-end, awaited in turn."""
     app = pilot.app
     assert isinstance(app, WizardApp)
-    calm = 0
-    deadline = time.monotonic() + timeout
-    while calm < 4:
-        if time.monotonic() > deadline:
-            raise AssertionError("the wizard kept working for too long")
-        calm = calm + 1 if not app.busy else 0
-        await asyncio.sleep(0.05)
-        await pilot.pause()
+
+    def running() -> list[Worker]:
+        return [w for w in app.workers if w.group in groups and not w.is_finished]
+
+    async def settle() -> None:
+        calm = 0
+        while calm < 2:  # twice in a row: a message handled after the last look may start more work
+            started = [w for w in running() if w.state != WorkerState.PENDING]
+            if started:
+                await asyncio.gather(*(w.wait() for w in started), return_exceptions=True)
+            await pilot.pause()  # the result message is handled
+            if app.busy or running():
+                calm = 0
+                if not started:
+                    await pilot.pause(0.05)  # a step about to start its worker: let the app get there
+            else:
+                calm += 1
+
+    try:
+        await asyncio.wait_for(settle(), timeout)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out waiting for {what or 'the workers'}") from None
 
 
 async def type_answer(pilot: Pilot, field_id: str, text: str) -> None:

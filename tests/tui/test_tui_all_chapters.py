@@ -34,6 +34,9 @@ async def test_a_learner_goes_from_chapter_7_to_continuous_deployment(sandbox_fo
         await wait_idle(pilot, timeout=240)
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="the summary")
         assert all(status == "done" for status in app.status.values())
+        # The last page opens on the chapter just finished; the earlier chapters follow.
+        summary = app.screen.query_one("#summary-text").source  # type: ignore[attr-defined]
+        assert summary.index("Chapter 14 is done") < summary.index("Chapter 7 is done")
     world = inspect(sandbox_for_forge)
     project = world["projects"][PROJECT]
     assert len(project["service_accounts"]) == 2

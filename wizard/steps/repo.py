@@ -13,7 +13,7 @@ from wizard.gcp import buckets
 from wizard.workspace import dvc_remote, proc
 from wizard.workspace import requirements as req
 from wizard.workspace.installed import all_installed
-from wizard.workspace.progress import DVC_ENV, DvcProgress, pip_line
+from wizard.workspace.progress import DVC_ENV, DvcProgress, PipProgress
 
 FREEZE_FILE = "requirements-freeze.txt"
 REQUIREMENTS_FILE = "requirements.txt"
@@ -93,12 +93,13 @@ class AddRequirementExtra(Step):
             )
         else:
             ctx.progress(f"pip install --requirement requirements.txt (in {python.parent.parent.name})")
+            bar = PipProgress(total=req.count(new_text))
             ws.pip(
                 "install",
                 "--disable-pip-version-check",
                 "--requirement",
                 REQUIREMENTS_FILE,
-                on_line=lambda line: _pip_progress(ctx, line),
+                on_line=lambda line: _pip_progress(ctx, bar, line),
                 env=ctx.target.tool_env(),
             )
         ctx.crash_point("after-install")
@@ -527,8 +528,8 @@ class CheckBucketHoldsCache(Step):
         return dict(observation.outputs)
 
 
-def _pip_progress(ctx: Context, line: str) -> None:
-    """pip's package lines as progress; its bars and notices stay out of the activity log."""
-    update = pip_line(line)
+def _pip_progress(ctx: Context, bar: PipProgress, line: str) -> None:
+    """pip's package lines as a bar (requirements n of m, then installing); its own bars and notices stay out."""
+    update = bar.feed(line)
     if update is not None:
-        ctx.progress(update.message)
+        ctx.progress(update.message, update.fraction)

@@ -3,21 +3,26 @@
 All cloud, git and dvc work runs in thread workers (the UI never waits); they talk back
 with messages (`wizard.tui.messages`). The world is observed live when the app opens, so
 a learner coming back days later sees what is really done.
+
+The app is thin: the session's rules (which step opens next, what the learner may do, when a
+chapter's summary is due) live in `wizard.tui.model`, the main pane's widgets in
+`wizard.tui.widgets.step_pane`. The app composes, binds keys, starts workers and, in its
+message handlers, tells the model what happened and draws what it decides.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Button, Footer, Header, Label, ListView, ProgressBar, RichLog, Static
+from textual.reactive import var
+from textual.widgets import Button, Footer, Header, ListView, ProgressBar, RichLog
 
 from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted
@@ -35,18 +40,44 @@ from wizard.tui.messages import (
     StepsObserved,
     StepSucceeded,
 )
+from wizard.tui.model import SessionModel
 from wizard.tui.screens.error import ErrorScreen
 from wizard.tui.screens.help import HelpScreen
 from wizard.tui.screens.resume import ResumeScreen
-from wizard.tui.widgets.answers_form import AnswersForm
+from wizard.tui.thread_dialogs import ThreadDialogs
 from wizard.tui.widgets.sidebar import Sidebar, StepItem
+from wizard.tui.widgets.step_pane import StepPane, StepView
 from wizard.workspace import cancel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from textual.widgets import Markdown
+    from wizard.tui.model import AfterStep
 
 
 class WizardApp(App["str | None"]):
+    """The full-screen wizard.
+
+    The state the screen shows, in one place (the model holds the rest of the session's shape):
+
+    =============  ===============================================  =============================================
+    name           meaning                                          who sets it
+    =============  ===============================================  =============================================
+    ``index``      the step open in the main pane (into ``steps``)  the app: session ready, a step done, skip,
+                                                                    back, a step chosen in the sidebar
+    ``ready``      the world was observed: the learner may act      ``on_session_ready``
+    ``busy``       a step is running in the ``run`` worker group    ``start_run``; the step's result message
+    ``shown``      the first screen is complete (its dialog         ``on_session_ready``, after the dialog is
+                   pushed): what tests wait for before acting       pushed
+    ``status``     step id -> status label (``model.status``)       ``model.take`` (observations), ``started``,
+                                                                    ``succeeded``, ``failed``
+    ``details``    step id -> what its last observation said        the same model methods
+    ``choices``    answer key -> default and options                ``on_session_ready`` (the controller's look)
+    =============  ===============================================  =============================================
+
+    ``index``, ``ready`` and ``busy`` are Textual ``var``s whose watchers hand the value to the model, so
+    the model's rules (``can_run``, ``can_skip``…) always read what the screen shows. ``status`` and
+    ``details`` are the model's own dictionaries; the pane is drawn again (``show_step``) after each change.
+    """
+
     CSS_PATH = Path(__file__).parent / "wizard.tcss"  # absolute: subclasses may live elsewhere
     TITLE = "mlops-wizard"
     BINDINGS = [
@@ -62,6 +93,11 @@ class WizardApp(App["str | None"]):
     ]
     # Quitting mid-step: how long the work may take to stop before the app closes anyway.
     STOP_SECONDS = 2.5
+
+    index: var[int] = var(0)
+    ready: var[bool] = var(False)
+    busy: var[bool] = var(False)
+    shown: var[bool] = var(False)
 
     def __init__(
         self,
@@ -84,44 +120,40 @@ class WizardApp(App["str | None"]):
             prepare=prepare,
             options=dict(options or {}),
         )
-        self.steps: list[tuple[Chapter, Step]] = [(c, s) for c in self.chapters for s in c.steps]
-        self.owner: dict[str, str] = {}  # answer key -> id of the first step that asks for it
-        for _chapter, step in self.steps:
-            for key in step.needs:
-                self.owner.setdefault(key, step.id)
-        self.index = 0
-        self.status: dict[str, str] = {s.id: "todo" for _c, s in self.steps}
-        self.details: dict[str, str] = {s.id: "" for _c, s in self.steps}
+        self.model = SessionModel(self.chapters)
         self.choices: dict[str, Choices] = {}
-        self.ready = False
-        # The first screen of the session is complete (the welcome-back offer, summary or
-        # introduction already pushed): `ready` is set before, so that the buttons it enables are drawn.
-        self.shown = False
-        self.busy = False
-        # Set when the app closes: a worker thread waiting for a dialog's answer stops waiting.
-        self._app_closed = threading.Event()
-        self._form_for: tuple[str, bool] | None = None
+        self.dialogs = ThreadDialogs(self, self.open_dialog)  # questions the workers ask
         self._suggestions: dict[str, tuple[tuple[str, ...], str]] = {}  # key -> (what it follows, suggestion)
-        self._text_shown: str | None = None  # the step text on screen: rendered again only when it changes
-        self._intro_shown: set[int] = set()
-        self._summary_shown: set[int] = set()
         self.farewell: str | None = None  # printed by the command line after the app closes
+
+    # -- the session's state, held by the model -----------------------------------------------
+    @property
+    def steps(self) -> list[tuple[Chapter, Step]]:
+        return self.model.steps
+
+    @property
+    def status(self) -> dict[str, str]:
+        return self.model.status
+
+    @property
+    def details(self) -> dict[str, str]:
+        return self.model.details
+
+    def watch_index(self, value: int) -> None:
+        self.model.index = value
+
+    def watch_ready(self, value: bool) -> None:
+        self.model.ready = value
+
+    def watch_busy(self, value: bool) -> None:
+        self.model.busy = value
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
             yield Sidebar(self.chapters, id="sidebar")
-            with VerticalScroll(id="main"):
-                yield Label("Opening your repository…", id="step-title", markup=False)
-                yield Static("", id="step-status", markup=False)
-                yield Vertical(id="form-slot")
-                with Horizontal(classes="buttons", id="step-buttons"):
-                    yield Button("Run (ctrl+r)", id="run", variant="primary", disabled=True, compact=True)
-                    yield Button("Skip (ctrl+n)", id="skip", disabled=True, compact=True)
-                    yield Button("Back (ctrl+b)", id="back", disabled=True, compact=True)
-                yield Vertical(id="step-text-slot")  # a Markdown view, mounted after the first paint
-                yield Static("", id="step-command", markup=False)
+            yield StepPane(id="main")
         with Vertical(id="activity-box"):
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
             yield RichLog(id="activity", wrap=True, markup=False, max_lines=1000)
@@ -133,39 +165,20 @@ class WizardApp(App["str | None"]):
     def on_mount(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
         # Tab goes through what the learner can act on (fields, buttons, the step list), not scroll areas.
-        self.query_one("#main").can_focus = False
         self.query_one("#activity").can_focus = False
         self.sub_title = f"{self.repo.name} — chapter " + ", ".join(str(c.number) for c in self.chapters)
         self.query_one("#progress").display = False
-        self.query_one("#step-command").border_title = "Equivalent commands (ctrl+y copies)"
         self.log_line("Opening your repository and looking at what already exists…")
         # Paint first: the session imports the Google clients and starts the sandbox.
         self.call_after_refresh(self.open_session)
 
     def on_unmount(self) -> None:
-        self._app_closed.set()
+        self.dialogs.closed.set()
         if self.busy:  # closing some other way than ctrl+q (a crash in the UI): the work must not outlive it
             cancel.cancel_all(grace=0.5)
         self.controller.close()
 
-    # -- dialogs for worker threads -----------------------------------------------------------
-    def _dialog_from_thread(self, screen: object) -> object:
-        """Open `screen` from a worker thread and block that thread (not the UI) until it is dismissed."""
-        done, box = threading.Event(), {}
-
-        def closed(result: object) -> None:
-            box["result"] = result
-            done.set()
-
-        if self._app_closed.is_set():
-            raise cancel.Cancelled()
-        self.call_from_thread(self.open_dialog, screen, closed)
-        while not done.wait(0.2):
-            cancel.check()  # the learner quit with the dialog open
-            if self._app_closed.is_set():  # the app closed with the dialog open: nobody will answer
-                raise cancel.Cancelled()
-        return box.get("result")
-
+    # -- dialogs ---------------------------------------------------------------------------------
     def open_dialog(self, screen: Any, after: Callable[[Any], Any] | None = None) -> None:
         """Push a dialog; when it closes, run `after`, then put the focus back where an answer is expected."""
 
@@ -178,27 +191,6 @@ class WizardApp(App["str | None"]):
 
         self.push_screen(screen, closed)
 
-    def choose_from_thread(self, conflict: object) -> str:
-        from wizard.tui.screens.ask import ChoiceScreen
-
-        earlier, other, key = conflict.earlier, conflict.in_file, conflict.key  # type: ignore[attr-defined]
-        details = (
-            f"Earlier you answered {key} = '{earlier}' (kept in the checkpoint; what exists was made "
-            f"with it). The answers file given now says '{other}'."
-        )
-        return str(self._dialog_from_thread(ChoiceScreen(f"Which {key} do you mean?", details, earlier, other)))
-
-    def confirm_from_thread(self, title: str, details: str) -> bool:
-        from wizard.tui.screens.ask import ConfirmScreen
-
-        return bool(self._dialog_from_thread(ConfirmScreen(title, details)))
-
-    def secret_from_thread(self, prompt: str) -> str | None:
-        from wizard.tui.screens.ask import SecretScreen
-
-        answer = self._dialog_from_thread(SecretScreen(prompt))
-        return answer if isinstance(answer, str) else None
-
     # -- workers -----------------------------------------------------------------------------
     def _report(self, event: Event) -> None:
         self.post_message(EngineEvent(event))  # called from worker threads; thread-safe
@@ -210,10 +202,10 @@ class WizardApp(App["str | None"]):
                 self.controller.open()
                 ctx = self.controller.ctx
                 assert ctx is not None
-                ctx.confirm = self.confirm_from_thread
-                ctx.ask_secret = self.secret_from_thread
+                ctx.confirm = self.dialogs.confirm
+                ctx.ask_secret = self.dialogs.secret
             for conflict in list(self.controller.conflicts):
-                self.controller.settle(conflict, self.choose_from_thread(conflict))
+                self.controller.settle(conflict, self.dialogs.choose(conflict))
             reports = {c.number: self.controller.observe(c) for c in self.chapters}
             keys = list(dict.fromkeys(k for c in self.chapters for k in c.needs()))
             choices = self.controller.choices(keys)
@@ -237,13 +229,19 @@ class WizardApp(App["str | None"]):
             self.post_message(StepErrored(step.id, *explain(exc, f"'{step.title}'")))
 
     def _observe_next(self, index: int) -> list:
-        """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown."""
-        status = dict(self.status)
-        status[self.steps[index][1].id] = "done"
-        for chapter, step in self.steps[index + 1 :]:
-            if status[step.id] != "done":
-                return [self.controller.observe_step(chapter, step)]
-        return []
+        """After a step ran, the next unfinished one is looked at again (worker thread), before it is shown.
+
+        One found done now is passed over for the one after it: the wizard goes on to that one, whose status
+        from launch may be stale too (observed before the answers it needs were given)."""
+        reports = []
+        start = index
+        while (nxt := self.model.next_to_observe(start)) is not None:
+            chapter, step = self.steps[nxt]
+            reports.append(self.controller.observe_step(chapter, step))
+            if reports[-1].label != "done":
+                break
+            start = nxt
+        return reports
 
     @work(thread=True, exclusive=True, group="observe", exit_on_error=False)
     def observe_worker(self, index: int) -> None:
@@ -257,12 +255,9 @@ class WizardApp(App["str | None"]):
     # -- messages from workers ------------------------------------------------------------
     def _take(self, reports: Sequence[object]) -> None:
         for report in reports:
-            step_id = report.step.id  # type: ignore[attr-defined]
-            if self.busy and step_id == self.steps[self.index][1].id:
-                continue  # the step is running: its own result will say
-            self.status[step_id] = report.label  # type: ignore[attr-defined]
             error = report.error  # type: ignore[attr-defined]
-            self.details[step_id] = error.what if error else report.observation.detail  # type: ignore[attr-defined]
+            detail = error.what if error else report.observation.detail  # type: ignore[attr-defined]
+            self.model.take(report.step.id, report.label, detail)  # type: ignore[attr-defined]
 
     async def on_steps_observed(self, message: StepsObserved) -> None:
         self._take(message.reports)
@@ -277,12 +272,8 @@ class WizardApp(App["str | None"]):
         ctx = self.controller.ctx
         if ctx is not None and ctx.forge is not None:
             self.log_line(f"Your repository: {ctx.target.describe_forge(ctx.forge)}.")
-        done = [(c.number, s.title) for c, s in self.steps if self.status[s.id] == "done"]
-        todo = [(c.number, s.title) for c, s in self.steps if self.status[s.id] != "done"]
-        self.index = min(self._first_unfinished(), len(self.steps) - 1)  # all done: the last step
-        for chapter in self.chapters:  # chapters finished before this session need no summary now
-            if all(self.status[s.id] == "done" for s in chapter.steps):
-                self._summary_shown.add(chapter.number)
+        done, todo = self.model.done_and_todo()
+        self.index = self.model.opened()  # the first unfinished step (all done: the last)
         await self.show_step()
         if message.resumed and done and todo:
             self.open_dialog(ResumeScreen(done, todo))
@@ -321,23 +312,18 @@ class WizardApp(App["str | None"]):
 
     async def on_step_succeeded(self, message: StepSucceeded) -> None:
         self.busy = False
-        self.status[message.step_id] = "done"
-        self.details[message.step_id] = message.observation.detail
         self._take(message.refreshed)
+        after: AfterStep = self.model.succeeded(
+            message.step_id, message.observation.detail, message.continue_to_end, self._known
+        )
         self._hide_progress()
-        chapter = next(c for c, s in self.steps if s.id == message.step_id)
-        nxt = self._first_unfinished()
-        if nxt >= len(self.steps):
-            self.index = len(self.steps) - 1
-            await self.show_step()
-            self.show_summary()
-            return
-        self.index = nxt
+        self.index = after.index
         await self.show_step()
-        if chapter.number not in self._summary_shown and all(self.status[s.id] == "done" for s in chapter.steps):
-            self.show_chapter_summary(chapter)  # run-all stops at the end of a chapter
-            return
-        if message.continue_to_end and self._can_run_unattended(nxt):
+        if after.all_done:
+            self.show_summary()
+        elif after.chapter_summary is not None:
+            self.show_chapter_summary(after.chapter_summary)  # run-all stops at the end of a chapter
+        elif after.run_on:
             await self.start_run(to_end=True)
         else:
             self.focus_first_field()
@@ -348,8 +334,7 @@ class WizardApp(App["str | None"]):
 
     async def on_step_errored(self, message: StepErrored) -> None:
         self.busy = False
-        self.status[message.step_id] = "failed"
-        self.details[message.step_id] = message.error.what
+        self.model.failed(message.step_id, message.error.what)
         self._hide_progress()
         await self.show_step()
         _chapter, step = self.steps[self.index]
@@ -367,15 +352,6 @@ class WizardApp(App["str | None"]):
         self.query_one("#activity-box").border_title = None
 
     # -- the main pane ------------------------------------------------------------------------
-    def _first_unfinished(self) -> int:
-        for i, (_c, step) in enumerate(self.steps):
-            if self.status[step.id] != "done":
-                return i
-        return len(self.steps)
-
-    def _owned_keys(self, step: Step) -> list[str]:
-        return [k for k in step.needs if self.owner.get(k) == step.id]
-
     def _values(self) -> dict[str, str]:
         """Answers so far, else defaults and suggestions, for the form and the commands."""
         answers = dict(self.controller.ctx.answers) if self.controller.ctx else {}
@@ -398,18 +374,13 @@ class WizardApp(App["str | None"]):
             values[key] = kept[1]
         return values
 
-    def _can_run_unattended(self, index: int) -> bool:
+    def _known(self, key: str) -> bool:
         """Run-to-the-end goes on through a step whose answers are given or have a real default
         (a billing account that is your only one, the guide's location): never through a name the
         learner has not chosen (project ID, bucket name)."""
-        _chapter, step = self.steps[index]
         answers = self.controller.ctx.answers if self.controller.ctx else {}
-
-        def known(key: str) -> bool:
-            choice = self.choices.get(key)
-            return key in answers or bool(choice and choice.default) or QUESTIONS[key].default is not None
-
-        return all(known(k) for k in self._owned_keys(step))
+        choice = self.choices.get(key)
+        return key in answers or bool(choice and choice.default) or QUESTIONS[key].default is not None
 
     async def show_step(self) -> None:
         try:
@@ -418,67 +389,41 @@ class WizardApp(App["str | None"]):
             self.log.warning(f"step pane not refreshed: {exc}")
 
     async def _show_step(self) -> None:
-        chapter, step = self.steps[self.index]
-        status = self.status[step.id]
+        model = self.model
+        chapter, step = model.current
+        status = model.status[step.id]
         values = self._values()
-        self.query_one("#step-title", Label).update(
-            f"Chapter {chapter.number} · Step {chapter.steps.index(step) + 1} of {len(chapter.steps)} — {step.title}"
+        detail = model.details[step.id]
+        view = StepView(
+            step_id=step.id,
+            title=f"Chapter {chapter.number} · Step {chapter.steps.index(step) + 1} of {len(chapter.steps)} — "
+            f"{step.title}",
+            status=f"Status: {status}" + (f" — {detail}" if detail else ""),
+            text=fmt(step.text, values) or "",
+            command=step.command(values) or "(nothing to type: a check only)",
+            keys=model.owned_keys(step),
+            values=values,
+            options={k: c.options for k, c in self.choices.items()},
+            locked=status in {"done", "running"},
+            run_label="Check again (ctrl+r)" if status == "done" else "Run (ctrl+r)",
+            can_run=model.can_run(),
+            can_skip=model.can_skip(),
+            can_back=model.can_back(),
         )
-        self.query_one("#step-status", Static).update(
-            f"Status: {status}" + (f" — {self.details[step.id]}" if self.details[step.id] else "")
-        )
-        text = fmt(step.text, values) or ""
-        if text != self._text_shown:  # rendering Markdown is the slow part: only when the words change
-            self._text_shown = text
-            await (await self._step_text()).update(text)
-        self.query_one("#step-command", Static).update(step.command(values) or "(nothing to type: a check only)")
-        keys = self._owned_keys(step)
-        locked = status in {"done", "running"}
-        if self._form_for != (step.id, locked):
-            # Rebuild the form only when the step (or whether it may be edited) changes,
-            # so what the learner typed survives status updates.
-            self._form_for = (step.id, locked)
-            slot = self.query_one("#form-slot", Vertical)
-            await slot.remove_children()
-            if keys:
-                options = {k: c.options for k, c in self.choices.items()}
-                await slot.mount(AnswersForm(keys, values, options, locked=locked))
-            if self.screen is self.screen_stack[0]:
-                self.call_after_refresh(self.focus_first_field)
-        sidebar = self.query_one(Sidebar)
-        sidebar.index = sidebar.children.index(sidebar.item(step.id))
-        for i, (_c, s) in enumerate(self.steps):
-            sidebar.item(s.id).set_status(
-                "running" if self.busy and i == self.index else self.status[s.id], current=i == self.index
-            )
-        self.query_one("#run", Button).disabled = not self.ready or self.busy
-        self.query_one("#skip", Button).disabled = not self.ready or self.busy or self.index >= len(self.steps) - 1
-        self.query_one("#back", Button).disabled = not self.ready or self.busy or self.index == 0
-        self.query_one("#run", Button).label = "Check again (ctrl+r)" if status == "done" else "Run (ctrl+r)"
-
-    async def _step_text(self) -> Markdown:
-        """The step's text view; created on first use so importing Markdown does not delay the first paint."""
-        from textual.widgets import Markdown
-
-        found = self.query("#step-text")
-        if found:
-            return found.first(Markdown)
-        view = Markdown("", id="step-text")
-        await self.query_one("#step-text-slot", Vertical).mount(view)
-        return view
+        if await self.query_one(StepPane).show(view) and self.screen is self.screen_stack[0]:
+            self.call_after_refresh(self.focus_first_field)
+        statuses = [(s.id, model.shown_status(i)) for i, (_c, s) in enumerate(model.steps)]
+        self.query_one(Sidebar).show(statuses, step.id)
 
     def _summary_of(self, chapter: Chapter) -> str:
-        answers = self.controller.ctx.answers if self.controller.ctx else {}
-        return (
-            fmt(chapter.summary, answers)
-            + "\n\n### What exists now\n"
-            + "\n".join(f"- ✓ {s.title} — {self.details[s.id]}" for s in chapter.steps)
-        )
+        return self.model.summary(chapter, self.controller.ctx.answers if self.controller.ctx else {})
 
     def show_summary(self) -> None:
-        """Everything is done: every chapter's summary, on one page."""
-        parts = [self._summary_of(chapter) for chapter in self.chapters]
-        self._summary_shown.update(c.number for c in self.chapters)
+        """Everything is done: every chapter's summary, on one page; the chapters just finished come first,
+        so that the learner who ends chapter 14 reads about chapter 14, not chapter 7."""
+        fresh = [c for c in self.chapters if c.number not in self.model.summary_shown]
+        parts = [self._summary_of(chapter) for chapter in fresh + [c for c in self.chapters if c not in fresh]]
+        self.model.all_summaries_shown()
         parts.append(
             f"\nEverything above was checked live in {self.controller.describe_target()}. "
             "Run the wizard again any time: it only does what is missing."
@@ -491,9 +436,8 @@ class WizardApp(App["str | None"]):
         """A chapter just ended: what it made, then (on enter) the next chapter's introduction."""
         from wizard.tui.screens.summary import SummaryScreen
 
-        self._summary_shown.add(chapter.number)
-        later = [c for c in self.chapters if c.number > chapter.number]
-        nxt = later[0].number if later else None
+        self.model.summary_shown.add(chapter.number)
+        nxt = self.model.chapter_after(chapter)
 
         def after(go_on: object) -> None:
             if go_on:
@@ -503,10 +447,9 @@ class WizardApp(App["str | None"]):
 
     def maybe_show_intro(self) -> None:
         """The current chapter's introduction, once, when the learner is about to start it."""
-        chapter, _step = self.steps[self.index]
-        if chapter.number in self._intro_shown or not chapter.intro:
+        chapter = self.model.intro_due()
+        if chapter is None:
             return
-        self._intro_shown.add(chapter.number)
         if self.controller.begun(chapter):
             return  # begun in an earlier run: the learner knows what it is about
         from wizard.tui.screens.chapter import IntroScreen
@@ -517,23 +460,7 @@ class WizardApp(App["str | None"]):
         """The first answer still to give in the current step (else the first field, else Run)."""
         if self.screen is not self.screen_stack[0]:
             return
-        from textual.widgets import Input, Select
-
-        fields = [w for w in self.query_one("#form-slot").query("Input, Select") if not w.disabled]
-        for widget in fields:
-            if isinstance(widget, Input) and (not widget.value or not widget.is_valid):
-                widget.focus()
-                return
-            if isinstance(widget, Select) and widget.is_blank():
-                widget.focus()
-                return
-        run = self.query_one("#run", Button)
-        if fields and not isinstance(self.focused, (Input, Select)):
-            fields[0].focus()
-        elif not fields and not run.disabled:
-            run.focus()
-        elif not fields and (self.focused is None or not self.focused.is_attached or self.focused.disabled):
-            self.set_focus(None)  # a step is running: nothing to type, and no stray focus on the step list
+        self.query_one(StepPane).focus_first_field()
 
     def log_line(self, text: str) -> None:
         self.query_one("#activity", RichLog).write(text)
@@ -546,8 +473,7 @@ class WizardApp(App["str | None"]):
         return not (action in self.STEP_ACTIONS and self.screen is not self.screen_stack[0])
 
     def action_scroll_main(self, direction: int) -> None:
-        main = self.query_one("#main", VerticalScroll)
-        (main.scroll_page_down if direction > 0 else main.scroll_page_up)()
+        self.query_one(StepPane).scroll_page(direction)
 
     async def action_quit(self) -> None:
         """Quit at any moment: work under way is stopped (its tools and their children) and the journal
@@ -567,19 +493,18 @@ class WizardApp(App["str | None"]):
                 )
             except asyncio.TimeoutError:
                 self.log.warning("the step did not stop in time; closing anyway")
-        elif self.ready and any(status != "done" for status in self.status.values()):
+        elif self.ready and not self.model.all_done():
             self.farewell = "Nothing is lost: run `{again}` again to continue where you stopped."
         else:
             cancel.cancel_all(grace=0.5)  # e.g. a dialog waiting in a worker
         self.exit(self.farewell)
 
     async def start_run(self, to_end: bool) -> None:
-        if not self.ready or self.busy:
+        if not self.model.can_run():
             return
-        forms = self.query_one("#form-slot").query(AnswersForm)
+        form = self.query_one(StepPane).form()
         answers: dict[str, str] = {}
-        if forms:
-            form = forms.first()
+        if form is not None:
             problems = form.problems()
             if problems:
                 first = next(iter(problems))
@@ -587,7 +512,7 @@ class WizardApp(App["str | None"]):
                 return
             answers = form.values()
         self.busy = True
-        self.status[self.steps[self.index][1].id] = "running"
+        self.model.started()
         self.query_one("#progress").display = True
         await self.show_step()
         self.run_step_worker(self.index, answers, to_end)
@@ -599,11 +524,11 @@ class WizardApp(App["str | None"]):
         await self.start_run(to_end=True)
 
     async def action_skip(self) -> None:
-        if self.ready and not self.busy and self.index < len(self.steps) - 1:
+        if self.model.can_skip():
             await self.open_step(self.index + 1)
 
     async def action_back(self) -> None:
-        if self.ready and not self.busy and self.index > 0:
+        if self.model.can_back():
             await self.open_step(self.index - 1)
 
     async def open_step(self, index: int) -> None:
@@ -652,12 +577,8 @@ class WizardApp(App["str | None"]):
 
     @on(ListView.Selected, "#sidebar")
     async def _step_selected(self, event: ListView.Selected) -> None:
-        if not isinstance(event.item, StepItem) or not self.ready or self.busy:
-            return
-        for i, (_c, step) in enumerate(self.steps):
-            if step.id == event.item.step_id:
-                await self.open_step(i)
-                return
+        if isinstance(event.item, StepItem) and self.model.can_run():
+            await self.open_step(self.model.position(event.item.step_id))
 
 
 def run_tui(

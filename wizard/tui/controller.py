@@ -189,9 +189,23 @@ class Controller:
         except WizardError as error:
             key = (error.details or {}).get("answer") or ""
             if key in clean:  # e.g. a bucket name taken by someone else: forget it, the form keeps the text
+                error = _with_free_names(error, step, self.ctx, key, clean[key])
                 self.ctx.answers = {k: v for k, v in clean.items() if k != key}
                 if self.ctx.store is not None and self.ctx.store.answers().get(key) == clean[key]:
                     kept = self.ctx.store.answers()
                     kept.pop(key)
                     self.ctx.store.set_answers(kept)
+                raise error from error.__cause__
             raise
+
+
+def _with_free_names(error: WizardError, step: Step, ctx: Context, key: str, refused: str) -> WizardError:
+    """The refusal's fix names answers that pass the same check (free), as line mode offers them."""
+    from dataclasses import replace
+
+    from wizard.engine.free_names import free_suggestions
+
+    ideas = free_suggestions(step, replace(ctx, answers={**ctx.answers, key: refused}), key, refused)
+    if not ideas:
+        return error
+    return replace(error, fix=f"Choose another one. Free right now: {', '.join(ideas)}.")

@@ -3,7 +3,8 @@
 DVC draws its bars (tqdm) only on a terminal; `DVC_IGNORE_ISATTY` makes it draw them into
 our pipe, one update per carriage return. Each update becomes a fraction and a short line
 ("dvc push: 12/54 files, 24.5 KiB sent"), which the TUI shows as a bar and headless mode as a
-compact line. pip has no total to count against, so its progress is the package at hand.
+compact line. pip draws no overall bar; its package lines are counted against the requirements
+file, whose number of requirements is known before pip starts (`PipProgress`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ _DVC_BAR = re.compile(
     r"(?P<n>\d[\d.]*[kMGTP]?)/(?P<total>\d[\d.]*[kMGTP]?|\?)\s*\["
 )
 _UNITS = {"": 1, "k": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
-_PIP_PACKAGE = re.compile(
-    r"^\s*(Collecting|Downloading|Requirement already satisfied:|Installing collected packages:|"
-    r"Successfully installed)\s*(.*)$"
-)
 
 DVC_ENV = {"DVC_IGNORE_ISATTY": "true"}  # draw the bars into a pipe too
 
@@ -81,12 +78,66 @@ class DvcProgress:
         )
 
 
-def pip_line(line: str) -> ToolProgress | None:
-    """pip's lines that say which package it is at; the rest (bars, notices) is noise in a log."""
-    match = _PIP_PACKAGE.match(line)
-    if match is None:
+# A direct requirement names the file and line it comes from; a dependency names its parent with "->":
+# "Collecting dvc[gs]==3.47.0 (from -r requirements.txt (line 1))",
+# "Collecting gcsfs (from dvc-gs->dvc[gs]==3.47.0->-r requirements.txt (line 1))",
+# "Requirement already satisfied: pyyaml in ./.venv/lib/... (from -r requirements.txt (line 2)) (6.0.1)",
+# "Processing ./wheels/tool-1.0-py3-none-any.whl (from -r requirements.txt (line 3))".
+_PIP_SEEN = re.compile(
+    r"^\s*(?:Collecting|Processing|Obtaining|Requirement already satisfied:)\s+(?P<what>\S+)(?P<rest>.*)$"
+)
+_PIP_FROM = re.compile(r"\(from (?P<parents>[^()]*?)(?P<file>-r [^()]*\(line \d+\))\)")
+_PIP_INSTALLING = re.compile(r"^\s*Installing collected packages:\s*(?P<names>.*)$")
+_PIP_INSTALLED = re.compile(r"^\s*Successfully installed\s*(?P<names>.*)$")
+
+# Where the bar stands at each of pip's phases: looking at the requirements (and their dependencies)
+# moves it up to LOOKED; installing starts at INSTALLING; "Successfully installed" fills it.
+LOOKED, INSTALLING = 0.6, 0.8
+
+
+def _short(what: str) -> str:
+    """A requirement as the learner wrote it, without a path's folders ("./wheels/x.whl" -> "x.whl")."""
+    return what.rstrip("/").rsplit("/", 1)[-1][:60]
+
+
+@dataclass
+class PipProgress:
+    """Reads `pip install --requirement FILE` line by line: requirements looked at, of those in the file.
+
+    pip says which requirement each package comes from, so the direct ones (n of `total`, the
+    requirements file's count) move the bar; dependencies found on the way are counted beside them.
+    pip then installs everything in one go and says so twice (installing, installed), the last stretch.
+    """
+
+    total: int = 1
+    _direct: set[str] = field(default_factory=set)
+    _dependencies: set[str] = field(default_factory=set)
+
+    def _looking(self, doing: str) -> ToolProgress:
+        total = max(self.total, len(self._direct), 1)
+        found = f", {len(self._dependencies)} dependencies" if self._dependencies else ""
+        return ToolProgress(
+            f"pip: {len(self._direct)}/{total} requirements{found} ({doing})"[:200],
+            LOOKED * min(len(self._direct) / total, 1.0),
+        )
+
+    def feed(self, line: str) -> ToolProgress | None:
+        seen = _PIP_SEEN.match(line)
+        if seen is not None:
+            what, rest = seen.group("what"), seen.group("rest")
+            already = line.lstrip().startswith("Requirement already satisfied")
+            origin = _PIP_FROM.search(rest)
+            if origin is not None and not origin.group("parents"):
+                self._direct.add(origin.group("file"))
+            else:
+                self._dependencies.add(what.lower())
+            return self._looking(f"{'already installed' if already else 'collecting'} {_short(what)}")
+        installing = _PIP_INSTALLING.match(line)
+        if installing is not None:
+            count = len([n for n in installing.group("names").split(",") if n.strip()])
+            return ToolProgress(f"pip: installing {count} package{'s' if count != 1 else ''}", INSTALLING)
+        installed = _PIP_INSTALLED.match(line)
+        if installed is not None:
+            count = len(installed.group("names").split())
+            return ToolProgress(f"pip: {count} package{'s' if count != 1 else ''} installed", 1.0)
         return None
-    verb, rest = match.group(1).rstrip(":"), match.group(2).strip()
-    if verb == "Requirement already satisfied":
-        return ToolProgress(f"already installed: {rest.split()[0] if rest else ''}")
-    return ToolProgress(f"{verb.lower()} {rest}"[:200])

@@ -77,3 +77,10 @@ def without(text: str, package: str) -> list[str]:
         if not (parts and _canonical(parts[0]) == _canonical(package)):
             out.append(line)
     return out
+
+
+def count(text: str) -> int:
+    """How many requirements pip will read in the file (names, paths, URLs, editables; not options or
+    comments): the total its progress is counted against."""
+    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
+    return sum(1 for line in lines if line and not line.startswith("#") and (line[0] != "-" or line[:2] == "-e"))

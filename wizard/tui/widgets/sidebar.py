@@ -50,3 +50,9 @@ class Sidebar(ListView):
 
     def item(self, step_id: str) -> StepItem:
         return self.query_one(f"#{item_id(step_id)}", StepItem)
+
+    def show(self, statuses: Sequence[tuple[str, str]], current: str) -> None:
+        """Each step's status (step id, status) and which step is open."""
+        self.index = self.children.index(self.item(current))
+        for step_id, status in statuses:
+            self.item(step_id).set_status(status, current=step_id == current)
