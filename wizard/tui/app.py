@@ -421,9 +421,7 @@ class WizardApp(App["str | None"]):
     def show_summary(self) -> None:
         """Everything is done: every chapter's summary, on one page; the chapters just finished come first,
         so that the learner who ends chapter 14 reads about chapter 14, not chapter 7."""
-        fresh = [c for c in self.chapters if c.number not in self.model.summary_shown]
-        parts = [self._summary_of(chapter) for chapter in fresh + [c for c in self.chapters if c not in fresh]]
-        self.model.all_summaries_shown()
+        parts = [self._summary_of(chapter) for chapter in self.model.final_summaries()]
         parts.append(
             f"\nEverything above was checked live in {self.controller.describe_target()}. "
             "Run the wizard again any time: it only does what is missing."

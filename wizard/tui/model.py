@@ -161,7 +161,6 @@ class SessionModel:
         chapter = self.chapter_of(step_id)
         nxt = self.first_unfinished()
         if nxt >= len(self.steps):
-            self.summary_shown.update(c.number for c in self.chapters)
             return AfterStep(index=self.last, all_done=True)
         if chapter.number not in self.summary_shown and self.chapter_done(chapter):
             self.summary_shown.add(chapter.number)
@@ -189,5 +188,9 @@ class SessionModel:
         self.intro_shown.add(chapter.number)
         return chapter
 
-    def all_summaries_shown(self) -> None:
+    def final_summaries(self) -> list[Chapter]:
+        """Everything is done: every chapter for the one summary page, the chapters just finished first (the
+        learner who ends chapter 14 reads about chapter 14, not chapter 7); all are shown from then on."""
+        fresh = [c for c in self.chapters if c.number not in self.summary_shown]
         self.summary_shown.update(c.number for c in self.chapters)
+        return fresh + [c for c in self.chapters if c not in fresh]
