@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Every benchmark, each figure a ratio against its reference measured in the same run.
 
-    python3 dev.py bench            # launch, push of 54 and 1,600 files, the 7+8+14 run, status
+    python3 dev.py bench            # launch, push of 54 and 1,600 files, the 7+8+14 run, status,
+                                    # the same run full-screen
     python3 dev.py bench --large    # also the push of 10,000 files (minutes)
 
 The machine's load is printed before and after each part: on a shared machine the ratios
@@ -28,6 +29,7 @@ def main(argv: list[str]) -> int:
         ("first paint", [str(HERE / "launch.py")]),
         ("dvc push", push),
         ("headless run and status", [str(HERE / "run.py")]),
+        ("full-screen run vs headless", [str(HERE / "fullscreen.py")]),
     ]
     code = 0
     for title, args in parts:

@@ -12,6 +12,7 @@ depend on the machine and on its load, which is printed too.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -75,8 +76,29 @@ def _world(root: Path):  # noqa: ANN202 - the sandbox's World, imported late
     return world
 
 
+def _handed_login(world) -> str:  # noqa: ANN001 - the sandbox's World, imported late
+    from datetime import datetime, timedelta, timezone
+
+    from wizard.sandbox import auth
+    from wizard.sandbox.world import LEARNER
+
+    token = auth.mint_access_token(world, auth.Principal(LEARNER, "user"))
+    expiry = datetime.now(timezone.utc) + timedelta(seconds=auth.TOKEN_SECONDS - 60)
+    return json.dumps(
+        {
+            "type": "authorized_user",
+            "client_id": auth.CLIENT_ID,
+            "client_secret": auth.CLIENT_SECRET,
+            "refresh_token": "unused-within-the-hour",
+            "token": token,
+            "expiry": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+
+
 def measure(files: int, tmp: Path) -> tuple[float, float, int]:
     """Seconds to push `files` files to a local folder and to the sandbox; objects the sandbox holds."""
+    from wizard.sandbox.server import sandbox_env
     from wizard.sandbox.storage import object_names, start_storage
 
     env = {
@@ -93,6 +115,12 @@ def measure(files: int, tmp: Path) -> tuple[float, float, int]:
     local = _dvc(["push", "-r", "local"], repo, env)
     world = _world(base / "sandbox")
     with start_storage(world, base / "sandbox" / "storage") as server:
+        # As the wizard's seam does: DVC trusts the sandbox's CA and gets the learner's fresh access
+        # token in an authorized_user file (google-auth would refresh at Google, not at the sandbox).
+        env.update({k: v for k, v in sandbox_env(world.root, world.read()).items() if v is not None})
+        handed = base / "adc.json"
+        handed.write_text(_handed_login(world))
+        env["GOOGLE_APPLICATION_CREDENTIALS"] = str(handed)
         env["STORAGE_EMULATOR_HOST"] = server.url
         _dvc(["remote", "add", "sandbox", f"gs://{BUCKET}/dvcstore"], repo, env)
         sandbox = _dvc(["push", "-r", "sandbox"], repo, env)

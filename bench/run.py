@@ -66,6 +66,7 @@ def _local_push(repo: Path, tmp: Path, env: dict[str, str]) -> float:
 
 
 def main() -> int:
+    from wizard.sandbox.forge import run_seconds_of
     from wizard.sandbox.init import init_sandbox
     from wizard.sandbox.world import DEFAULT_FAULTS, World
 
@@ -113,7 +114,7 @@ def main() -> int:
         waits = (
             operations * float(faults["operation_seconds"])
             + accounts * float(faults["service_account_visibility_seconds"])
-            + runs * float(faults.get("run_seconds", 2.0))
+            + runs * run_seconds_of({"faults": faults})
         )
         floor = waits + push_floor
         calls = world["calls"]
@@ -135,6 +136,13 @@ def main() -> int:
             steps = json.loads(result.stdout)["steps"] if result.returncode == 0 else []
             done = sum(1 for s in steps if s["status"] == "done")
             print(f"status --chapter {chapter}: {seconds:.2f} s ({done}/{len(steps)} steps done; target <= 1 s)")
+        # One `status` for every chapter: the process and the sandbox start once, as a learner sees it.
+        seconds, result = _wizard(["status", "--repo", str(repo), "--sandbox", str(sandbox), "--json"], env)
+        chapters = json.loads(result.stdout)["chapters"] if result.returncode == 0 else []
+        print(
+            f"status of all {len(chapters)} chapters: {seconds:.2f} s, "
+            f"{seconds / max(1, len(chapters)):.2f} s per chapter (target <= 1 s)"
+        )
     print(f"load after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -71,3 +72,32 @@ def test_a_checkpoint_from_a_newer_wizard_is_named_and_left_where_it_is(after_ch
     assert run.returncode == 1 and "schema_version 7" in run.stderr and "Upgrade the wizard" in run.stderr
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith("state")) == ["state.json"]
+
+
+@GITHUB
+def test_status_on_a_machine_with_gcloud_installed_does_not_wait_for_gcloud(
+    after_ch7: Path, forge: str, home: Path, tmp_path: Path
+):
+    # google.auth.default() asks `gcloud config get project` for a project on every call when the login is
+    # gcloud's own file: a second or two each time, for a project the wizard never uses.
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    asked = tmp_path / "gcloud-was-run"
+    gcloud = tools / "gcloud"
+    gcloud.write_text(f'#!/bin/sh\necho "$@" >> {asked}\necho some-other-project\n')
+    gcloud.chmod(0o755)
+
+    result = wizard(
+        "status",
+        "--repo",
+        str(after_ch7 / "learner-repo"),
+        "--sandbox",
+        str(after_ch7),
+        "--chapter",
+        "7",
+        "--json",
+        env={"HOME": str(home), "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert {s["status"] for s in json.loads(result.stdout)["steps"]} == {"done"}
+    assert not asked.exists(), asked.read_text()

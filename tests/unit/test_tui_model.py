@@ -151,7 +151,7 @@ def test_the_last_step_done_shows_every_summary_on_one_page():
     after = model.succeeded("ch08.run", "the run passed")
 
     assert after.all_done and after.index == model.last
-    assert [c.number for c in model.final_summaries()] == [8, 7]  # the chapter just finished comes first
+    assert [c.number for c in model.final_summaries()] == [8, 7]  # the chapter just finished first
     assert model.summary_shown == {7, 8}
 
 

@@ -266,7 +266,9 @@ class GitHubForge:
                 r.conclusion,
                 r.html_url,
                 r.name or "",
-                str(r.raw_data.get("path") or ""),
+                # The attribute, not raw_data: PyGithub fetches each listed run again for raw_data (one
+                # more request per run on every poll of a watched run); the list already carries its path.
+                str(r.path or ""),
                 r.run_started_at or r.created_at,
             )
             for r in runs

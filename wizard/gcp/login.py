@@ -10,6 +10,7 @@ auth layer is mapped to its cause here.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from wizard.engine.auth_errors import LOGIN, explain, no_login
@@ -21,11 +22,31 @@ REFRESH_TIMEOUT = 8.0
 
 
 def default_credentials() -> Any:
-    """google.auth.default(), or the WizardError a learner without a login needs."""
+    """google.auth.default()'s credentials, or the WizardError a learner without a login needs.
+
+    The login file is read the way google.auth.default() finds it (GOOGLE_APPLICATION_CREDENTIALS,
+    then gcloud's application default credentials), but without the project ID it also looks for:
+    for gcloud's file it runs `gcloud config get project`, a second or two per call where gcloud
+    is installed, and the wizard never uses that project. Elsewhere (GCE, GAE) it is asked itself.
+    """
+    import warnings
+
     import google.auth
+    from google.auth import _cloud_sdk
+    from google.auth.credentials import with_scopes_if_required
     from google.auth.exceptions import DefaultCredentialsError
 
+    explicit = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    path = explicit or _cloud_sdk.get_application_default_credentials_path()
     try:
+        if explicit or os.path.isfile(path):
+            with warnings.catch_warnings():
+                # google-auth warns that a file from elsewhere should be validated: this is the file
+                # google.auth.default() itself would load, and it silences the same warning.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                creds, _project = google.auth.load_credentials_from_file(path)
+            # As google.auth.default() does: scopes only where the credentials require them.
+            return with_scopes_if_required(creds, SCOPES)
         creds, _project = google.auth.default(scopes=SCOPES)
     except DefaultCredentialsError as exc:
         raise no_login(str(exc)) from None

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from wizard.sandbox.control_plane.iam_policy import effective_roles
-
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 STORAGE_READ_ROLES = {
@@ -89,6 +87,10 @@ def key_facts(value: str | bytes) -> KeyFacts:
 
 def _roles(world: dict[str, Any], project_id: str, email: str) -> set[str]:
     """The roles in effect: a grant younger than `faults.iam_propagation_seconds` is not yet (see iam_policy)."""
+    # Imported here: the policy code brings gRPC and protobuf, which the forge's pre-receive hook
+    # (a fresh process per push, through the GitLab store) never needs.
+    from wizard.sandbox.control_plane.iam_policy import effective_roles
+
     project = world.get("projects", {}).get(project_id, {})
     return effective_roles(world, project, f"serviceAccount:{email}")
 

@@ -8,6 +8,7 @@ runs in a daemon thread that polls for shutdown often, so a sandbox stops within
 
 from __future__ import annotations
 
+import socket
 import ssl
 import sys
 import threading
@@ -21,6 +22,32 @@ class TlsServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
+
+    def hang_up(self) -> None:
+        """Close every connection still open (kept alive between requests): a client sees the server
+        went away and opens a new connection, as it would to a restarted server, instead of being
+        answered by a stopped one."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):

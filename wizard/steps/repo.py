@@ -200,8 +200,10 @@ class DvcRemote(Step):
             url = dvc_remote.remotes(config).get(self.name)
             if url is None:
                 ctx.crash_point("before-call")
-                ws.dvc("remote", "add", self.name, wanted)
+                # The guide's own command: one dvc process adds the remote and makes it the default.
+                ws.dvc("remote", "add", "-d", self.name, wanted)
                 ctx.crash_point("after-call")
+                return {"url": wanted, "remote": name}
             else:
                 confirm_change(
                     ctx,
@@ -210,7 +212,8 @@ class DvcRemote(Step):
                     f"dvc remote modify {self.name} url {wanted}",
                 )
                 ws.dvc("remote", "modify", self.name, "url", wanted)
-        ws.dvc("remote", "default", name)
+        if current_default != name:  # each dvc call starts a Python process: only when it changes something
+            ws.dvc("remote", "default", name)
         return {"url": found[1] if found else wanted, "remote": name}
 
 

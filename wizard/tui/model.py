@@ -161,7 +161,7 @@ class SessionModel:
         chapter = self.chapter_of(step_id)
         nxt = self.first_unfinished()
         if nxt >= len(self.steps):
-            return AfterStep(index=self.last, all_done=True)
+            return AfterStep(index=self.last, all_done=True)  # the page of every summary: `final_summaries`
         if chapter.number not in self.summary_shown and self.chapter_done(chapter):
             self.summary_shown.add(chapter.number)
             return AfterStep(index=nxt, chapter_summary=chapter, next_chapter=self.chapter_after(chapter))
@@ -189,8 +189,8 @@ class SessionModel:
         return chapter
 
     def final_summaries(self) -> list[Chapter]:
-        """Everything is done: every chapter for the one summary page, the chapters just finished first (the
-        learner who ends chapter 14 reads about chapter 14, not chapter 7); all are shown from then on."""
+        """Every chapter, for the last page of summaries: those not yet summarised first, so that the learner
+        who ends chapter 14 reads about chapter 14, not chapter 7. All count as shown afterwards."""
         fresh = [c for c in self.chapters if c.number not in self.summary_shown]
         self.summary_shown.update(c.number for c in self.chapters)
         return fresh + [c for c in self.chapters if c not in fresh]

@@ -11,12 +11,30 @@ as GitHub sends it), `gitrepo` (git plumbing on the forge's bare repositories),
 `workflows` (reading workflow files) and `runs` (the simulated runs).
 """
 
-from wizard.sandbox.github.api import mount_github
-from wizard.sandbox.github.runs import settle_runs
-from wizard.sandbox.github.store import (
-    mint_github_token,
-    sandbox_github_token,
-    seed_github,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wizard.sandbox.github.api import mount_github
+    from wizard.sandbox.github.runs import settle_runs
+    from wizard.sandbox.github.store import mint_github_token, sandbox_github_token, seed_github
 
 __all__ = ["mint_github_token", "mount_github", "sandbox_github_token", "seed_github", "settle_runs"]
+
+# Name -> module, imported when first asked for: the pre-receive hook, run in a fresh process on
+# every push, needs only `store`, and the API's imports took it a second per push.
+_LAZY = {
+    "mount_github": "api",
+    "settle_runs": "runs",
+    "mint_github_token": "store",
+    "sandbox_github_token": "store",
+    "seed_github": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -53,21 +53,40 @@ pipelines.create, pipelines.retry, jobs.list, jobs.get, jobs.trace; and `gitlab.
 
 from __future__ import annotations
 
-from wizard.sandbox.forge import ForgeHandle
-from wizard.sandbox.gitlab.api import GitLabApp
-from wizard.sandbox.gitlab.pipelines import pipeline_status, pipeline_view
-from wizard.sandbox.gitlab.store import (
-    mint_gitlab_token,
-    sandbox_gitlab_token,
-    seed_gitlab,
-)
-from wizard.sandbox.world import World
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wizard.sandbox.forge import ForgeHandle
+    from wizard.sandbox.gitlab.api import GitLabApp
+    from wizard.sandbox.gitlab.pipelines import pipeline_status, pipeline_view
+    from wizard.sandbox.gitlab.store import mint_gitlab_token, sandbox_gitlab_token, seed_gitlab
+    from wizard.sandbox.world import World
 
 API_PREFIX = "/api/v4"
+
+# Name -> module, imported when first asked for: the pre-receive hook, run in a fresh process on
+# every push, needs only `store`, and the API's imports took it a second per push.
+_LAZY = {
+    "GitLabApp": "api",
+    "pipeline_status": "pipelines",
+    "pipeline_view": "pipelines",
+    "mint_gitlab_token": "store",
+    "sandbox_gitlab_token": "store",
+    "seed_gitlab": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def mount_gitlab(forge: ForgeHandle, world: World) -> GitLabApp:
     """Serve the fake GitLab API at /api/v4 on `forge` and start pipelines on pushes."""
+    from wizard.sandbox.gitlab.api import GitLabApp
+
     app = GitLabApp(world, forge.repos_dir, forge.url)
     forge.mount(API_PREFIX, app)
     forge.on_push(app.on_push)
