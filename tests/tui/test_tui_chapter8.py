@@ -44,6 +44,7 @@ async def test_a_different_workflow_file_is_replaced_only_when_the_learner_says_
         await wait_ready(pilot)
         await pilot.press("ctrl+e")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=120, what="the question")
+        await wait_until(pilot, lambda: bool(app.screen.query("#confirm-details Static")), what="the difference")
         assert "-name: Mine" in str(app.screen.query_one("#confirm-details Static").render())
         await pilot.press("escape")  # keep mine
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="the explanation")

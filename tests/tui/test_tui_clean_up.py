@@ -23,7 +23,7 @@ def make_app(sandbox: Path) -> CleanupApp:
 async def test_the_learner_types_the_project_id_and_everything_goes(after_ch14: Path, forge: str):
     app = make_app(after_ch14)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, CleanupPlanScreen), what="the plan")
+        await wait_until(pilot, lambda: isinstance(app.screen, CleanupPlanScreen), timeout=180, what="the plan")
         await pilot.pause()
         remove = app.screen.query_one("#remove")
         await pilot.press(*"mlops-learner")
@@ -41,7 +41,7 @@ async def test_a_file_of_the_learners_needs_its_own_tick(after_ch14: Path, forge
     before = what_is_left(after_ch14)
     app = make_app(after_ch14)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, CleanupPlanScreen), what="the plan")
+        await wait_until(pilot, lambda: isinstance(app.screen, CleanupPlanScreen), timeout=180, what="the plan")
         await pilot.pause()
         screen = app.screen
         box = screen.query_one("#difference-0", Checkbox)
