@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import BUCKET, PROJECT
-from tests.tui.pilot_support import cursors_still, wait_idle, wait_ready, wait_settled, wait_still, wait_until
+from tests.tui.pilot_support import wait_idle, wait_ready, wait_settled, wait_still, wait_until
 from wizard.engine.chapter import get_chapter, load_chapters
 from wizard.sandbox.world import World
 from wizard.tui.app import WizardApp
@@ -22,20 +22,6 @@ from wizard.tui.screens.summary import SummaryScreen
 
 SIZES = [(80, 24), (120, 40)]
 GIVEN = {"gcp.project_id": PROJECT, "gcp.bucket_name": BUCKET}
-
-
-@pytest.fixture
-def picture(snap_compare):
-    """snap_compare, with every answer field's cursor stilled just before the picture."""
-
-    def take(app: WizardApp, size: tuple[int, int], before) -> bool:
-        async def run_before(pilot) -> None:
-            await before(pilot)
-            await cursors_still(pilot)
-
-        return snap_compare(app, terminal_size=size, run_before=run_before)
-
-    return take
 
 
 def make_app(sandbox: Path) -> WizardApp:

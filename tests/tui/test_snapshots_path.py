@@ -17,7 +17,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from tests.support import BUCKET, PROJECT
-from tests.tui.pilot_support import cursors_still, wait_idle, wait_ready, wait_settled, wait_still, wait_until
+from tests.tui.pilot_support import wait_idle, wait_ready, wait_settled, wait_still, wait_until
 from wizard.engine.chapter import get_chapter
 from wizard.sandbox.world import World
 from wizard.tui.app import WizardApp
@@ -30,20 +30,6 @@ SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
 GIVEN = {"gcp.project_id": PROJECT, "gcp.bucket_name": BUCKET}
 DVC_PUSH = Path(__file__).parent.parent / "unit" / "data" / "dvc-push-progress.txt"  # a recorded `dvc push`
 HELD_AT = 118  # lines of the recording printed before the stand-in waits: 29 of 54 files pushed
-
-
-@pytest.fixture
-def picture(snap_compare):
-    """snap_compare, with every answer field's cursor stilled just before the picture."""
-
-    def take(app: WizardApp, size: tuple[int, int], before) -> bool:
-        async def run_before(pilot) -> None:
-            await before(pilot)
-            await cursors_still(pilot)
-
-        return snap_compare(app, terminal_size=size, run_before=run_before)
-
-    return take
 
 
 def make_app(sandbox: Path, given: dict[str, str] | None = None) -> WizardApp:

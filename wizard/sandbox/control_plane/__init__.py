@@ -8,7 +8,9 @@ uses against Google. See `server.start_control_plane`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from wizard.sandbox.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .server import start_control_plane
@@ -16,12 +18,6 @@ if TYPE_CHECKING:
 __all__ = ["start_control_plane"]
 
 
-def __getattr__(name: str) -> Any:
-    """The server (and every client library's types it serves) is imported when asked for: the
-    forge's pre-receive hook and the simulated CI runs need only `iam_policy`, in a fresh process
-    per push, and importing the whole control plane cost them a second each time."""
-    if name == "start_control_plane":
-        from .server import start_control_plane
-
-        return start_control_plane
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The server (and every client library's types it serves) is imported when asked for: the forge's
+# pre-receive hook and the simulated CI runs need only `iam_policy`.
+__getattr__ = lazy_exports(__name__, {"start_control_plane": "server"})

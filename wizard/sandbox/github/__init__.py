@@ -13,8 +13,9 @@ as GitHub sends it), `gitrepo` (git plumbing on the forge's bare repositories),
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from wizard.sandbox.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from wizard.sandbox.github.api import mount_github
@@ -33,8 +34,4 @@ _LAZY = {
     "seed_github": "store",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -53,8 +53,9 @@ pipelines.create, pipelines.retry, jobs.list, jobs.get, jobs.trace; and `gitlab.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from wizard.sandbox.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from wizard.sandbox.forge import ForgeHandle
@@ -76,11 +77,7 @@ _LAZY = {
     "seed_gitlab": "store",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 def mount_gitlab(forge: ForgeHandle, world: World) -> GitLabApp:
