@@ -233,7 +233,7 @@ class Runner:
         except Exception as exc:  # noqa: BLE001
             error = translate(exc, f"'{step.title}'")
             if store is not None:
-                store.mark(step.id, Status.FAILED, error.what)
+                store.mark(step.id, Status.FAILED, error.what, reason=error.details.get("reason", ""))
             ctx.reporter(StepFinished(step.id, step.title, Status.FAILED, error.what))
             raise error from exc
         if store is not None:

@@ -150,12 +150,23 @@ class StateStore:
         self.save()
 
     def mark(
-        self, step_id: str, status: Status | str, detail: str = "", outputs: Mapping[str, Any] | None = None
+        self,
+        step_id: str,
+        status: Status | str,
+        detail: str = "",
+        outputs: Mapping[str, Any] | None = None,
+        reason: str = "",
     ) -> None:
+        """`reason` is a failure's machine-readable cause (`WizardError.details["reason"]`): the next attempt
+        branches on it, never on the words of `detail`."""
         word = Status.read(status)
         entry = self.data["steps"].setdefault(step_id, {})
         entry["status"] = word.value
         entry["at"] = _now()
+        if word is Status.FAILED:
+            entry["reason"] = reason  # kept even when empty: a failure without it was written by an older version
+        else:
+            entry.pop("reason", None)
         if outputs is not None:
             entry["outputs"] = dict(outputs)
         if word is Status.STARTED:

@@ -20,6 +20,8 @@ from wizard.engine.step import Context, Status
 # Longer than Google's "7 minutes or more": a grant younger than this may not be in effect yet.
 WINDOW_SECONDS = 20 * 60
 MARKER = "still propagating"
+# The failure's machine-readable cause, kept in the checkpoint: the next attempt re-runs the CI run on it.
+REASON = "iam-propagating"
 _DENIAL = re.compile(r"\b40[13]\b|denied|forbidden|does not have|permission|unauthori[sz]ed", re.IGNORECASE)
 
 
@@ -85,10 +87,15 @@ def explain(
         fix="Wait a few minutes, then run the wizard again: it re-runs this run and watches it (or re-run it "
         f"yourself at {run.url}).",
         retryable=True,
+        details={"reason": REASON},
     )
 
 
 def should_rerun(ctx: Context) -> bool:
     """True when the previous attempt of the watch stopped on a run refused while a grant propagated."""
     previous = ctx.previous
-    return Status.read(previous.get("status")) is Status.FAILED and MARKER in str(previous.get("detail", ""))
+    if Status.read(previous.get("status")) is not Status.FAILED:
+        return False
+    if "reason" in previous:
+        return previous["reason"] == REASON
+    return MARKER in str(previous.get("detail", ""))  # a checkpoint written before failures kept their reason
