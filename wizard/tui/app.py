@@ -28,6 +28,7 @@ from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted, event_line
 from wizard.engine.faults import crash_point
 from wizard.engine.questions import QUESTIONS
+from wizard.engine.status import Status
 from wizard.engine.step import Step, fmt
 from wizard.tui.controller import Choices, Controller
 from wizard.tui.failures import explain
@@ -238,7 +239,7 @@ class WizardApp(App["str | None"]):
         while (nxt := self.model.next_to_observe(start)) is not None:
             chapter, step = self.steps[nxt]
             reports.append(self.controller.observe_step(chapter, step))
-            if reports[-1].label != "done":
+            if reports[-1].label != Status.DONE:
                 break
             start = nxt
         return reports
@@ -403,8 +404,8 @@ class WizardApp(App["str | None"]):
             keys=model.owned_keys(step),
             values=values,
             options={k: c.options for k, c in self.choices.items()},
-            locked=status in {"done", "running"},
-            run_label="Check again (ctrl+r)" if status == "done" else "Run (ctrl+r)",
+            locked=status in {Status.DONE, Status.RUNNING},
+            run_label="Check again (ctrl+r)" if status == Status.DONE else "Run (ctrl+r)",
             can_run=model.can_run(),
             can_skip=model.can_skip(),
             can_back=model.can_back(),
@@ -532,7 +533,7 @@ class WizardApp(App["str | None"]):
         """Show a step the learner chose, then look at it again live (its status from launch may be stale)."""
         self.index = index
         await self.show_step()
-        if self.status[self.steps[index][1].id] != "done":
+        if self.status[self.steps[index][1].id] != Status.DONE:
             self.observe_worker(index)
 
     def action_copy_command(self) -> None:

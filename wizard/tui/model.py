@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from wizard.engine.chapter import Chapter
+from wizard.engine.status import Status
 from wizard.engine.step import Step, fmt
 
-DONE = "done"
-RUNNING = "running"
-FAILED = "failed"
-TODO = "todo"
+# The engine's one status vocabulary (str values: the words the checkpoint and the events carry).
+DONE, RUNNING, FAILED, TODO = Status.DONE, Status.RUNNING, Status.FAILED, Status.TODO
 
 
 @dataclass(frozen=True)

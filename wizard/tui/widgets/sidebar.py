@@ -7,8 +7,17 @@ from typing import Sequence
 from textual.widgets import Label, ListItem, ListView
 
 from wizard.engine.chapter import Chapter
+from wizard.engine.status import Status
 
-ICONS = {"done": "✓", "todo": "·", "drifted": "≠", "failed": "✗", "running": "⟳", "unknown": "?", "current": "▶"}
+ICONS = {
+    Status.DONE: "✓",
+    Status.TODO: "·",
+    Status.DRIFTED: "≠",
+    Status.FAILED: "✗",
+    Status.RUNNING: "⟳",
+    Status.UNKNOWN: "?",
+    "current": "▶",
+}
 
 
 def item_id(step_id: str) -> str:
@@ -20,11 +29,15 @@ class StepItem(ListItem):
         super().__init__(Label(f"· {title}", classes="step-label"), id=item_id(step_id))
         self.step_id = step_id
         self.title_text = title
-        self.status = "todo"
+        self.status: str = Status.TODO
 
     def set_status(self, status: str, current: bool) -> None:
         self.status = status
-        icon = ICONS["current"] if current and status not in {"done", "running", "failed"} else ICONS.get(status, "·")
+        icon = (
+            ICONS["current"]
+            if current and status not in {Status.DONE, Status.RUNNING, Status.FAILED}
+            else ICONS.get(status, "·")
+        )
         self.query_one(Label).update(f"{icon} {self.title_text}")
         for name in ICONS:
             self.set_class(name == status, f"-{name}")
