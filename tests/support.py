@@ -38,20 +38,34 @@ def wizard(
     )
 
 
-def run_chapter7(sandbox: Path, answers: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_chapters(
+    sandbox: Path,
+    answers: Path | None,
+    chapters: tuple[int, ...],
+    *extra: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+) -> subprocess.CompletedProcess[str]:
+    """`mlops-wizard run --yes` on the sandbox's learner repository, for these chapters (and an answers file)."""
     return wizard(
         "run",
         "--repo",
         str(sandbox / "learner-repo"),
         "--sandbox",
         str(sandbox),
-        "--chapter",
-        "7",
-        "--answers",
-        str(answers),
+        *(arg for number in chapters for arg in ("--chapter", str(number))),
+        *(("--answers", str(answers)) if answers is not None else ()),
         "--yes",
+        *extra,
         env=env,
+        timeout=timeout,
     )
+
+
+def run_chapter7(
+    sandbox: Path, answers: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run_chapters(sandbox, answers, (7,), *extra, env=env)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -109,18 +123,7 @@ def run_chapter(
     sandbox: Path, chapter: int, home: Path, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a chapter headless with HOME pointing at the test's own home folder."""
-    return wizard(
-        "run",
-        "--repo",
-        str(sandbox / "learner-repo"),
-        "--sandbox",
-        str(sandbox),
-        "--chapter",
-        str(chapter),
-        "--yes",
-        *extra,
-        env={"HOME": str(home), **(env or {})},
-    )
+    return run_chapters(sandbox, None, (chapter,), *extra, env={"HOME": str(home), **(env or {})})
 
 
 def key_file(sandbox: Path) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import BUCKET, PROJECT, ci_world, run_chapter, wizard, write_answers
+from tests.support import BUCKET, PROJECT, ci_world, run_chapter, run_chapter7, run_chapters, write_answers
 from wizard.sandbox.server import inspect
 from wizard.sandbox.world import World
 
@@ -30,24 +30,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def run_three_chapters(sandbox: Path, home: Path, answers: Path):
-    return wizard(
-        "run",
-        "--repo",
-        str(sandbox / "learner-repo"),
-        "--sandbox",
-        str(sandbox),
-        "--chapter",
-        "7",
-        "--chapter",
-        "8",
-        "--chapter",
-        "14",
-        "--answers",
-        str(answers),
-        "--yes",
-        env={"HOME": str(home)},
-        timeout=900,
-    )
+    return run_chapters(sandbox, answers, (7, 8, 14), env={"HOME": str(home)}, timeout=900)
 
 
 def flaky(sandbox: Path, seed: int, rate: float = RATE) -> None:
@@ -105,18 +88,7 @@ def test_a_project_created_although_the_answer_was_lost_is_adopted(sandbox: Path
             "ServiceUsage.BatchEnableServices": "DEADLINE_EXCEEDED",
         }
     answers = write_answers(tmp_path / "answers.toml", project_id=PROJECT, bucket_name=BUCKET)
-    result = wizard(
-        "run",
-        "--repo",
-        str(sandbox / "learner-repo"),
-        "--sandbox",
-        str(sandbox),
-        "--chapter",
-        "7",
-        "--answers",
-        str(answers),
-        "--yes",
-    )
+    result = run_chapter7(sandbox, answers)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "adopting it" in result.stdout + result.stderr
     assert World(sandbox).read()["faults"]["fail_once"] == {}

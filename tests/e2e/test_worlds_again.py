@@ -8,30 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import BUCKET, PROJECT, git, wizard, write_answers
+from tests.support import BUCKET, PROJECT, git, run_chapters, wizard, write_answers
 
 DEPLOY_MESSAGE = "A pipeline will deploy the model on the Kubernetes cluster"
 CI_MESSAGE = "A pipeline will run my experiment on each push"
 
 
 def run_all(sandbox: Path, home: Path, answers: Path, env: dict[str, str] | None = None):  # noqa: ANN201
-    return wizard(
-        "run",
-        "--repo",
-        str(sandbox / "learner-repo"),
-        "--sandbox",
-        str(sandbox),
-        "--chapter",
-        "7",
-        "--chapter",
-        "8",
-        "--chapter",
-        "14",
-        "--answers",
-        str(answers),
-        "--yes",
-        env={"HOME": str(home), **(env or {})},
-    )
+    return run_chapters(sandbox, answers, (7, 8, 14), env={"HOME": str(home), **(env or {})})
 
 
 def world_writes(sandbox: Path) -> int:

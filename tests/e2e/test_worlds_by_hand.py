@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import BUCKET, PROJECT, git, run_chapter, wizard, write_answers
+from tests.support import BUCKET, PROJECT, git, run_chapter, run_chapter7, write_answers
 from wizard.sandbox.server import inspect
 from wizard.sandbox.world import World
 
@@ -25,20 +25,7 @@ def answers(tmp_path: Path) -> Path:
 
 
 def run7(sandbox: Path, home: Path, answers: Path, *extra: str, env: dict[str, str] | None = None):  # noqa: ANN201
-    return wizard(
-        "run",
-        "--repo",
-        str(sandbox / "learner-repo"),
-        "--sandbox",
-        str(sandbox),
-        "--chapter",
-        "7",
-        "--answers",
-        str(answers),
-        "--yes",
-        *extra,
-        env={"HOME": str(home), **(env or {})},
-    )
+    return run_chapter7(sandbox, answers, *extra, env={"HOME": str(home), **(env or {})})
 
 
 def push_by_hand(sandbox: Path) -> None:
