@@ -549,7 +549,7 @@ class _Gate:
             )
         if _has_body(http_handler) and request._data is gse_server._UNSET:
             # The body was not read (refused before, or unreadable): what is left of it must not be
-            # taken for the next request on this connection.
+            # taken for the next request on this connection, so the server closes it (RFC 9112 §9.6).
             http_handler.close_connection = True
         try:
             response.close()
@@ -906,7 +906,8 @@ class _Gate:
 class _RequestHandler(gse_server.RequestHandler):
     """The emulator's request handler, with every method routed through the gate."""
 
-    # Connections are kept alive between requests, as Google's front ends do: a `dvc push` of
+    # Connections are kept alive between requests, HTTP/1.1's default (RFC 9112 §9.3,
+    # https://www.rfc-editor.org/rfc/rfc9112#section-9.3), which Google's front ends follow: a `dvc push` of
     # thousands of small objects otherwise spent most of its time in a TLS handshake per object.
     # Headers and body leave in two writes: without Nagle's algorithm the body is not held back
     # waiting for the client's delayed ACK (40 ms per request).
