@@ -43,11 +43,12 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Callable
 
+from gcp_storage_emulator import exceptions as gse_exceptions
 from gcp_storage_emulator import server as gse_server
 from gcp_storage_emulator.handlers import buckets as gse_buckets
 from gcp_storage_emulator.handlers import objects as gse_objects
 
-from wizard.sandbox import auth
+from wizard.sandbox import auth, storage_listing
 from wizard.sandbox.emulator_store import JournaledStorage
 from wizard.sandbox.emulator_store import object_names as object_names  # re-exported
 from wizard.sandbox.faults import http_fault
@@ -687,12 +688,39 @@ class _Gate:
             return self._patch_bucket(request, response)
         if handler is gse_buckets.delete:
             return self._delete_bucket(request, response)
+        if handler is gse_objects.ls:
+            return self._list_objects(request, response)
         handler(request, response, self.storage)
         if response.status == HTTPStatus.NOT_FOUND and handler in _OBJECT_NOT_FOUND_BODY and not response._content:
             name = f"{request.params.get('bucket_name')}/{request.params.get('object_id')}"
             self._error(response, GoogleError(404, f"No such object: {name}", "notFound"))
         if request.method == DELETE and response.status == HTTPStatus.OK and not response._content:
             response.status = HTTPStatus.NO_CONTENT
+
+    def _list_objects(self, request: Any, response: Any) -> None:
+        """The emulator's selection of objects, answered in Google's pages (see `storage_listing`)."""
+        query = request.query
+
+        def first(name: str) -> str | None:
+            return query[name][0] if query.get(name) else None
+
+        bucket, prefix, delimiter = request.params["bucket_name"], first("prefix"), first("delimiter")
+        match_glob = first("matchGlob")
+        soft_deleted = (first("softDeleted") or "").lower() in ("1", "true", "yes")
+        try:
+            # Every object first, the offsets applied to names, then the emulator's own grouping into prefixes.
+            objects, _ = self.storage.get_file_list(bucket, prefix, None, match_glob, soft_deleted=soft_deleted)
+            objects = storage_listing.within_offsets(objects, query)
+            prefixes: list[str] = []
+            if delimiter:
+                candidates = [(str(o.get("name", "")), o) for o in objects]
+                objects, found = self.storage._apply_list_delimiter(candidates, prefix, delimiter, match_glob)
+                prefixes = sorted(found)
+            response.json(storage_listing.list_page(objects, prefixes, query))
+        except gse_exceptions.NotFound:
+            raise _bucket_not_found() from None
+        except (gse_exceptions.BadRequest, storage_listing.ListingError) as err:
+            raise GoogleError(400, str(err) or "Invalid argument.", "invalid") from None
 
     @staticmethod
     def _inject(world: dict[str, Any], api_method: str) -> None:
