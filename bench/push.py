@@ -163,6 +163,7 @@ def measure(files: int, tmp: Path, repeat: int) -> None:
     repo = base / "repo"
     _repo(repo, files, env)
     ratios: list[float] = []
+    cpu_ratios: list[float] = []  # CPU seconds (DVC and server) against DVC's to the local folder
     for round_ in range(repeat):
         local = push_local(repo, base / f"local-remote-{round_}", env)
         first = round_ == 0
@@ -170,6 +171,7 @@ def measure(files: int, tmp: Path, repeat: int) -> None:
         if stored != files + 1:  # the files and the directory's listing
             raise SystemExit(f"the sandbox holds {stored} objects after pushing {files + 1}")
         ratios.append(sandbox.seconds / local.seconds)
+        cpu_ratios.append((sandbox.dvc_cpu + sandbox.server_cpu) / max(local.dvc_cpu, 0.01))
         print(
             f"  round {round_ + 1}: sandbox {sandbox.seconds:6.2f} s, local folder {local.seconds:6.2f} s, "
             f"ratio {ratios[-1]:5.2f}x; CPU: dvc {sandbox.dvc_cpu:5.2f} s (local: {local.dvc_cpu:5.2f} s), "
@@ -187,8 +189,9 @@ def measure(files: int, tmp: Path, repeat: int) -> None:
         last_rate = stored / sandbox.seconds
     ratio = statistics.median(ratios)
     print(
-        f"push {files:>6} files of 20 kB: median ratio {ratio:5.2f}x over {repeat} round(s) "
-        f"(last round {last_rate:6.0f} objects/s), load {os.getloadavg()[0]:.2f}",
+        f"push {files:>6} files of 20 kB: median ratio {ratio:5.2f}x over {repeat} round(s), "
+        f"CPU ratio {statistics.median(cpu_ratios):5.2f}x (last round {last_rate:6.0f} objects/s), "
+        f"load {os.getloadavg()[0]:.2f}",
         flush=True,
     )
 
