@@ -66,8 +66,12 @@ def lint() -> int:
 
 def _pytest(args: list[str], env: dict[str, str] | None = None, coverage: bool = False) -> int:
     python = str(BIN / "python")
-    # Every core, unless told otherwise (`-n 0` for one process, e.g. to use a debugger).
-    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "auto"]
+    # Two workers per core, unless told otherwise (`-n 0` for one process, e.g. to use a debugger):
+    # a story spends about half its time waiting (on the sandbox's simulated operations and CI runs,
+    # on git and dvc in subprocesses), so a second worker per core fills that time. Idle workers
+    # steal queued tests from busy ones, so no worker is left with a tail of long stories.
+    told = any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args)
+    workers = [] if told else ["-n", str(min(16, 2 * (os.cpu_count() or 1))), "--dist", "worksteal"]
     pytest = ["-m", "pytest", *workers, *args]
     command = [python, "-m", "coverage", "run", *pytest] if coverage else [python, *pytest]
     code = subprocess.call(command, cwd=ROOT, env=env)
