@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import var
-from textual.widgets import Button, Footer, Header, ListView, ProgressBar, RichLog
+from textual.widgets import Button, Footer, Header, ListView, RichLog
 
 from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted, event_line
@@ -42,15 +42,14 @@ from wizard.tui.messages import (
     StepSucceeded,
 )
 from wizard.tui.model import SessionModel
-from wizard.tui.screens.error import ErrorScreen
-from wizard.tui.screens.help import HelpScreen
-from wizard.tui.screens.resume import ResumeScreen
 from wizard.tui.thread_dialogs import ThreadDialogs
 from wizard.tui.widgets.sidebar import Sidebar, StepItem
 from wizard.tui.widgets.step_pane import StepPane, StepView
 from wizard.workspace import cancel
 
 if TYPE_CHECKING:  # pragma: no cover
+    from textual.widgets import ProgressBar
+
     from wizard.tui.model import AfterStep
 
 
@@ -155,8 +154,7 @@ class WizardApp(App["str | None"]):
         with Horizontal(id="body"):
             yield Sidebar(self.chapters, id="sidebar")
             yield StepPane(id="main")
-        with Vertical(id="activity-box"):
-            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
+        with Vertical(id="activity-box"):  # the progress bar is mounted above the log while a step runs
             yield RichLog(id="activity", wrap=True, markup=False, max_lines=1000)
         yield Footer()
 
@@ -168,7 +166,6 @@ class WizardApp(App["str | None"]):
         # Tab goes through what the learner can act on (fields, buttons, the step list), not scroll areas.
         self.query_one("#activity").can_focus = False
         self.sub_title = f"{self.repo.name} — chapter " + ", ".join(str(c.number) for c in self.chapters)
-        self.query_one("#progress").display = False
         self.log_line("Opening your repository and looking at what already exists…")
         # Paint first: the session imports the Google clients and starts the sandbox.
         self.call_after_refresh(self.open_session)
@@ -277,6 +274,8 @@ class WizardApp(App["str | None"]):
         self.index = self.model.opened()  # the first unfinished step (all done: the last)
         await self.show_step()
         if message.resumed and done and todo:
+            from wizard.tui.screens.resume import ResumeScreen
+
             self.open_dialog(ResumeScreen(done, todo))
         elif not todo:
             self.show_summary()
@@ -292,6 +291,8 @@ class WizardApp(App["str | None"]):
                 self.log_line("Retrying…")
                 self.open_session()
 
+        from wizard.tui.screens.error import ErrorScreen  # dialogs are imported when first opened
+
         self.open_dialog(ErrorScreen(message.error, "Opening your repository", log=message.log), after)
 
     def on_engine_event(self, message: EngineEvent) -> None:
@@ -299,9 +300,10 @@ class WizardApp(App["str | None"]):
         if isinstance(event, StepStarted):
             self.log_line(f"▶ {event.title}")
         elif isinstance(event, Progress):
-            bar = self.query_one("#progress", ProgressBar)
             if event.fraction is not None:
-                bar.update(total=100, progress=round(event.fraction * 100))
+                bar = self._progress_bar()
+                if bar is not None:
+                    bar.update(total=100, progress=round(event.fraction * 100))
                 self.query_one("#activity-box").border_title = event.message  # files and bytes, above the bar
                 return  # the bar shows it: the log keeps the lines that say something new
             self.log_line(f"    {event.message}")
@@ -343,12 +345,33 @@ class WizardApp(App["str | None"]):
             if retry:
                 await self.start_run(to_end=False)
 
+        from wizard.tui.screens.error import ErrorScreen
+
         self.open_dialog(ErrorScreen(message.error, step.title, log=message.log), after)
 
+    def _progress_bar(self) -> ProgressBar | None:
+        from textual.widgets import ProgressBar
+
+        found = self.query("#progress")
+        return found.first(ProgressBar) if found else None
+
+    async def _show_progress(self) -> None:
+        """The bar above the log while a step runs, mounted when the first step runs: it is not on the first
+        screen, and composed there it slowed the first paint."""
+        from textual.widgets import ProgressBar
+
+        bar = self._progress_bar()
+        if bar is None:
+            bar = ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
+            await self.query_one("#activity-box").mount(bar, before="#activity")
+        bar.update(total=None, progress=0)  # indeterminate until the work says how far it is
+        bar.display = True
+
     def _hide_progress(self) -> None:
-        bar = self.query_one("#progress", ProgressBar)
-        bar.display = False
-        bar.update(total=None, progress=0)
+        bar = self._progress_bar()
+        if bar is not None:
+            bar.display = False
+            bar.update(total=100, progress=0)  # a hidden indeterminate bar would still redraw 15 times a second
         self.query_one("#activity-box").border_title = None
 
     # -- the main pane ------------------------------------------------------------------------
@@ -511,7 +534,7 @@ class WizardApp(App["str | None"]):
             answers = form.values()
         self.busy = True
         self.model.started()
-        self.query_one("#progress").display = True
+        await self._show_progress()
         await self.show_step()
         self.run_step_worker(self.index, answers, to_end)
 
@@ -543,6 +566,8 @@ class WizardApp(App["str | None"]):
 
     def action_help(self) -> None:
         crash_point("tui.help")  # a test's stand-in for a bug in a key's handler
+        from wizard.tui.screens.help import HelpScreen
+
         self.open_dialog(HelpScreen())
 
     # -- a bug outside the workers ----------------------------------------------------------

@@ -8,16 +8,16 @@ the step (or whether it may be edited) changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from wizard.tui.widgets.answers_form import AnswersForm
-
 if TYPE_CHECKING:  # pragma: no cover
     from textual.widgets import Markdown
+
+    from wizard.tui.widgets.answers_form import AnswersForm
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,8 @@ class StepPane(VerticalScroll):
             slot = self.query_one("#form-slot", Vertical)
             await slot.remove_children()
             if view.keys:
+                from wizard.tui.widgets.answers_form import AnswersForm  # Input, Select: not on the first screen
+
                 await slot.mount(
                     AnswersForm(list(view.keys), dict(view.values), dict(view.options), locked=view.locked)
                 )
@@ -89,8 +91,9 @@ class StepPane(VerticalScroll):
         return rebuilt
 
     def form(self) -> AnswersForm | None:
-        forms = self.query_one("#form-slot").query(AnswersForm)
-        return forms.first() if forms else None
+        """The step's form, when it asks for answers (the slot holds nothing else)."""
+        children = self.query_one("#form-slot").children
+        return cast("AnswersForm", children[0]) if children else None
 
     async def _step_text(self) -> Markdown:
         """The step's text view; created on first use so importing Markdown does not delay the first paint."""
