@@ -27,7 +27,7 @@ from textual.widgets import Button, Footer, Header, ListView, RichLog
 from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted, event_line
 from wizard.engine.faults import crash_point
-from wizard.engine.questions import QUESTIONS
+from wizard.engine.questions import QUESTIONS, check_answer
 from wizard.engine.status import Status
 from wizard.engine.step import Step, fmt
 from wizard.tui.controller import Choices, Controller
@@ -215,11 +215,11 @@ class WizardApp(App["str | None"]):
             self.post_message(SessionFailed(*explain(exc, "opening your repository")))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def run_step_worker(self, index: int, answers: dict[str, str], to_end: bool) -> None:
+    def run_step_worker(self, index: int, answers: dict[str, str], to_end: bool, observe_next: bool = True) -> None:
         chapter, step = self.steps[index]
         try:
             observation = self.controller.run_step(chapter, step, answers)
-            refreshed = self._observe_next(index)
+            refreshed = self._observe_next(index) if observe_next else []
             self.post_message(StepSucceeded(step.id, observation, to_end, refreshed))
         except cancel.Cancelled:
             self.post_message(StepCancelled(step.id))
@@ -320,6 +320,11 @@ class WizardApp(App["str | None"]):
         )
         self._hide_progress()
         self.index = after.index
+        if after.run_on:
+            answers = self._unattended_answers()
+            if answers is not None:
+                await self.start_run(to_end=True, answers=answers)  # the next step drawn once, running
+                return
         await self.show_step()
         if after.all_done:
             self.show_summary()
@@ -520,23 +525,43 @@ class WizardApp(App["str | None"]):
             cancel.cancel_all(grace=0.5)  # e.g. a dialog waiting in a worker
         self.exit(self.farewell)
 
-    async def start_run(self, to_end: bool) -> None:
+    def _unattended_answers(self) -> dict[str, str] | None:
+        """What the open step's form would hold, for run-to-the-end to go on without drawing the step first
+        (its answers are all known); None when the form would refuse one (a value not among the options it
+        offers): the step is then drawn and its form says so."""
+        _chapter, step = self.steps[self.index]
+        values = self._values()
+        answers: dict[str, str] = {}
+        for key in self.model.owned_keys(step):
+            value = values.get(key, "")
+            options = self.choices[key].options if key in self.choices else []
+            if not value or check_answer(key, value)[1]:
+                return None
+            if options and not QUESTIONS[key].choices and value not in {v for v, _ in options}:
+                return None
+            answers[key] = value
+        return answers
+
+    async def start_run(self, to_end: bool, answers: dict[str, str] | None = None) -> None:
+        """Run the open step with its form's answers (or `answers`, when run-to-the-end goes on undrawn)."""
         if not self.model.can_run():
             return
-        form = self.query_one(StepPane).form()
-        answers: dict[str, str] = {}
-        if form is not None:
-            problems = form.problems()
-            if problems:
-                first = next(iter(problems))
-                self.notify(problems[first], title="Check this answer", severity="error")
-                return
-            answers = form.values()
+        if answers is None:
+            form = self.query_one(StepPane).form()
+            answers = {}
+            if form is not None:
+                problems = form.problems()
+                if problems:
+                    first = next(iter(problems))
+                    self.notify(problems[first], title="Check this answer", severity="error")
+                    return
+                answers = form.values()
+        observe_next = not (to_end and self.model.runs_straight_on(self.index, self._known))
         self.busy = True
         self.model.started()
         await self._show_progress()
         await self.show_step()
-        self.run_step_worker(self.index, answers, to_end)
+        self.run_step_worker(self.index, answers, to_end, observe_next)
 
     async def action_run(self) -> None:
         await self.start_run(to_end=False)

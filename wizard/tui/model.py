@@ -120,6 +120,16 @@ class SessionModel:
         step_id = self.steps[index][1].id
         return RUNNING if self.busy and index == self.index else self.status[step_id]
 
+    def runs_straight_on(self, index: int, known: Callable[[str], bool]) -> bool:
+        """Run-to-the-end will go from the step at `index` straight to the next one of the same chapter (every
+        step before that one done, its answers known): that step is observed by its own run a moment later, so
+        looking at it in between would only ask the cloud the same question twice."""
+        nxt = self.next_to_observe(index)
+        if nxt is None or self.steps[nxt][0] is not self.steps[index][0]:
+            return False  # the end of the chapter: its summary comes first, and the next chapter's step is shown
+        earlier = (i for i in range(nxt) if i != index)
+        return all(self.status[self.steps[i][1].id] == DONE for i in earlier) and self.can_run_unattended(nxt, known)
+
     def can_run_unattended(self, index: int, known: Callable[[str], bool]) -> bool:
         """Run-to-the-end goes on through a step whose answers are all `known` (given, or a real default)."""
         return all(known(k) for k in self.owned_keys(self.steps[index][1]))

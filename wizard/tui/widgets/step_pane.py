@@ -15,8 +15,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 if TYPE_CHECKING:  # pragma: no cover
-    from textual.widgets import Markdown
-
     from wizard.tui.widgets.answers_form import AnswersForm
 
 
@@ -67,7 +65,7 @@ class StepPane(VerticalScroll):
         self.query_one("#step-status", Static).update(view.status)
         if view.text != self._text_shown:  # rendering Markdown is the slow part: only when the words change
             self._text_shown = view.text
-            await (await self._step_text()).update(view.text)
+            await self._draw_text(view.text)
         self.query_one("#step-command", Static).update(view.command)
         rebuilt = False
         if self._form_for != (view.step_id, view.locked):
@@ -95,16 +93,16 @@ class StepPane(VerticalScroll):
         children = self.query_one("#form-slot").children
         return cast("AnswersForm", children[0]) if children else None
 
-    async def _step_text(self) -> Markdown:
-        """The step's text view; created on first use so importing Markdown does not delay the first paint."""
+    async def _draw_text(self, text: str) -> None:
+        """The step's text drawn (parsed once); its view is made with the first text, after the first paint
+        (importing Markdown would delay it), rather than made empty and then filled (two drawings)."""
         from textual.widgets import Markdown
 
         found = self.query("#step-text")
         if found:
-            return found.first(Markdown)
-        view = Markdown("", id="step-text")
-        await self.query_one("#step-text-slot", Vertical).mount(view)
-        return view
+            await found.first(Markdown).update(text)
+        else:
+            await self.query_one("#step-text-slot", Vertical).mount(Markdown(text, id="step-text"))
 
     def focus_first_field(self) -> None:
         """The first answer still to give (else the first field, else Run)."""
