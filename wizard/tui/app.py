@@ -30,7 +30,7 @@ from wizard.engine.faults import crash_point
 from wizard.engine.questions import QUESTIONS, check_answer
 from wizard.engine.status import Status
 from wizard.engine.step import Step, fmt
-from wizard.tui.controller import Choices, Controller
+from wizard.tui.controller import Controller
 from wizard.tui.failures import explain
 from wizard.tui.messages import (
     EngineEvent,
@@ -50,6 +50,7 @@ from wizard.workspace import cancel
 if TYPE_CHECKING:  # pragma: no cover
     from textual.widgets import ProgressBar
 
+    from wizard.engine.session import Choices
     from wizard.tui.model import AfterStep
 
 
@@ -204,7 +205,7 @@ class WizardApp(App["str | None"]):
                 ctx.ask_secret = self.dialogs.secret
             for conflict in list(self.controller.conflicts):
                 self.controller.settle(conflict, self.dialogs.choose(conflict))
-            reports = {c.number: self.controller.observe(c) for c in self.chapters}
+            reports = self.controller.observe_chapters(self.chapters)
             keys = list(dict.fromkeys(k for c in self.chapters for k in c.needs()))
             choices = self.controller.choices(keys)
             target = self.controller.describe_target()
@@ -546,6 +547,7 @@ class WizardApp(App["str | None"]):
         """Run the open step with its form's answers (or `answers`, when run-to-the-end goes on undrawn)."""
         if not self.model.can_run():
             return
+        drawn = answers is None  # the learner saw the step (and its status, observed when it opened)
         if answers is None:
             form = self.query_one(StepPane).form()
             answers = {}
@@ -558,7 +560,7 @@ class WizardApp(App["str | None"]):
                 answers = form.values()
         observe_next = not (to_end and self.model.runs_straight_on(self.index, self._known))
         self.busy = True
-        self.model.started()
+        self.model.started(fresh=drawn)
         await self._show_progress()
         await self.show_step()
         self.run_step_worker(self.index, answers, to_end, observe_next)

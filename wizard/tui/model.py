@@ -151,10 +151,14 @@ class SessionModel:
                 self.summary_shown.add(chapter.number)
         return min(self.first_unfinished(), self.last)
 
-    def started(self) -> str:
-        """The current step starts running; returns its id."""
+    def started(self, fresh: bool = True) -> str:
+        """The current step starts running; returns its id. Unless what it last said is `fresh` (looked at once
+        it was opened), it is not repeated beside "running": run-to-the-end going straight on has not looked
+        at the step since launch, and what it said then (no DVC remote yet) is no longer true."""
         step_id = self.current[1].id
         self.status[step_id] = RUNNING
+        if not fresh:
+            self.details[step_id] = ""
         return step_id
 
     def failed(self, step_id: str, what: str) -> None:
