@@ -40,19 +40,6 @@ _REPOSITORY_NAME = re.compile(rf"^projects/([^/]+)/locations/({_LOCATION})/repos
 _PARENT = re.compile(rf"^projects/([^/]+)/locations/({_LOCATION})$")
 
 
-def repository_record(name: str, location: str, now: float, format_: str = "DOCKER") -> dict[str, Any]:
-    """A standard repository as the world stores it."""
-    stamp = clock.iso(now)
-    return {
-        "name": name,
-        "location": location,
-        "format": format_,
-        "description": "",
-        "create_time": stamp,
-        "update_time": stamp,
-    }
-
-
 def repository_message(project: dict[str, Any], record: dict[str, Any]) -> ar.Repository:
     project_id = project["project_id"]
     location, name = record["location"], record["name"]

@@ -19,6 +19,7 @@ import copy
 from typing import Any
 
 from . import clock
+from .records import cluster_record, repository_record
 
 # The guide's own example names (chapter 13, MLEM edition).
 GUIDE_CLUSTER = {"name": "mlops-kubernetes", "location": "europe-west6-a"}
@@ -46,9 +47,6 @@ def apply_chapter13_preset(data: dict[str, Any], project: dict[str, Any], now: f
     preset = data.get("sandbox", {}).get("chapter13")
     if not preset or preset.get("applied_to"):
         return False
-    # Imported here: their modules load the GKE and Artifact Registry client types (a second).
-    from .artifact_registry import repository_record
-    from .gke import cluster_record
 
     when = clock.now() if now is None else now
     project_id = project["project_id"]

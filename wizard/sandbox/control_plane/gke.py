@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 from google.cloud.container_v1.types import cluster_service as cs
@@ -32,11 +31,6 @@ from .rpc import Rpc, service_handler
 
 CONTAINER_SERVICE = "container.googleapis.com"
 API_ROOT = "https://container.googleapis.com/v1"
-# A GKE version of the guide's time (mid-2023); the sandbox never upgrades it.
-GKE_VERSION = "1.27.3-gke.100"
-# `gcloud container clusters create --machine-type=e2-standard-2 --num-nodes=2` (chapter 13).
-MACHINE_TYPE = "e2-standard-2"
-NODE_COUNT = 2
 
 _CLUSTER_NAME = re.compile(r"^projects/([^/]+)/locations/([^/]+)/clusters/([^/]+)$")
 _PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)$")
@@ -46,30 +40,6 @@ ALL_LOCATIONS = "-"
 
 def is_zone(location: str) -> bool:
     return bool(_ZONE.match(location))
-
-
-def cluster_record(project_id: str, name: str, location: str, now: float) -> dict[str, Any]:
-    """A running cluster as the world stores it, shaped like the guide's chapter 13 cluster."""
-    digest = hashlib.sha256(f"{project_id}/{location}/{name}".encode()).hexdigest()
-    return {
-        "name": name,
-        "location": location,
-        "status": "RUNNING",
-        "id": digest,
-        # TEST-NET-3 (RFC 5737): looks like the public IP Google hands out, reaches nothing.
-        "endpoint": f"203.0.113.{int(digest[:2], 16) % 254 + 1}",
-        "current_master_version": GKE_VERSION,
-        "create_time": datetime.fromtimestamp(int(now), tz=timezone.utc).isoformat(),
-        "node_pools": [
-            {
-                "name": "default-pool",
-                "machine_type": MACHINE_TYPE,
-                "node_count": NODE_COUNT,
-                "version": GKE_VERSION,
-                "status": "RUNNING",
-            }
-        ],
-    }
 
 
 def _self_link(project_id: str, location: str, name: str) -> str:
