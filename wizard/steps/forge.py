@@ -433,6 +433,9 @@ class WatchRun(Step):
         deadline, shown, delay = time.monotonic() + limit, "", ctx.target.watch_poll
         longest = ctx.target.watch_longest  # polls back off: runs take minutes on a real forge
         rerun_at = self._rerun_if_refused_while_propagating(ctx, forge, sha)
+        if rerun_at is None:
+            # The step was observed a moment ago (the run not finished): the first look waits one pause.
+            time.sleep(delay)
         while True:
             runs = self._runs(forge, sha)
             run = runs[0] if runs else None

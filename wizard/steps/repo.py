@@ -397,12 +397,19 @@ class CommitAndPush(Step):
             )
         ctx.crash_point("after-commit")
         ctx.progress(f"git push origin {branch}")
-        result = proc.run(
-            ["git", "push", "origin", f"{branch}:{branch}"], cwd=ws.root, check=False, env=ctx.target.tool_env()
-        )
+        head = ws.head()
+        try:
+            result = proc.run(
+                ["git", "push", "origin", f"{branch}:{branch}"], cwd=ws.root, check=False, env=ctx.target.tool_env()
+            )
+        except BaseException:
+            ws.pushed()
+            raise
         if result.returncode != 0:
+            ws.pushed()
             raise push_failed(branch, result.stderr)
-        return {"commit": ws.head()}
+        ws.pushed(branch, head)  # git's answer is origin's new state: verifying it needs no second look
+        return {"commit": head}
 
 
 @dataclass
