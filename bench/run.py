@@ -85,7 +85,7 @@ def _local_push(repo: Path, tmp: Path, env: dict[str, str]) -> float:
 
 def _objects_in_bucket(sandbox: Path) -> int:
     """How many objects the push left in the learner's bucket (each was one upload)."""
-    for root, dirs, files in os.walk(sandbox / "storage"):
+    for root, dirs, _files in os.walk(sandbox / "storage"):
         if "dvcstore" in dirs:
             return sum(len(f) for _, _, f in os.walk(Path(root) / "dvcstore"))
     return 0
