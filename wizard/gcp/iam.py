@@ -30,6 +30,13 @@ class KeyInfo:
 
 
 def find_account(target: Any, project_id: str, email: str) -> bool:
+    """Whether the account exists; one read per run, until the run writes (a loop waiting for it reads fresh)."""
+    from wizard.engine.reads import kept
+
+    return kept(target, ("account", project_id, email), lambda: _find_account(target, project_id, email))
+
+
+def _find_account(target: Any, project_id: str, email: str) -> bool:
     from google.api_core import exceptions
 
     try:
