@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +18,8 @@ from wizard.workspace.installed import all_installed
 from wizard.workspace.progress import DVC_ENV, DvcProgress, PipProgress
 
 FREEZE_FILE = "requirements-freeze.txt"
+# In `Context.memory`: when this process last pushed a commit (time.monotonic()), for the run watch's pauses.
+PUSHED_AT = "pushed-at"
 REQUIREMENTS_FILE = "requirements.txt"
 
 
@@ -418,6 +421,7 @@ class CommitAndPush(Step):
             ws.pushed()
             raise push_failed(branch, result.stderr)
         ws.pushed(branch, head)  # git's answer is origin's new state: verifying it needs no second look
+        ctx.memory[PUSHED_AT] = time.monotonic()
         return {"commit": head}
 
 
