@@ -108,3 +108,28 @@ def dvc(
     if check and result.returncode != 0:
         raise AssertionError(f"dvc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def seed_objects(world: World, data_dir: Path, bucket: str, names: list[str]) -> None:
+    """The learner's `bucket` already holding `names` (one byte each) before the server starts, as an
+    earlier push would have left it: quicker than uploading a thousand objects in a test."""
+    from gcp_storage_emulator.handlers import buckets as gse_buckets
+    from gcp_storage_emulator.handlers import objects as gse_objects
+
+    from wizard.sandbox.storage import open_emulator_storage
+
+    with world.mutate() as data:
+        data["buckets"][bucket] = {
+            "project": PROJECT,
+            "owner": LEARNER,
+            "location": "EUROPE-WEST6",
+            "uniform_access": True,
+            "public_access_prevention": "enforced",
+            "create_time": "2024-01-01T00:00:00.000Z",
+        }
+    store = open_emulator_storage(data_dir)
+    store.create_bucket(bucket, gse_buckets._make_bucket_resource(bucket))
+    for name in names:
+        resource = gse_objects._make_object_resource("", bucket, name, "application/octet-stream", "1")
+        store.create_file(bucket, name, b"x", gse_objects._checksums(b"x", resource))
+    store.close()

@@ -75,6 +75,9 @@ def _unb64(text: str) -> bytes:
 
 
 _SECRETS: dict[Path, bytes] = {}
+# The same keys by the sandbox folder as callers name it: every API call checks a token, and
+# resolving the folder's real path costs a system call per path component.
+_SECRETS_BY_ROOT: dict[Path, bytes] = {}
 _SECRETS_LOCK = threading.Lock()
 
 
@@ -85,10 +88,14 @@ def _secret(root: Path) -> bytes:
     "link if absent", the first writer wins and everyone else reads its key, so a token minted
     by one is never refused by another.
     """
+    known = _SECRETS_BY_ROOT.get(root)
+    if known is not None:
+        return known
     path = (Path(root) / SECRET_FILE).resolve()
     with _SECRETS_LOCK:
         if path not in _SECRETS:
             _SECRETS[path] = _read_or_create_secret(path)
+        _SECRETS_BY_ROOT[Path(root)] = _SECRETS[path]
         return _SECRETS[path]
 
 
@@ -119,8 +126,7 @@ def ensure_secret(root: Path) -> None:
 
 
 def credentials_state(world: World) -> str:
-    state = str(world.fault("credentials") or "valid")
-    return state if state in CREDENTIAL_STATES else "valid"
+    return _state_of(world.view())
 
 
 # -- access tokens ------------------------------------------------------------------------
@@ -134,8 +140,12 @@ def mint_access_token(world: World, principal: Principal, seconds: int = TOKEN_S
     return f"{TOKEN_PREFIX}{payload}.{_b64(mac)}"
 
 
-def principal_of(world: World, authorization: str | None) -> Principal:
-    """The caller behind an `Authorization` header, or AuthFailure as Google would refuse it."""
+def principal_of(world: World, authorization: str | None, snapshot: dict[str, Any] | None = None) -> Principal:
+    """The caller behind an `Authorization` header, or AuthFailure as Google would refuse it.
+
+    `snapshot`: the world as the caller already viewed it for this request (`World.view()`), so a
+    request reads the world once."""
+    data = snapshot if snapshot is not None else world.view()
     if not authorization:
         raise AuthFailure(missing=True)
     scheme, _, token = authorization.strip().partition(" ")
@@ -148,27 +158,52 @@ def principal_of(world: World, authorization: str | None) -> Principal:
         principal = _check_self_signed_jwt(world, token)
     else:
         raise AuthFailure(missing=False, detail="unknown token")
-    if principal.kind == "user" and credentials_state(world) in ("expired", "revoked"):
+    if principal.kind == "user" and _state_of(data) in ("expired", "revoked"):
         # A revoked login or one that needs reauthentication stops its access tokens too.
         raise AuthFailure(missing=False, detail="the login behind this token is no longer valid")
     if principal.kind == "serviceAccount":
-        _check_account_usable(world.view(), principal.email)
+        _check_account_usable(data, principal.email)
     return principal
 
 
+def _state_of(world_data: dict[str, Any]) -> str:
+    state = str((world_data.get("faults") or {}).get("credentials") or "valid")
+    return state if state in CREDENTIAL_STATES else "valid"
+
+
+# Tokens whose signature was checked: (sandbox folder, token) -> (principal, expiry). A client
+# sends the same token with each of thousands of calls (a `dvc push`); its signature and claims
+# cannot change, so they are checked once; the expiry is still checked on every call.
+_VERIFIED: dict[tuple[Path, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 4096
+
+
 def _check_sandbox_token(world: World, body: str) -> Principal:
+    key = (world.root, body)
+    known = _VERIFIED.get(key)
+    if known is None:
+        known = _verify_sandbox_token(world, body)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = known
+    principal, expiry = known
+    if expiry < time.time():
+        raise AuthFailure(missing=False, detail="token expired")
+    return principal
+
+
+def _verify_sandbox_token(world: World, body: str) -> tuple[Principal, float]:
     payload, _, mac = body.partition(".")
     wanted = hmac.new(_secret(world.root), payload.encode(), hashlib.sha256).digest()
     try:
         good = hmac.compare_digest(_unb64(mac), wanted)
         claims = json.loads(_unb64(payload))
-    except (ValueError, TypeError):
+        expiry = float(claims.get("exp", 0))
+    except (ValueError, TypeError, AttributeError):
         raise AuthFailure(missing=False, detail="malformed token") from None
     if not good:
         raise AuthFailure(missing=False, detail="signature does not match")
-    if float(claims.get("exp", 0)) < time.time():
-        raise AuthFailure(missing=False, detail="token expired")
-    return Principal(str(claims.get("sub")), str(claims.get("kind")))
+    return Principal(str(claims.get("sub")), str(claims.get("kind"))), expiry
 
 
 def _check_self_signed_jwt(world: World, token: str) -> Principal:

@@ -24,9 +24,9 @@ ignored. Only the emulator's persistence is replaced; its handlers and resources
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Any, Callable
@@ -56,15 +56,34 @@ def replace_write(path: Path, content: bytes) -> None:
         raise
 
 
+_STAGED = itertools.count()
+_STAGE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
 def _stage(path: Path, content: bytes) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
+    """`content` in a new temporary file beside `path` (0600, as `mkstemp` makes them); its name.
+
+    Named by process and counter rather than by `mkstemp`, and the folder made only when it is
+    missing: both cost system calls and time per object, thousands of times in a `dvc push`."""
+    while True:
+        tmp = f"{path.parent}{os.sep}.{path.name[:40]}.{os.getpid()}.{next(_STAGED)}.tmp"
+        try:
+            fd = os.open(tmp, _STAGE_FLAGS, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
+        except FileExistsError:  # left by a killed process that had the same id
+            continue
+        break
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+        view, written = memoryview(content), 0
+        while written < len(view):
+            written += os.write(fd, view[written:])
     except BaseException:
+        os.close(fd)
         _unlink(tmp)
         raise
+    os.close(fd)
     return tmp
 
 
