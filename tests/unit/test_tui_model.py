@@ -162,6 +162,17 @@ def test_after_a_step_the_next_unfinished_one_is_looked_at_again():
     assert model.next_to_observe(3) is None
 
 
+def test_run_to_the_end_looks_at_the_next_step_only_when_it_does_not_go_straight_on_to_it():
+    model = ready(two_chapters())
+    everything = lambda key: True  # noqa: E731
+
+    assert model.runs_straight_on(0, everything)  # the bucket runs next: its own run observes it
+    assert not model.runs_straight_on(0, lambda key: key == "gcp.project_id")  # it stops there: looked at
+    assert not model.runs_straight_on(1, everything)  # the chapter ends: its summary, then chapter 8 is shown
+    model.index = 2  # the learner skipped to chapter 8's account, chapter 7 not done
+    assert not model.runs_straight_on(2, everything)  # run-all goes back to the first unfinished step
+
+
 def test_a_chapter_without_an_introduction_has_none_due():
     model = SessionModel([Chapter(9, "Bare", [Plain("ch09.only", "Only step")])])
 

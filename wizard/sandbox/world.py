@@ -4,7 +4,9 @@ Every fake service (gRPC control plane, storage, forges) reads and mutates the s
 `World`. Each mutation is written atomically, so a wizard killed with SIGKILL while it runs
 the sandbox in-process leaves a world that the next start reads back intact. The file is
 re-read when another process (a test, `sandbox serve`) changed it, which is how tests
-turn fault knobs on and off while a sandbox is running.
+turn fault knobs on and off while a sandbox is running. A mutation holds an exclusive lock on
+`DIR/.world.lock` from reading the file to writing it back, so two processes (or two `World`s of
+one process) changing the world at once cannot lose each other's change.
 
 Request counters are the exception: every request of every fake counts one, so they are
 kept in memory and folded into the file at the next mutation, a short moment later, or
@@ -17,11 +19,12 @@ from __future__ import annotations
 import atexit
 import copy
 import json
+import os
 import threading
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ContextManager, Iterator
 
 from wizard.fsutil import atomic_write_json
 
@@ -108,9 +111,9 @@ class World:
             return None
         return (st.st_mtime_ns, st.st_size)
 
-    def _load(self) -> dict[str, Any]:
+    def _load(self, fresh: bool = False) -> dict[str, Any]:
         stamp = self._file_stamp()
-        if self._data is None or stamp != self._stamp:
+        if self._data is None or fresh or stamp != self._stamp:
             if stamp is None:
                 self._data = empty_world()
             else:
@@ -153,16 +156,29 @@ class World:
             if self._working is not None:  # nested in this thread's own mutation
                 yield self._working
                 return
-            data = copy.deepcopy(self._load())
-            _add_counts(data, self._pending)  # the block sees (and may reset) every count
-            self._working = data
-            try:
-                yield data
-                self._save(data)
-                self._pending.clear()
-                self._data = data
-            finally:
-                self._working = None
+            with self._file_lock():
+                # Read again under the lock: the stamp (mtime, size) can miss a write of the same
+                # size within the file system's clock tick, and the change must start from the last.
+                data = copy.deepcopy(self._load(fresh=True))
+                _add_counts(data, self._pending)  # the block sees (and may reset) every count
+                self._working = data
+                try:
+                    yield data
+                    self._save(data)
+                    self._pending.clear()
+                    self._data = data
+                finally:
+                    self._working = None
+
+    def _file_lock(self) -> ContextManager[object]:
+        """An exclusive lock between processes for one read-modify-write of the file (POSIX `flock`)."""
+        try:
+            import fcntl
+        except ImportError:  # Windows: the sandbox's processes there share no world at once
+            return nullcontext()
+        if not self.root.is_dir():
+            return nullcontext()
+        return _Flock(self.root / ".world.lock", fcntl)
 
     def _save(self, data: dict[str, Any]) -> None:
         # 0600: the world holds the fake forges' tokens and the CI variables' values (keys).
@@ -235,6 +251,39 @@ class World:
             number = int(data.get("next_number", 100000000001))
             data["next_number"] = number + 1
         return str(number)
+
+
+class _Flock:
+    """Holds `flock(LOCK_EX)` on a lock file (0600) while the block runs; released by closing it.
+
+    A thread that already holds it (a `World` mutated inside another's mutation of the same
+    folder) goes on: a second `flock` from this process would wait for itself.
+    """
+
+    _held = threading.local()
+
+    def __init__(self, path: Path, fcntl: Any) -> None:
+        self._path, self._fcntl, self._fd = str(path), fcntl, -1
+
+    def __enter__(self) -> object:
+        held: set[str] = self._held.__dict__.setdefault("paths", set())
+        if self._path in held:
+            return self
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self._fcntl.flock(self._fd, self._fcntl.LOCK_EX)
+        except BaseException:
+            os.close(self._fd)
+            raise
+        held.add(self._path)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd < 0:
+            return
+        self._held.__dict__["paths"].discard(self._path)
+        os.close(self._fd)  # closing releases the lock
+        self._fd = -1
 
 
 def _add_counts(data: dict[str, Any], pending: dict[str, list[int]]) -> None:

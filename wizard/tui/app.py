@@ -22,15 +22,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import var
-from textual.widgets import Button, Footer, Header, ListView, ProgressBar, RichLog
+from textual.widgets import Button, Footer, Header, ListView, RichLog
 
 from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Notice, Progress, StepFinished, StepStarted, event_line
 from wizard.engine.faults import crash_point
-from wizard.engine.questions import QUESTIONS
+from wizard.engine.questions import QUESTIONS, check_answer
 from wizard.engine.status import Status
 from wizard.engine.step import Step, fmt
-from wizard.tui.controller import Choices, Controller
+from wizard.tui.controller import Controller
 from wizard.tui.failures import explain
 from wizard.tui.messages import (
     EngineEvent,
@@ -42,15 +42,15 @@ from wizard.tui.messages import (
     StepSucceeded,
 )
 from wizard.tui.model import SessionModel
-from wizard.tui.screens.error import ErrorScreen
-from wizard.tui.screens.help import HelpScreen
-from wizard.tui.screens.resume import ResumeScreen
 from wizard.tui.thread_dialogs import ThreadDialogs
 from wizard.tui.widgets.sidebar import Sidebar, StepItem
 from wizard.tui.widgets.step_pane import StepPane, StepView
 from wizard.workspace import cancel
 
 if TYPE_CHECKING:  # pragma: no cover
+    from textual.widgets import ProgressBar
+
+    from wizard.engine.session import Choices
     from wizard.tui.model import AfterStep
 
 
@@ -155,8 +155,7 @@ class WizardApp(App["str | None"]):
         with Horizontal(id="body"):
             yield Sidebar(self.chapters, id="sidebar")
             yield StepPane(id="main")
-        with Vertical(id="activity-box"):
-            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
+        with Vertical(id="activity-box"):  # the progress bar is mounted above the log while a step runs
             yield RichLog(id="activity", wrap=True, markup=False, max_lines=1000)
         yield Footer()
 
@@ -168,7 +167,6 @@ class WizardApp(App["str | None"]):
         # Tab goes through what the learner can act on (fields, buttons, the step list), not scroll areas.
         self.query_one("#activity").can_focus = False
         self.sub_title = f"{self.repo.name} — chapter " + ", ".join(str(c.number) for c in self.chapters)
-        self.query_one("#progress").display = False
         self.log_line("Opening your repository and looking at what already exists…")
         # Paint first: the session imports the Google clients and starts the sandbox.
         self.call_after_refresh(self.open_session)
@@ -207,7 +205,7 @@ class WizardApp(App["str | None"]):
                 ctx.ask_secret = self.dialogs.secret
             for conflict in list(self.controller.conflicts):
                 self.controller.settle(conflict, self.dialogs.choose(conflict))
-            reports = {c.number: self.controller.observe(c) for c in self.chapters}
+            reports = self.controller.observe_chapters(self.chapters)
             keys = list(dict.fromkeys(k for c in self.chapters for k in c.needs()))
             choices = self.controller.choices(keys)
             target = self.controller.describe_target()
@@ -218,11 +216,11 @@ class WizardApp(App["str | None"]):
             self.post_message(SessionFailed(*explain(exc, "opening your repository")))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def run_step_worker(self, index: int, answers: dict[str, str], to_end: bool) -> None:
+    def run_step_worker(self, index: int, answers: dict[str, str], to_end: bool, observe_next: bool = True) -> None:
         chapter, step = self.steps[index]
         try:
             observation = self.controller.run_step(chapter, step, answers)
-            refreshed = self._observe_next(index)
+            refreshed = self._observe_next(index) if observe_next else []
             self.post_message(StepSucceeded(step.id, observation, to_end, refreshed))
         except cancel.Cancelled:
             self.post_message(StepCancelled(step.id))
@@ -277,6 +275,8 @@ class WizardApp(App["str | None"]):
         self.index = self.model.opened()  # the first unfinished step (all done: the last)
         await self.show_step()
         if message.resumed and done and todo:
+            from wizard.tui.screens.resume import ResumeScreen
+
             self.open_dialog(ResumeScreen(done, todo))
         elif not todo:
             self.show_summary()
@@ -292,6 +292,8 @@ class WizardApp(App["str | None"]):
                 self.log_line("Retrying…")
                 self.open_session()
 
+        from wizard.tui.screens.error import ErrorScreen  # dialogs are imported when first opened
+
         self.open_dialog(ErrorScreen(message.error, "Opening your repository", log=message.log), after)
 
     def on_engine_event(self, message: EngineEvent) -> None:
@@ -299,9 +301,10 @@ class WizardApp(App["str | None"]):
         if isinstance(event, StepStarted):
             self.log_line(f"▶ {event.title}")
         elif isinstance(event, Progress):
-            bar = self.query_one("#progress", ProgressBar)
             if event.fraction is not None:
-                bar.update(total=100, progress=round(event.fraction * 100))
+                bar = self._progress_bar()
+                if bar is not None:
+                    bar.update(total=100, progress=round(event.fraction * 100))
                 self.query_one("#activity-box").border_title = event.message  # files and bytes, above the bar
                 return  # the bar shows it: the log keeps the lines that say something new
             self.log_line(f"    {event.message}")
@@ -318,6 +321,11 @@ class WizardApp(App["str | None"]):
         )
         self._hide_progress()
         self.index = after.index
+        if after.run_on:
+            answers = self._unattended_answers()
+            if answers is not None:
+                await self.start_run(to_end=True, answers=answers)  # the next step drawn once, running
+                return
         await self.show_step()
         if after.all_done:
             self.show_summary()
@@ -343,12 +351,33 @@ class WizardApp(App["str | None"]):
             if retry:
                 await self.start_run(to_end=False)
 
+        from wizard.tui.screens.error import ErrorScreen
+
         self.open_dialog(ErrorScreen(message.error, step.title, log=message.log), after)
 
+    def _progress_bar(self) -> ProgressBar | None:
+        from textual.widgets import ProgressBar
+
+        found = self.query("#progress")
+        return found.first(ProgressBar) if found else None
+
+    async def _show_progress(self) -> None:
+        """The bar above the log while a step runs, mounted when the first step runs: it is not on the first
+        screen, and composed there it slowed the first paint."""
+        from textual.widgets import ProgressBar
+
+        bar = self._progress_bar()
+        if bar is None:
+            bar = ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
+            await self.query_one("#activity-box").mount(bar, before="#activity")
+        bar.update(total=None, progress=0)  # indeterminate until the work says how far it is
+        bar.display = True
+
     def _hide_progress(self) -> None:
-        bar = self.query_one("#progress", ProgressBar)
-        bar.display = False
-        bar.update(total=None, progress=0)
+        bar = self._progress_bar()
+        if bar is not None:
+            bar.display = False
+            bar.update(total=100, progress=0)  # a hidden indeterminate bar would still redraw 15 times a second
         self.query_one("#activity-box").border_title = None
 
     # -- the main pane ------------------------------------------------------------------------
@@ -497,23 +526,44 @@ class WizardApp(App["str | None"]):
             cancel.cancel_all(grace=0.5)  # e.g. a dialog waiting in a worker
         self.exit(self.farewell)
 
-    async def start_run(self, to_end: bool) -> None:
+    def _unattended_answers(self) -> dict[str, str] | None:
+        """What the open step's form would hold, for run-to-the-end to go on without drawing the step first
+        (its answers are all known); None when the form would refuse one (a value not among the options it
+        offers): the step is then drawn and its form says so."""
+        _chapter, step = self.steps[self.index]
+        values = self._values()
+        answers: dict[str, str] = {}
+        for key in self.model.owned_keys(step):
+            value = values.get(key, "")
+            options = self.choices[key].options if key in self.choices else []
+            if not value or check_answer(key, value)[1]:
+                return None
+            if options and not QUESTIONS[key].choices and value not in {v for v, _ in options}:
+                return None
+            answers[key] = value
+        return answers
+
+    async def start_run(self, to_end: bool, answers: dict[str, str] | None = None) -> None:
+        """Run the open step with its form's answers (or `answers`, when run-to-the-end goes on undrawn)."""
         if not self.model.can_run():
             return
-        form = self.query_one(StepPane).form()
-        answers: dict[str, str] = {}
-        if form is not None:
-            problems = form.problems()
-            if problems:
-                first = next(iter(problems))
-                self.notify(problems[first], title="Check this answer", severity="error")
-                return
-            answers = form.values()
+        drawn = answers is None  # the learner saw the step (and its status, observed when it opened)
+        if answers is None:
+            form = self.query_one(StepPane).form()
+            answers = {}
+            if form is not None:
+                problems = form.problems()
+                if problems:
+                    first = next(iter(problems))
+                    self.notify(problems[first], title="Check this answer", severity="error")
+                    return
+                answers = form.values()
+        observe_next = not (to_end and self.model.runs_straight_on(self.index, self._known))
         self.busy = True
-        self.model.started()
-        self.query_one("#progress").display = True
+        self.model.started(fresh=drawn)
+        await self._show_progress()
         await self.show_step()
-        self.run_step_worker(self.index, answers, to_end)
+        self.run_step_worker(self.index, answers, to_end, observe_next)
 
     async def action_run(self) -> None:
         await self.start_run(to_end=False)
@@ -543,6 +593,8 @@ class WizardApp(App["str | None"]):
 
     def action_help(self) -> None:
         crash_point("tui.help")  # a test's stand-in for a bug in a key's handler
+        from wizard.tui.screens.help import HelpScreen
+
         self.open_dialog(HelpScreen())
 
     # -- a bug outside the workers ----------------------------------------------------------

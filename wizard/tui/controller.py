@@ -13,17 +13,19 @@ import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from wizard.engine.chapter import Chapter
 from wizard.engine.events import Event, Progress, Reporter
-from wizard.engine.questions import Conflict
-from wizard.engine.runner import StepReport
-from wizard.engine.session import Choices, Session
 from wizard.engine.step import Context, Observation, Step
 from wizard.workspace import cancel
 
-__all__ = ["Choices", "Controller"]
+if TYPE_CHECKING:  # pragma: no cover - the session's machinery is imported when it opens, after the first paint
+    from wizard.engine.questions import Conflict
+    from wizard.engine.runner import StepReport
+    from wizard.engine.session import Choices, Session
+
+__all__ = ["Controller"]
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Controller:
 
     # -- lifecycle (worker thread) ---------------------------------------------------------
     def open(self) -> None:
+        from wizard.engine.session import Session
         from wizard.session import open_session
 
         cancel.reset()
@@ -97,9 +100,14 @@ class Controller:
         return self.ctx.target.describe(short=True) if self.ctx else ""
 
     # -- reading the world -----------------------------------------------------------------
-    def observe(self, chapter: Chapter) -> list[StepReport]:
-        with self._lock:
-            return self._open().observe(chapter)
+    def observe_chapters(self, chapters: Sequence[Chapter]) -> dict[int, list[StepReport]]:
+        """Every chapter observed live, side by side (observations only read; each chapter's steps already run
+        side by side): opening a session of three chapters takes about its slowest chapter, not their sum."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        session = self._open()
+        with self._lock, ThreadPoolExecutor(max_workers=max(1, len(chapters)), thread_name_prefix="chapter") as pool:
+            return dict(zip([c.number for c in chapters], pool.map(session.observe, chapters), strict=True))
 
     def observe_step(self, chapter: Chapter, step: Step) -> StepReport:
         """One step observed again, so its pane says what is true now (not what was true at launch)."""

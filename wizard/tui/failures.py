@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wizard import logs
 from wizard.engine.errors import UNEXPECTED, WizardError, translate
 
 
 def explain(exc: BaseException, doing: str) -> tuple[WizardError, Path | None]:
     """The explanation of `exc`, raised while `doing`, and the log written for it when it was unexpected."""
+    from wizard import logs  # imported when a failure is explained, not before the first paint
+
     error = translate(exc, doing)
     if error is not exc and error.__cause__ is None:
         error.__cause__ = exc  # the log's traceback is the original one

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 from wizard.engine.errors import WizardError
 from wizard.engine.events import Event
-from wizard.engine.runner import StepReport
 from wizard.engine.step import Observation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wizard.engine.runner import StepReport
 
 
 @dataclass

@@ -120,6 +120,16 @@ class SessionModel:
         step_id = self.steps[index][1].id
         return RUNNING if self.busy and index == self.index else self.status[step_id]
 
+    def runs_straight_on(self, index: int, known: Callable[[str], bool]) -> bool:
+        """Run-to-the-end will go from the step at `index` straight to the next one of the same chapter (every
+        step before that one done, its answers known): that step is observed by its own run a moment later, so
+        looking at it in between would only ask the cloud the same question twice."""
+        nxt = self.next_to_observe(index)
+        if nxt is None or self.steps[nxt][0] is not self.steps[index][0]:
+            return False  # the end of the chapter: its summary comes first, and the next chapter's step is shown
+        earlier = (i for i in range(nxt) if i != index)
+        return all(self.status[self.steps[i][1].id] == DONE for i in earlier) and self.can_run_unattended(nxt, known)
+
     def can_run_unattended(self, index: int, known: Callable[[str], bool]) -> bool:
         """Run-to-the-end goes on through a step whose answers are all `known` (given, or a real default)."""
         return all(known(k) for k in self.owned_keys(self.steps[index][1]))
@@ -141,10 +151,14 @@ class SessionModel:
                 self.summary_shown.add(chapter.number)
         return min(self.first_unfinished(), self.last)
 
-    def started(self) -> str:
-        """The current step starts running; returns its id."""
+    def started(self, fresh: bool = True) -> str:
+        """The current step starts running; returns its id. Unless what it last said is `fresh` (looked at once
+        it was opened), it is not repeated beside "running": run-to-the-end going straight on has not looked
+        at the step since launch, and what it said then (no DVC remote yet) is no longer true."""
         step_id = self.current[1].id
         self.status[step_id] = RUNNING
+        if not fresh:
+            self.details[step_id] = ""
         return step_id
 
     def failed(self, step_id: str, what: str) -> None:

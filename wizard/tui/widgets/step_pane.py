@@ -8,16 +8,14 @@ the step (or whether it may be edited) changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from wizard.tui.widgets.answers_form import AnswersForm
-
 if TYPE_CHECKING:  # pragma: no cover
-    from textual.widgets import Markdown
+    from wizard.tui.widgets.answers_form import AnswersForm
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ class StepPane(VerticalScroll):
         self.query_one("#step-status", Static).update(view.status)
         if view.text != self._text_shown:  # rendering Markdown is the slow part: only when the words change
             self._text_shown = view.text
-            await (await self._step_text()).update(view.text)
+            await self._draw_text(view.text)
         self.query_one("#step-command", Static).update(view.command)
         rebuilt = False
         if self._form_for != (view.step_id, view.locked):
@@ -77,6 +75,8 @@ class StepPane(VerticalScroll):
             slot = self.query_one("#form-slot", Vertical)
             await slot.remove_children()
             if view.keys:
+                from wizard.tui.widgets.answers_form import AnswersForm  # Input, Select: not on the first screen
+
                 await slot.mount(
                     AnswersForm(list(view.keys), dict(view.values), dict(view.options), locked=view.locked)
                 )
@@ -89,19 +89,20 @@ class StepPane(VerticalScroll):
         return rebuilt
 
     def form(self) -> AnswersForm | None:
-        forms = self.query_one("#form-slot").query(AnswersForm)
-        return forms.first() if forms else None
+        """The step's form, when it asks for answers (the slot holds nothing else)."""
+        children = self.query_one("#form-slot").children
+        return cast("AnswersForm", children[0]) if children else None
 
-    async def _step_text(self) -> Markdown:
-        """The step's text view; created on first use so importing Markdown does not delay the first paint."""
+    async def _draw_text(self, text: str) -> None:
+        """The step's text drawn (parsed once); its view is made with the first text, after the first paint
+        (importing Markdown would delay it), rather than made empty and then filled (two drawings)."""
         from textual.widgets import Markdown
 
         found = self.query("#step-text")
         if found:
-            return found.first(Markdown)
-        view = Markdown("", id="step-text")
-        await self.query_one("#step-text-slot", Vertical).mount(view)
-        return view
+            await found.first(Markdown).update(text)
+        else:
+            await self.query_one("#step-text-slot", Vertical).mount(Markdown(text, id="step-text"))
 
     def focus_first_field(self) -> None:
         """The first answer still to give (else the first field, else Run)."""
