@@ -29,7 +29,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MINIMUM_CALLS = 84
+# The fewest calls the run can make, counted from the steps (one write per change, one read per fact):
+# - writes: project, services, billing link, bucket; 3 pushes (the POST of each); per chapter 8 and 14 an
+#   account, its roles (one policy write), a key and a secret: 4 + 3 + 2 * 4 = 15, plus one upload per
+#   object DVC pushes (counted in the bucket after the run: the data, not the wizard, sets it);
+# - DVC's own reads during `dvc push` (what it asks the remote before uploading): 27 for the demo's data,
+#   counted from the sandbox's requests; the wizard cannot ask DVC to ask less;
+# - the sandbox's CI reading the bucket as the learner's CI would (`dvc pull` in the runs): 6;
+# - the wizard's facts, one read each: chapter 7: billing accounts, project, each operation once done (2),
+#   services, billing info, bucket, the bucket listing, the push check, and per commit origin's branch
+#   (ls-remote: 2 requests) and the push's ref advertisement (1): 12; chapter 8: the token (/user), the
+#   repository, the project's policy, the older edition's secret, the account, its visibility, its keys, the
+#   secret, the repository's public key, the commit (3), the run once finished: 13; chapter 14: services,
+#   clusters, registry, the account, its visibility, the policy (changed by chapter 8), its keys, the secret,
+#   the public key, the commit (3), the run: 13.
+# (An earlier hand count said 84: it left out the uploads, DVC's and CI's own requests.)
+MINIMUM_WRITES = 15
+DVC_PUSH_READS = 27
+CI_READS = 6
+MINIMUM_FACTS = 12 + 13 + 13
 ANSWERS = """[gcp]
 project_id = "mlops-bench-4242"
 bucket_name = "mlops-bench-4242-data"
@@ -63,6 +81,14 @@ def _local_push(repo: Path, tmp: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run([*dvc, "push", "-r", "bench-local"], cwd=copy, env=env, check=True, capture_output=True)
     return time.perf_counter() - start
+
+
+def _objects_in_bucket(sandbox: Path) -> int:
+    """How many objects the push left in the learner's bucket (each was one upload)."""
+    for root, dirs, _files in os.walk(sandbox / "storage"):
+        if "dvcstore" in dirs:
+            return sum(len(f) for _, _, f in os.walk(Path(root) / "dvcstore"))
+    return 0
 
 
 def main() -> int:
@@ -119,6 +145,8 @@ def main() -> int:
         floor = waits + push_floor
         calls = world["calls"]
         total = calls["reads"] + calls["writes"]
+        uploads = _objects_in_bucket(sandbox)
+        minimum = MINIMUM_WRITES + uploads + DVC_PUSH_READS + CI_READS + MINIMUM_FACTS
         print(
             f"full headless run 7+8+14: {seconds:.1f} s against unavoidable {floor:.1f} s "
             f"({operations} operations, {accounts} new accounts, {runs} CI runs = {waits:.1f} s of sandbox waits, "
@@ -127,7 +155,8 @@ def main() -> int:
         per = ", ".join(f"{svc} {c['reads']}r/{c['writes']}w" for svc, c in sorted(calls["by_service"].items()))
         print(
             f"API calls: {total} ({calls['reads']} reads, {calls['writes']} writes) against a minimum of "
-            f"{MINIMUM_CALLS}: ratio {total / MINIMUM_CALLS:.2f}x (target <= 1.5x); {per}"
+            f"{minimum} ({MINIMUM_WRITES} writes + {uploads} uploads, {DVC_PUSH_READS} DVC and {CI_READS} CI reads, "
+            f"{MINIMUM_FACTS} facts): ratio {total / minimum:.2f}x (target <= 1.5x); {per}"
         )
         for chapter in (7, 8, 14):
             seconds, result = _wizard(

@@ -173,15 +173,25 @@ class Session:
         return any(self.begun(chapter) for chapter in self.chapters)
 
     # -- reading the world -----------------------------------------------------------------
+    def fresh_look(self) -> None:
+        """A new look at the world (or a step run on the learner's word) reads every fact again: what the run
+        read earlier may have changed since, by hand or elsewhere."""
+        for holder in (self.ctx.target, self.ctx.workspace):
+            reads = getattr(holder, "reads", None)
+            if reads is not None:
+                reads.clear()
+
     def preflight(self, steps: bool = True) -> None:
         """Every chapter's read-only checks before the first write (see `preflight_run`)."""
         preflight_run(self.chapters, self.ctx, steps=steps)
 
     def observe(self, chapter: Chapter) -> list[StepReport]:
+        self.fresh_look()
         return Runner(chapter, self.ctx).observe_all()
 
     def observe_step(self, chapter: Chapter, step: Step) -> StepReport:
         """One step observed again with the answers a form shows (typed, else offered), so its status is current."""
+        self.fresh_look()
         ctx, saved = self.ctx, self.ctx.answers
         offered = {k: q.default for k, q in QUESTIONS.items() if q.default}
         ctx.answers = {**offered, **self._choice_defaults, **self.suggestions(), **saved}
@@ -204,6 +214,7 @@ class Session:
         """Validate this step's answers, run its read-only check, save them, then observe/apply/verify it.
 
         A check that rejects an answer (a bucket name taken) forgets it, here and in the checkpoint."""
+        self.fresh_look()
         ctx = self.ctx
         clean = dict(ctx.answers)
         for key in step.needs:

@@ -52,6 +52,7 @@ def open_forge(ctx: Any, ask: bool = False) -> Any:
 
         forge = GitLabForge(str(options.get("gitlab_url") or gitlab_url_for(ref)).rstrip("/"), token, ref.path)
     forge.notify = getattr(ctx, "progress", None)
+    forge.reads = getattr(target, "reads", None)  # this run's reads: one look per fact, forgotten when it writes
     ctx.memory[MEMORY_KEY] = forge
     ctx.memory["forge_token_source"] = source
     return forge

@@ -44,6 +44,7 @@ class GitHubForge:
         self._client: Any = None
         self._repo: Any = None
         self.notify: Callable[[str], None] | None = None  # told when the client waits for a rate limit
+        self.reads: Any = None  # the run's kept reads (wizard.engine.reads), set by open_forge
 
     # -- plumbing ------------------------------------------------------------------------------
     def _github(self) -> Any:
@@ -107,6 +108,11 @@ class GitHubForge:
         not exist): GitHub refuses it with 403 and X-Accepted-GitHub-Permissions when the token
         lacks the permission, and answers 404 when it has it.
         """
+        from wizard.engine.reads import kept
+
+        return kept(self, ("github", self.api_url, "token"), self._check_token)
+
+    def _check_token(self) -> TokenCheck:
         gh = self._github()
         user = self._call(lambda: gh.get_user(), "checking the token")
         login = self._call(lambda: user.login, "checking the token")
@@ -233,6 +239,11 @@ class GitHubForge:
         return status, {str(k).lower(): str(v) for k, v in (headers or {}).items()}
 
     def get_secret(self, name: str) -> SecretInfo | None:
+        from wizard.engine.reads import kept
+
+        return kept(self, ("github", self.api_url, self.repo_path, "secret", name), lambda: self._get_secret(name))
+
+    def _get_secret(self, name: str) -> SecretInfo | None:
         from github import GithubException, UnknownObjectException
 
         repo = self._repository()
@@ -246,14 +257,26 @@ class GitHubForge:
         return SecretInfo(name=name, updated_at=updated.isoformat() if updated else None)
 
     def put_secret(self, name: str, value: str) -> None:
+        from wizard.engine.reads import forget
+
         repo = self._repository()
-        self._call(lambda: repo.create_secret(name, value), f"storing the secret {name}")
+        forget(self)
+        try:
+            self._call(lambda: repo.create_secret(name, value), f"storing the secret {name}")
+        finally:
+            forget(self)
 
     def delete_secret(self, name: str) -> None:
+        from wizard.engine.reads import forget
+
         if self.get_secret(name) is None:
             return  # already gone: deleting is idempotent
         repo = self._repository()
-        self._call(lambda: repo.delete_secret(name), f"deleting the secret {name}")
+        forget(self)
+        try:
+            self._call(lambda: repo.delete_secret(name), f"deleting the secret {name}")
+        finally:
+            forget(self)
 
     def runs_for(self, sha: str) -> list[RunInfo]:
         repo = self._repository()

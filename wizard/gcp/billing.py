@@ -19,8 +19,13 @@ class BillingAccount:
 
 
 def list_accounts(target: Any) -> list[BillingAccount]:
-    accounts = target.billing().list_billing_accounts(retry=retry.policy())
-    return [BillingAccount(a.name.split("/", 1)[1], a.display_name, bool(a.open_)) for a in accounts]
+    from wizard.engine.reads import kept
+
+    def read() -> list[BillingAccount]:
+        accounts = target.billing().list_billing_accounts(retry=retry.policy())
+        return [BillingAccount(a.name.split("/", 1)[1], a.display_name, bool(a.open_)) for a in accounts]
+
+    return kept(target, ("billing-accounts",), read)  # one read per run: the default and the check share it
 
 
 def open_accounts(target: Any) -> list[BillingAccount]:

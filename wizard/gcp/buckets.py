@@ -33,18 +33,26 @@ def find_bucket(target: Any, project_id: str, name: str) -> BucketInfo | None:
     """The bucket if the learner can see it; None if it does not exist; error if it is someone else's."""
     from google.api_core import exceptions
 
-    try:
-        bucket = target.storage(project_id).get_bucket(name, retry=retry.policy(), timeout=30)
-    except exceptions.NotFound:
-        return None
-    except exceptions.Forbidden as exc:
-        raise bucket_forbidden(exc, project_id, name) from None
-    return _info(bucket)
+    from wizard.engine.reads import kept
+
+    def read() -> BucketInfo | None:
+        try:
+            bucket = target.storage(project_id).get_bucket(name, retry=retry.policy(), timeout=30)
+        except exceptions.NotFound:
+            return None
+        except exceptions.Forbidden as exc:
+            raise bucket_forbidden(exc, project_id, name) from None
+        return _info(bucket)
+
+    return kept(target, ("bucket", project_id, name), read)  # the preflight and the step share one read
 
 
 def create_bucket(target: Any, project_id: str, name: str, location: str) -> BucketInfo:
     from google.api_core import exceptions
 
+    from wizard.engine.reads import forget
+
+    forget(target)
     client = target.storage(project_id)
     bucket = client.bucket(name)
     bucket.iam_configuration.uniform_bucket_level_access_enabled = True
@@ -66,6 +74,9 @@ def create_bucket(target: Any, project_id: str, name: str, location: str) -> Buc
 
 def enforce_privacy(target: Any, project_id: str, name: str) -> None:
     """Turn on uniform access and public access prevention on an existing bucket of the learner's."""
+    from wizard.engine.reads import forget
+
+    forget(target)
     bucket = target.storage(project_id).get_bucket(name, retry=retry.policy(), timeout=30)
     bucket.iam_configuration.uniform_bucket_level_access_enabled = True
     bucket.iam_configuration.public_access_prevention = "enforced"
@@ -113,6 +124,10 @@ def delete_object(target: Any, project_id: str, bucket: str, name: str) -> None:
 def delete_bucket(target: Any, project_id: str, name: str) -> None:
     """Delete an empty bucket; Google refuses one that still holds objects (409)."""
     from google.api_core import exceptions
+
+    from wizard.engine.reads import forget
+
+    forget(target)
 
     try:
         target.storage(project_id).bucket(name).delete(retry=None, timeout=60)

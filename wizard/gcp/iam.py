@@ -30,6 +30,13 @@ class KeyInfo:
 
 
 def find_account(target: Any, project_id: str, email: str) -> bool:
+    """Whether the account exists; one read per run, until the run writes (a loop waiting for it reads fresh)."""
+    from wizard.engine.reads import kept
+
+    return kept(target, ("account", project_id, email), lambda: _find_account(target, project_id, email))
+
+
+def _find_account(target: Any, project_id: str, email: str) -> bool:
     from google.api_core import exceptions
 
     try:
@@ -86,8 +93,11 @@ def wait_visible(target: Any, project_id: str, email: str, say: Say, steady: int
     most likely there, and a learner should not wait out a backed-off delay to be sure."""
     deadline = time.monotonic() + timeout
     seen, delay, waited = 0, target.poll_initial, False
+    time.sleep(delay)  # just created: a look now would only find it missing (one call for nothing)
     while seen < steady:
-        if find_account(target, project_id, email):
+        with target.reads.fresh():  # waiting for Google to change: every look is a new read
+            found = find_account(target, project_id, email)
+        if found:
             seen += 1
             delay = target.poll_initial
         else:

@@ -16,6 +16,9 @@ def wait(
     started = time.monotonic()
     delay = target.poll_initial
     shown = -1
+    if not getattr(getattr(operation, "operation", None), "done", False):
+        # Just started: a look now would only say so (one call for nothing); the first look waits a moment.
+        time.sleep(delay)
     while True:
         if operation.done(retry=retry.policy()):
             break
@@ -32,4 +35,8 @@ def wait(
             say(f"{label}… {shown} s", None)
         time.sleep(delay)
         delay = min(delay * 1.5, target.poll_maximum)
-    return operation.result(retry=retry.policy())
+    result = operation.result(retry=retry.policy())
+    reads = getattr(target, "reads", None)
+    if reads is not None:  # the operation changed the world after the call that started it
+        reads.clear()
+    return result

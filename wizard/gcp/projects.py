@@ -26,7 +26,14 @@ class ProjectInfo:
 
 
 def find_project(target: Any, project_id: str) -> ProjectInfo | None:
-    """The learner's project, or None when it is not visible to them (missing or not theirs)."""
+    """The learner's project, or None when it is not visible to them (missing or not theirs); one read per
+    run until the run writes."""
+    from wizard.engine.reads import kept
+
+    return kept(target, ("project", project_id), lambda: _find_project(target, project_id))
+
+
+def _find_project(target: Any, project_id: str) -> ProjectInfo | None:
     from google.api_core import exceptions
 
     try:
@@ -91,7 +98,8 @@ def _wait_visible(
     deadline = time.monotonic() + seconds
     delay = target.poll_initial
     while True:
-        info = find_project(target, project_id)
+        with target.reads.fresh():  # waiting for Google to show it: every look is a new read
+            info = find_project(target, project_id)
         if info is not None or time.monotonic() >= deadline:
             return info
         say(f"Waiting for project {project_id} to become visible", None)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from wizard.engine.reads import KeptClient, Reads
+
 # gcsfs (DVC) reaches a Cloud Storage endpoint other than Google's through this variable.
 STORAGE_ENV = "STORAGE_EMULATOR_HOST"
 
@@ -116,6 +118,8 @@ class Target:
     watch_poll: float = 3.0  # how often a CI run is looked at
     watch_limit: float | None = None  # how long a CI run is watched (None: the step's own limit)
     watch_longest: float = 15.0  # the longest pause between two looks at a CI run
+    # What this run has read from Google and not changed since (one read per fact; see wizard.engine.reads).
+    reads: Reads = field(default_factory=Reads, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _base_credentials: Any = field(default=None, repr=False)
@@ -198,7 +202,7 @@ class Target:
 
                 roots = grpc.ssl_channel_credentials(Path(self.ca_file).read_bytes())
                 kwargs["transport"] = partial(transport_cls, ssl_channel_credentials=roots)
-            return client_cls(**kwargs)
+            return KeptClient(name, client_cls(**kwargs), self.reads)
 
         return self._client(name, make)
 

@@ -15,6 +15,7 @@ from wizard.forges.connect import open_forge
 from wizard.fsutil import atomic_write
 from wizard.steps import propagation
 from wizard.steps.iam import CreateKey
+from wizard.steps.repo import PUSHED_AT
 from wizard.steps.written import FileStep
 
 
@@ -336,6 +337,10 @@ class CommitFiles(Step):
         return self._inner(ctx.answers).apply(ctx)
 
 
+# In `Context.memory`: how long the last watched run was at least running after its push (seconds).
+RUN_SECONDS = "ci-run-seconds"
+
+
 @dataclass
 class WatchRun(Step):
     """Read-only: follow the CI run of this chapter's commit until it ends; success is the proof.
@@ -380,6 +385,17 @@ class WatchRun(Step):
         forge.rerun(runs[0])
         ctx.progress(f"Re-running {runs[0].url}: the role granted earlier should be in effect by now")
         return time.monotonic()
+
+    @staticmethod
+    def _first_pause(ctx: Context, pushed: float | None, delay: float, longest: float) -> None:
+        """One pause; or, when a run this session watched took at least N s after its push, until this one is
+        that old: a look before then would only find it running (the wait after it ends is what costs)."""
+        until = time.monotonic() + delay
+        known = ctx.memory.get(RUN_SECONDS)
+        if pushed is not None and known:
+            until = max(until, pushed + float(known))
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, longest))
 
     def _sha(self, ctx: Context) -> str | None:
         ws = ctx.workspace
@@ -433,9 +449,17 @@ class WatchRun(Step):
         deadline, shown, delay = time.monotonic() + limit, "", ctx.target.watch_poll
         longest = ctx.target.watch_longest  # polls back off: runs take minutes on a real forge
         rerun_at = self._rerun_if_refused_while_propagating(ctx, forge, sha)
+        pushed = ctx.memory.get(PUSHED_AT)
+        if rerun_at is None:
+            # The step was observed a moment ago (the run not finished): the first look waits one pause.
+            self._first_pause(ctx, pushed, delay, longest)
+        running_at: float | None = None  # when a look last found the run not finished
         while True:
+            looked = time.monotonic()
             runs = self._runs(forge, sha)
             run = runs[0] if runs else None
+            if run is not None and run.status != "completed":
+                running_at = looked
             if (
                 rerun_at is not None
                 and run is not None
@@ -451,6 +475,8 @@ class WatchRun(Step):
                 shown = state
             if run is not None and run.status == "completed":
                 if run.conclusion == "success":
+                    if pushed is not None and running_at is not None:
+                        ctx.memory[RUN_SECONDS] = running_at - pushed  # the run took at least this long
                     again = self.rerun.get(forge.kind)
                     if again:
                         ctx.progress(f"To run it again later without a commit: {again}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +18,8 @@ from wizard.workspace.installed import all_installed
 from wizard.workspace.progress import DVC_ENV, DvcProgress, PipProgress
 
 FREEZE_FILE = "requirements-freeze.txt"
+# In `Context.memory`: when this process last pushed a commit (time.monotonic()), for the run watch's pauses.
+PUSHED_AT = "pushed-at"
 REQUIREMENTS_FILE = "requirements.txt"
 
 
@@ -201,8 +204,8 @@ class DvcRemote(FileStep):
             url = dvc_remote.remotes(config).get(self.name)
             if url is None:
                 ctx.crash_point("before-call")
-                # The guide's own command: one dvc process adds the remote and makes it the default.
-                ws.dvc("remote", "add", "-d", self.name, wanted)
+                # The guide's own command, `dvc remote add -d`, written as DVC writes it (without its start-up).
+                _write_dvc_config(ws, dvc_remote.with_default_remote(ws.read(DVC_CONFIG), self.name, wanted))
                 ctx.crash_point("after-call")
                 return {"url": wanted, "remote": name}
             else:
@@ -213,9 +216,18 @@ class DvcRemote(FileStep):
                     f"dvc remote modify {self.name} url {wanted}",
                 )
                 ws.dvc("remote", "modify", self.name, "url", wanted)
-        if current_default != name:  # each dvc call starts a Python process: only when it changes something
-            ws.dvc("remote", "default", name)
+        if current_default != name:  # `dvc remote default NAME`, written as DVC writes it
+            _write_dvc_config(ws, dvc_remote.with_default_remote(ws.read(DVC_CONFIG), name))
         return {"url": found[1] if found else wanted, "remote": name}
+
+
+DVC_CONFIG = ".dvc/config"
+
+
+def _write_dvc_config(ws: Any, text: str) -> None:
+    path = ws.root / DVC_CONFIG
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    atomic_write(path, text, mode=mode)
 
 
 def bucket_remote(ctx: Context, preferred: str) -> tuple[str, str] | None:
@@ -397,12 +409,20 @@ class CommitAndPush(Step):
             )
         ctx.crash_point("after-commit")
         ctx.progress(f"git push origin {branch}")
-        result = proc.run(
-            ["git", "push", "origin", f"{branch}:{branch}"], cwd=ws.root, check=False, env=ctx.target.tool_env()
-        )
+        head = ws.head()
+        try:
+            result = proc.run(
+                ["git", "push", "origin", f"{branch}:{branch}"], cwd=ws.root, check=False, env=ctx.target.tool_env()
+            )
+        except BaseException:
+            ws.pushed()
+            raise
         if result.returncode != 0:
+            ws.pushed()
             raise push_failed(branch, result.stderr)
-        return {"commit": ws.head()}
+        ws.pushed(branch, head)  # git's answer is origin's new state: verifying it needs no second look
+        ctx.memory[PUSHED_AT] = time.monotonic()
+        return {"commit": head}
 
 
 @dataclass

@@ -57,3 +57,30 @@ def default_on_bucket(text: str, bucket: str) -> bool:
     config = parse(text)
     found = on_bucket(config, bucket)
     return found is not None and default(config) == found[0]
+
+
+_NAMED = ("remote", "machine", "db")
+
+
+def with_default_remote(text: str, name: str, url: str | None = None) -> str:
+    """`.dvc/config`'s text after `dvc remote add -d NAME URL` (or `dvc remote default NAME` without a URL).
+
+    Written the way DVC writes it (dvc/config.py: the file read with configobj into a dict, keys lower-cased,
+    named sections such as `'remote "data"'` after the others, then configobj's own writer), without
+    starting DVC: a second and a half of its imports for two lines."""
+    from configobj import ConfigObj
+
+    def lower(value: object) -> object:
+        return {str(k).lower(): lower(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+    loaded = lower(ConfigObj(text.splitlines()).dict())
+    assert isinstance(loaded, dict)
+    plain = {k: v for k, v in loaded.items() if not k.startswith(tuple(f'{n} "' for n in _NAMED))}
+    named = {k: v for k, v in loaded.items() if k not in plain}
+    if url is not None:
+        named.setdefault(f'remote "{name}"', {})["url"] = url
+    plain.setdefault("core", {})["remote"] = name
+    ordered = {k: v for k, v in plain.items() if v}  # DVC drops empty sections
+    for kind in _NAMED:
+        ordered.update({k: v for k, v in named.items() if k.startswith(f'{kind} "')})
+    return "".join(f"{line}\n" for line in ConfigObj(ordered).write())

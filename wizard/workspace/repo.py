@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
 from wizard.engine.errors import WizardError
+from wizard.engine.reads import Reads
 from wizard.workspace import proc
 
 VENV_CANDIDATES = (".venv", "venv", "env")
@@ -24,6 +25,9 @@ VENV_CANDIDATES = (".venv", "venv", "env")
 class Workspace:
     root: Path
     git_dir: Path
+    # origin's branches as this run last read them (each `git ls-remote` asks the forge); forgotten when the run
+    # pushes, or when a new run (or look) begins.
+    reads: Reads = field(default_factory=Reads, repr=False, compare=False)
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -84,8 +88,18 @@ class Workspace:
         return self.git("rev-parse", "HEAD")
 
     def remote_head(self, branch: str, env: Mapping[str, str] | None = None) -> str | None:
-        out = self.git("ls-remote", "origin", f"refs/heads/{branch}", env=env)
-        return out.split()[0] if out else None
+        def read() -> str | None:
+            out = self.git("ls-remote", "origin", f"refs/heads/{branch}", env=env)
+            return out.split()[0] if out else None
+
+        return self.reads.get(("ls-remote", branch), read)
+
+    def pushed(self, branch: str | None = None, commit: str | None = None) -> None:
+        """This run pushed (or tried to): origin's branches are read again when next asked — except the branch
+        that git just reported updated to `commit` (a push that succeeds leaves origin's branch at that commit)."""
+        self.reads.clear()
+        if branch is not None and commit is not None:
+            self.reads.put(("ls-remote", branch), commit)
 
     def is_ancestor(self, commit: str, of: str) -> bool:
         return proc.run(["git", "merge-base", "--is-ancestor", commit, of], cwd=self.root, check=False).returncode == 0
