@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests import warm_start
 from wizard.sandbox.server import inspect
 from wizard.sandbox.world import World
 
@@ -25,9 +26,13 @@ def write_answers(path: Path, **values: str) -> Path:
 def wizard(
     *args: str, env: dict[str, str] | None = None, timeout: float = 240, python: str = sys.executable
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `mlops-wizard` command in a new process (by default with the interpreter it is installed in)."""
+    """Run the real `mlops-wizard` command in a new process (by default with the interpreter it is installed in).
+
+    The process starts warm (`tests/warm_start.py`): forked from one that has imported the clients."""
     full_env = {k: v for k, v in os.environ.items() if k != "MLOPS_WIZARD_KILL_AT"}
     full_env.update(env or {})
+    if warm_start.usable(python):
+        return warm_start.run(list(args), full_env, timeout)
     return subprocess.run(
         [python, "-m", "wizard", *args],
         capture_output=True,
