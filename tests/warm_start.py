@@ -92,6 +92,9 @@ class _Zygote:
         if self.alive():
             self.process.kill()
             self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 _zygote: _Zygote | None = None
