@@ -67,6 +67,21 @@ def run_chapters(
     )
 
 
+def status_of(
+    sandbox: Path, home: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`mlops-wizard status` on the sandbox's learner repository (with `--chapter N`, `--json` … as extra)."""
+    return wizard(
+        "status",
+        "--repo",
+        str(sandbox / "learner-repo"),
+        "--sandbox",
+        str(sandbox),
+        *extra,
+        env={"HOME": str(home), **(env or {})},
+    )
+
+
 def run_chapter7(
     sandbox: Path, answers: Path, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -76,23 +76,14 @@ def test_the_gitlab_variable_decodes_to_the_key_file(after_ch7: Path, forge: str
 
 
 def test_status_covers_chapter_8(after_ch7: Path, forge: str, home: Path):
-    from tests.support import wizard
+    from tests.support import status_of
 
-    repo = str(after_ch7 / "learner-repo")
-    before = json.loads(
-        wizard(
-            "status", "--repo", repo, "--sandbox", str(after_ch7), "--chapter", "8", "--json", env={"HOME": str(home)}
-        ).stdout
-    )
+    before = json.loads(status_of(after_ch7, home, "--chapter", "8", "--json").stdout)
     by_id = {s["id"]: s["status"] for s in before["steps"]}
     assert by_id.pop("ch08.older-edition") == "done"  # no credential of the older edition here
     assert list(by_id.values())[1:] == ["todo"] * 7
     assert run_chapter(after_ch7, 8, home).returncode == 0
-    after = json.loads(
-        wizard(
-            "status", "--repo", repo, "--sandbox", str(after_ch7), "--chapter", "8", "--json", env={"HOME": str(home)}
-        ).stdout
-    )
+    after = json.loads(status_of(after_ch7, home, "--chapter", "8", "--json").stdout)
     assert [s["status"] for s in after["steps"]] == ["done"] * 9
 
 

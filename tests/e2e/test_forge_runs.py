@@ -8,23 +8,13 @@ import re
 import urllib.request
 from pathlib import Path
 
-from tests.support import git, run_chapter, wizard
+from tests.support import git, run_chapter, status_of
 from wizard.sandbox.server import Sandbox
 from wizard.sandbox.world import World
 
 
 def status(sandbox: Path, chapter: int, home: Path) -> dict[str, str]:
-    out = wizard(
-        "status",
-        "--repo",
-        str(sandbox / "learner-repo"),
-        "--sandbox",
-        str(sandbox),
-        "--chapter",
-        str(chapter),
-        "--json",
-        env={"HOME": str(home)},
-    ).stdout
+    out = status_of(sandbox, home, "--chapter", str(chapter), "--json").stdout
     return {s["id"]: s["status"] for s in json.loads(out)["steps"]}
 
 

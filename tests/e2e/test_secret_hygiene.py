@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.support import git, key_file, run_chapter, wizard
+from tests.support import git, key_file, run_chapter, status_of, wizard
 from wizard.sandbox.github_api import sandbox_github_token
 from wizard.sandbox.gitlab_api import sandbox_gitlab_token
 from wizard.sandbox.world import World
@@ -38,16 +38,7 @@ def test_no_key_and_no_token_leak_anywhere(after_ch7: Path, forge: str, home: Pa
     first = run_chapter(after_ch7, 8, home)
     assert first.returncode == 0, first.stderr
     second = run_chapter(after_ch7, 8, home)
-    status = wizard(
-        "status",
-        "--repo",
-        str(after_ch7 / "learner-repo"),
-        "--sandbox",
-        str(after_ch7),
-        "--chapter",
-        "8",
-        env={"HOME": str(home)},
-    )
+    status = status_of(after_ch7, home, "--chapter", "8")
     script = wizard("script", "--repo", str(after_ch7 / "learner-repo"), "--chapter", "8")
     inspect = wizard("sandbox", "inspect", str(after_ch7), "--json")
 

@@ -9,16 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import BUCKET, PROJECT, wizard
+from tests.support import BUCKET, PROJECT, run_chapter
+from tests.support import status_of as status
 from wizard.sandbox.server import inspect
 
 GITHUB = pytest.mark.parametrize("forge", ["github"], indirect=True)
-
-
-def status(sandbox: Path, home: Path, *extra: str):  # noqa: ANN201
-    return wizard(
-        "status", "--repo", str(sandbox / "learner-repo"), "--sandbox", str(sandbox), *extra, env={"HOME": str(home)}
-    )
 
 
 @GITHUB
@@ -58,17 +53,7 @@ def test_a_checkpoint_from_a_newer_wizard_is_named_and_left_where_it_is(after_ch
     assert "written by a newer mlops-wizard (schema_version 7; this one knows 1)" in result.stderr
     assert "done" in result.stdout  # observed from the world all the same
 
-    run = wizard(
-        "run",
-        "--repo",
-        str(after_ch7 / "learner-repo"),
-        "--sandbox",
-        str(after_ch7),
-        "--chapter",
-        "7",
-        "--yes",
-        env={"HOME": str(home)},
-    )
+    run = run_chapter(after_ch7, 7, home)
     assert run.returncode == 1 and "schema_version 7" in run.stderr and "Upgrade the wizard" in run.stderr
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith("state")) == ["state.json"]
@@ -87,16 +72,8 @@ def test_status_on_a_machine_with_gcloud_installed_does_not_wait_for_gcloud(
     gcloud.write_text(f'#!/bin/sh\necho "$@" >> {asked}\necho some-other-project\n')
     gcloud.chmod(0o755)
 
-    result = wizard(
-        "status",
-        "--repo",
-        str(after_ch7 / "learner-repo"),
-        "--sandbox",
-        str(after_ch7),
-        "--chapter",
-        "7",
-        "--json",
-        env={"HOME": str(home), "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"},
+    result = status(
+        after_ch7, home, "--chapter", "7", "--json", env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
     )
     assert result.returncode == 0, result.stderr
     assert {s["status"] for s in json.loads(result.stdout)["steps"]} == {"done"}
